@@ -1,0 +1,444 @@
+"""Channels: Chan[T] and its directional views (Go's runtime/chan.go).
+
+Invariants, whenever c._lock is free:
+  * c._recvq or c._sendq holds no live waiter, except while one select waits
+    on both sides of c (it never pairs with itself: its waiters are queued only
+    after its own poll found nothing ready).
+  * c._buf non-empty implies c._recvq holds no live waiter;
+    len(c._buf) < c._cap implies c._sendq holds no live waiter.
+  * c._closed never returns to False.
+  * A waiter in a queue whose token is already won is stale (a select that
+    completed elsewhere, a park that was interrupted): dequeuers skip it.
+Lock rule: never hold c._lock across a park; dequeue, unlock, then wake.
+
+c._lock is a real lock on every operation, fast paths included: channels are
+shared with plain OS threads, asyncio loops in other threads and the background
+scheduler, and "only one thread has touched it so far" is not a proof of
+anything under the GIL's thread switches or on free-threaded builds.
+
+Timer channels (``Timer.c``, ``after``, ``tick``) carry ``c._timer``: a receive
+first lets an expired timer fill the channel (Go's maybeRunChan), and a
+blocked receiver puts the timer in a heap for as long as it waits (Go 1.23's
+blockTimerChan). Their ``len`` and ``cap`` are 0: they behave as unbuffered.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
+
+from ._runtime import sched as _sched
+from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
+from ._runtime.waiter import Waiter, new_token
+from .errors import ChannelClosedError
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+T_contra = TypeVar("T_contra", contravariant=True)
+
+_current_waiter = _sched.current_waiter
+
+
+@runtime_checkable
+class RecvChan(Protocol[T_co]):
+    """The receive side of a channel (Go's ``<-chan T``)."""
+
+    def recv(self) -> T_co | None: ...
+    def recv_ok(self) -> tuple[T_co | None, bool]: ...
+    def __iter__(self) -> Iterator[T_co]: ...
+    def __len__(self) -> int: ...
+    @property
+    def cap(self) -> int: ...
+
+
+@runtime_checkable
+class SendChan(Protocol[T_contra]):
+    """The send side of a channel (Go's ``chan<- T``)."""
+
+    def send(self, value: T_contra, /) -> None: ...
+    def close(self) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def cap(self) -> int: ...
+
+
+def _check_capacity(capacity: object) -> int:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise TypeError(
+            f"Chan capacity must be an int, got {type(capacity).__name__} {capacity!r}"
+        )
+    if capacity < 0:
+        raise ValueError(f"Chan capacity must be >= 0, got {capacity} (makechan: size out of range)")
+    return capacity
+
+
+@final
+class Chan(Generic[T]):
+    """A channel: unbuffered (rendezvous) when capacity is 0, else a FIFO buffer.
+
+    Safe to use from goroutines, plain OS threads and asyncio tasks at once.
+    Go: ``make(chan T, capacity)``.
+    """
+
+    __slots__ = ("__weakref__", "_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_timer")
+
+    def __init__(self, capacity: int = 0) -> None:
+        self._cap = _check_capacity(capacity)
+        self._lock = new_token()  # guards every field below
+        self._buf: deque[Any] = deque()
+        self._closed = False
+        self._recvq: deque[Waiter] = deque()
+        self._sendq: deque[Waiter] = deque()
+        self._timer: Any = None
+
+    # -- send ---------------------------------------------------------------
+
+    def send(self, value: T, /) -> None:
+        """Send value; blocks until a receiver takes it (unbuffered) or it is buffered.
+
+        Raises ChannelClosedError("send on closed channel") if the channel is
+        closed, also when it is closed while the sender waits. Go: ``ch <- v``.
+        """
+        if _sched.attention:
+            _sched.check_attention()
+        lock = self._lock
+        lock.acquire()
+        if self._closed:
+            lock.release()
+            raise ChannelClosedError("send on closed channel")
+        rq = self._recvq
+        while rq:
+            w = rq.popleft()
+            if w.token.acquire(False):
+                lock.release()
+                w.value = value
+                w.ok = True
+                w.done = True
+                w.wake()
+                return
+        if len(self._buf) < self._cap:
+            self._buf.append(value)
+            lock.release()
+            return
+        w = _current_waiter(new_token())
+        w.elem = value
+        self._sendq.append(w)
+        lock.release()
+        try:
+            w.park(WAIT_CHAN_SEND)
+        except BaseException:
+            self._abandon(w, self._sendq)
+            raise
+        if not w.ok:
+            raise ChannelClosedError("send on closed channel")
+
+    def try_send(self, value: T, /) -> bool:
+        """Send without blocking; False if it would block. Go: select with default."""
+        lock = self._lock
+        lock.acquire()
+        if self._closed:
+            lock.release()
+            raise ChannelClosedError("send on closed channel")
+        rq = self._recvq
+        while rq:
+            w = rq.popleft()
+            if w.token.acquire(False):
+                lock.release()
+                w.value = value
+                w.ok = True
+                w.done = True
+                w.wake()
+                return True
+        if len(self._buf) < self._cap:
+            self._buf.append(value)
+            lock.release()
+            return True
+        lock.release()
+        return False
+
+    # -- receive ------------------------------------------------------------
+
+    def recv(self) -> T | None:
+        """Receive a value; blocks until one is available.
+
+        Returns None once the channel is closed and drained (None is also a
+        legal value: use recv_ok to tell them apart). Go: ``v := <-ch``.
+        """
+        return self.recv_ok()[0]
+
+    def recv_ok(self) -> tuple[T | None, bool]:
+        """Receive; ``(value, True)``, or ``(None, False)`` once closed and drained.
+
+        Go: ``v, ok := <-ch``.
+        """
+        if _sched.attention:
+            _sched.check_attention()
+        timer = self._timer
+        if timer is not None:
+            timer._maybe_run()
+        lock = self._lock
+        lock.acquire()
+        buf = self._buf
+        sq = self._sendq
+        if buf:
+            value = buf.popleft()
+            while sq:
+                w = sq.popleft()
+                if w.token.acquire(False):
+                    buf.append(w.elem)
+                    lock.release()
+                    w.ok = True
+                    w.done = True
+                    w.wake()
+                    return value, True
+            lock.release()
+            return value, True
+        while sq:
+            w = sq.popleft()
+            if w.token.acquire(False):
+                lock.release()
+                value = w.elem
+                w.ok = True
+                w.done = True
+                w.wake()
+                return value, True
+        if self._closed:
+            lock.release()
+            return None, False
+        w = _current_waiter(new_token())
+        self._recvq.append(w)
+        if timer is not None:
+            timer._block()
+        lock.release()
+        try:
+            w.park(WAIT_CHAN_RECEIVE)
+        except BaseException:
+            self._abandon(w, self._recvq)
+            raise
+        finally:
+            if timer is not None:
+                timer._unblock()
+        return w.value, w.ok
+
+    def try_recv(self) -> tuple[T | None, bool, bool]:
+        """Receive without blocking: ``(value, ok, received)``; received is False
+        if it would block. Go: select with a default case."""
+        timer = self._timer
+        if timer is not None:
+            timer._maybe_run()
+        lock = self._lock
+        lock.acquire()
+        buf = self._buf
+        sq = self._sendq
+        if buf:
+            value = buf.popleft()
+            while sq:
+                w = sq.popleft()
+                if w.token.acquire(False):
+                    buf.append(w.elem)
+                    lock.release()
+                    w.ok = True
+                    w.done = True
+                    w.wake()
+                    return value, True, True
+            lock.release()
+            return value, True, True
+        while sq:
+            w = sq.popleft()
+            if w.token.acquire(False):
+                lock.release()
+                value = w.elem
+                w.ok = True
+                w.done = True
+                w.wake()
+                return value, True, True
+        closed = self._closed
+        lock.release()
+        if closed:
+            return None, False, True
+        return None, False, False
+
+    def _abandon(self, w: Waiter, q: deque[Waiter]) -> None:
+        """A park ended by an exception: make sure w leaves q."""
+        w.token.acquire(False)
+        lock = self._lock
+        lock.acquire()
+        try:
+            q.remove(w)
+        except ValueError:
+            pass
+        lock.release()
+
+    # -- close --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the channel: blocked receivers get ``(None, False)``, blocked
+        senders raise. Raises ChannelClosedError("close of closed channel") the
+        second time. Go: ``close(ch)``."""
+        lock = self._lock
+        lock.acquire()
+        if self._closed:
+            lock.release()
+            raise ChannelClosedError("close of closed channel")
+        self._closed = True
+        woken: list[Waiter] = []
+        for w in self._recvq:
+            if w.token.acquire(False):
+                w.value = None
+                w.ok = False
+                w.done = True
+                woken.append(w)
+        self._recvq.clear()
+        for w in self._sendq:
+            if w.token.acquire(False):
+                w.ok = False
+                w.done = True
+                woken.append(w)
+        self._sendq.clear()
+        lock.release()
+        for w in woken:
+            w.wake()
+
+    # -- the rest -----------------------------------------------------------
+
+    def __iter__(self) -> Iterator[T]:
+        """Receive until the channel is closed and drained. Go: ``for v := range ch``."""
+        recv_ok = self.recv_ok
+        while True:
+            value, ok = recv_ok()
+            if not ok:
+                return
+            yield value  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        """Values buffered now. Go: ``len(ch)``."""
+        if self._timer is not None:
+            return 0
+        return len(self._buf)
+
+    @property
+    def cap(self) -> int:
+        """The capacity. Go: ``cap(ch)``."""
+        if self._timer is not None:
+            return 0
+        return self._cap
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() has been called (a snapshot; Go has no equivalent)."""
+        return self._closed
+
+    def send_only(self) -> SendOnly[T]:
+        """A view with only the send side. Go: ``chan<- T``."""
+        return SendOnly(self)
+
+    def recv_only(self) -> RecvOnly[T]:
+        """A view with only the receive side. Go: ``<-chan T``."""
+        return RecvOnly(self)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<Chan cap={self.cap} len={len(self)}{state} at {id(self):#x}>"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (SendOnly, RecvOnly)):
+            return other._c is self
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@final
+class RecvOnly(Generic[T_co]):
+    """Receive-only view of a channel (Go's ``<-chan T``). Equal to its channel."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self, c: Chan[Any]) -> None:
+        self._c = c
+
+    def recv(self) -> T_co | None:
+        """Receive a value (see Chan.recv)."""
+        return self._c.recv_ok()[0]  # type: ignore[no-any-return]
+
+    def recv_ok(self) -> tuple[T_co | None, bool]:
+        """Receive with the ok flag (see Chan.recv_ok)."""
+        return self._c.recv_ok()
+
+    def try_recv(self) -> tuple[T_co | None, bool, bool]:
+        """Receive without blocking (see Chan.try_recv)."""
+        return self._c.try_recv()
+
+    def __iter__(self) -> Iterator[T_co]:
+        return iter(self._c)
+
+    def __len__(self) -> int:
+        return len(self._c)
+
+    @property
+    def cap(self) -> int:
+        return self._c.cap
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (SendOnly, RecvOnly)):
+            return other._c is self._c
+        return other is self._c
+
+    def __hash__(self) -> int:
+        return id(self._c)
+
+    def __repr__(self) -> str:
+        return "<-" + repr(self._c)
+
+
+@final
+class SendOnly(Generic[T_contra]):
+    """Send-only view of a channel (Go's ``chan<- T``). Equal to its channel."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self, c: Chan[Any]) -> None:
+        self._c = c
+
+    def send(self, value: T_contra, /) -> None:
+        """Send a value (see Chan.send)."""
+        self._c.send(value)
+
+    def try_send(self, value: T_contra, /) -> bool:
+        """Send without blocking (see Chan.try_send)."""
+        return self._c.try_send(value)
+
+    def close(self) -> None:
+        """Close the channel (see Chan.close)."""
+        self._c.close()
+
+    def __len__(self) -> int:
+        return len(self._c)
+
+    @property
+    def cap(self) -> int:
+        return self._c.cap
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (SendOnly, RecvOnly)):
+            return other._c is self._c
+        return other is self._c
+
+    def __hash__(self) -> int:
+        return id(self._c)
+
+    def __repr__(self) -> str:
+        return "chan<- " + repr(self._c)
+
+
+def unwrap(ch: object) -> Chan[Any] | None:
+    """The channel behind a channel or a view (None stays None)."""
+    if type(ch) is Chan:
+        return ch
+    if ch is None:
+        return None
+    if type(ch) is RecvOnly or type(ch) is SendOnly:
+        return ch._c
+    raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")

@@ -1,0 +1,160 @@
+"""Goroutines and the runtime: go(), run(), current(), gosched(), blocking(), ...
+
+The public face of ``_runtime``; see _runtime/sched.py for how it works.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import selectors
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from ._runtime import sched as _sched
+from ._runtime.dump import dump as _dump
+from ._runtime.g import G, allgs
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Goroutine = G
+
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def _reject(fn: object) -> None:
+    """TypeError with the fix, for what go() cannot run."""
+    if inspect.iscoroutine(fn) or inspect.isgenerator(fn) or inspect.isawaitable(fn):
+        raise TypeError(
+            f"go() needs a function, got a {type(fn).__name__} object: you called the "
+            "function instead of passing it. Write go(f, x), not go(f(x))"
+        )
+    if not callable(fn):
+        raise TypeError(
+            f"go() needs a callable, got {type(fn).__name__} {fn!r}. Pass the function "
+            "and its arguments separately: go(f, x), not go(f(x))"
+        )
+    raise TypeError(
+        f"go() cannot run {getattr(fn, '__qualname__', fn)!r}: it is an async function. "
+        "Goroutines run plain functions; await it in asyncio instead, or make it a "
+        "plain def"
+    )
+
+
+def _is_async(fn: Any) -> bool:
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        return bool(code.co_flags & _ASYNC_FLAGS)
+    return inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+
+
+def go(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> G:
+    """Start ``fn(*args, **kwargs)`` as a new goroutine; never blocks.
+
+    The goroutine runs in a copy of the caller's contextvars context. From a
+    foreign thread it starts on the background scheduler thread. Raises
+    TypeError at once for a non-callable or an async function.
+    Go: ``go fn(args...)``.
+    """
+    if not callable(fn) or _is_async(fn):
+        _reject(fn)
+    return _sched.go(fn, args, kwargs, 2)
+
+
+def current() -> G:
+    """The goroutine that calls it. Raises RuntimeError on a foreign thread."""
+    p = _sched.getp()
+    if p is None or p.curg is None:
+        raise RuntimeError(
+            "current(): called from a foreign thread, which is not a goroutine"
+        )
+    return p.curg
+
+
+def gosched() -> None:
+    """Yield to other runnable goroutines. Go: ``runtime.Gosched()``."""
+    _sched.gosched()
+
+
+def num_goroutine() -> int:
+    """How many goroutines exist now (1 in a fresh program).
+    Go: ``runtime.NumGoroutine()``."""
+    _sched.getp()
+    return len(allgs)
+
+
+def _default_procs() -> int:
+    env = os.environ.get("GOMAXPROCS", "")
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    return os.cpu_count() or 1
+
+
+_procs = _default_procs()
+
+
+def max_procs(n: int | None = None) -> int:
+    """GOMAXPROCS: returns the setting in force before the call; ``n >= 1`` sets
+    it, ``n < 1`` or None only reads. Go: ``runtime.GOMAXPROCS(n)``.
+
+    The scheduler runs goroutines on one P per thread that owns goroutines
+    today; the setting is recorded for the multi-P scheduler.
+    """
+    global _procs
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int)):
+        raise TypeError(f"max_procs: n must be an int or None, got {type(n).__name__}")
+    old = _procs
+    if n is not None and n >= 1:
+        _procs = n
+    return old
+
+
+def run(main: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run main as the main goroutine and return its result.
+
+    Raises what main raises, Deadlock, or GoroutinePanic. Goroutines still
+    alive when it returns are killed (their ``finally`` blocks run), so a later
+    run() starts clean. Raises RuntimeError when called from a goroutine.
+    """
+    if not callable(main) or _is_async(main):
+        _reject(main)
+    return _sched.run(main, args, kwargs)
+
+
+def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking call on a helper thread; only the calling goroutine waits.
+
+    The goroutine waits with reason ``"syscall"`` and gets fn's result or
+    exception. Outside a goroutine it just calls fn.
+    """
+    if not callable(fn) or _is_async(fn):
+        _reject(fn)
+    return _sched.blocking_call(fn, args, kwargs)
+
+
+def dump() -> str:
+    """Every goroutine's id, state, wait reason, stack and creation site, in
+    the layout of Go's SIGQUIT dump."""
+    _sched.getp()
+    return _dump()
+
+
+def _fileno(fd: Any) -> int:
+    if isinstance(fd, int) and not isinstance(fd, bool):
+        if fd < 0:
+            raise ValueError(f"fd must be a non-negative file descriptor, got {fd}")
+        return fd
+    if hasattr(fd, "fileno"):
+        return int(fd.fileno())
+    raise TypeError(f"fd must be an int or have fileno(), got {type(fd).__name__}")
+
+
+def wait_readable(fd: Any) -> None:
+    """Park until fd is readable (wait reason ``"IO wait"``)."""
+    _sched.wait_fd(_fileno(fd), selectors.EVENT_READ)
+
+
+def wait_writable(fd: Any) -> None:
+    """Park until fd is writable (wait reason ``"IO wait"``)."""
+    _sched.wait_fd(_fileno(fd), selectors.EVENT_WRITE)

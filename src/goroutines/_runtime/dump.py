@@ -1,0 +1,91 @@
+"""dump(): every goroutine's state and stack, in the layout of Go's SIGQUIT dump.
+
+    goroutine 1 [chan receive]:
+    __main__.main(...)
+    	/path/prog.py:12
+    ...
+
+    goroutine 7 [chan send]:
+    __main__.worker(...)
+    	/path/prog.py:5
+    created by __main__.main in goroutine 1
+    	/path/prog.py:10
+
+Innermost call first, as Go prints it. Frames of the runtime's internals
+(``goroutines._runtime``) are left out; the public call a goroutine is blocked
+in (``goroutines._chan.Chan.recv``) stays, like Go's ``runtime.chanrecv``.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import FrameType
+
+from greenlet import getcurrent
+
+from .g import DEAD, WAITING, G, allgs
+
+_INTERNAL = "goroutines._runtime"
+
+
+def _frame_lines(frame: FrameType | None) -> list[str]:
+    lines: list[str] = []
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "?")
+        if not (isinstance(mod, str) and mod.startswith(_INTERNAL)):
+            code = frame.f_code
+            lines.append(f"{mod}.{code.co_qualname}(...)")
+            lines.append(f"\t{code.co_filename}:{frame.f_lineno}")
+        frame = frame.f_back
+    return lines
+
+
+def _stack_of(g: G, here: FrameType | None) -> list[str]:
+    gr = g.greenlet
+    if gr is None:
+        fn = g.fn
+        name = getattr(fn, "__qualname__", None) or repr(fn)
+        mod = getattr(fn, "__module__", None) or "?"
+        return [f"{mod}.{name}(...)", "\t(not started)"]
+    if gr is getcurrent():
+        return _frame_lines(here)
+    if gr.dead:
+        return []
+    frame = gr.gr_frame
+    if frame is None and g.p is not None:
+        # Running on another thread right now.
+        frame = sys._current_frames().get(g.p.ident)
+    return _frame_lines(frame)
+
+
+def goroutine_header(g: G) -> str:
+    what = g.wait_reason if g.state == WAITING else g.state
+    return f"goroutine {g.id} [{what}]:"
+
+
+def dump(first: G | None = None) -> str:
+    """Every goroutine with its id, state, wait reason, stack and creation site.
+
+    ``first`` (default: the caller) is listed first, then the rest by id.
+    """
+    here = sys._getframe(1)
+    cur = getcurrent()
+    gs = sorted((g for g in list(allgs.values()) if g.state != DEAD), key=lambda g: g.id)
+    if first is None:
+        gs.sort(key=lambda g: g.greenlet is not cur)  # stable: the caller first
+    else:
+        gs.sort(key=lambda g: g is not first)
+    modules = {
+        getattr(m, "__file__", None): name for name, m in list(sys.modules.items())
+    }
+    blocks: list[str] = []
+    for g in gs:
+        lines = [goroutine_header(g)]
+        lines.extend(_stack_of(g, here))
+        code = g.created_code
+        if code is not None:
+            mod = modules.get(code.co_filename, "?")
+            lines.append(f"created by {mod}.{code.co_qualname} in goroutine {g.parent_id}")
+            lines.append(f"\t{code.co_filename}:{g.created_line}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,133 @@
+"""G: one goroutine, and the table of all live goroutines (Go's ``allgs``).
+
+A G is plain data. Its greenlet is created only when it first runs (a G that has
+not started can still move to any P), and a finished goroutine's greenlet is
+reused for the next unstarted G (see sched.py), as Go reuses its G structs.
+
+Invariants:
+  * g.state is one of RUNNABLE, RUNNING, WAITING, DEAD; only the P that owns
+    g changes it, except ``ready`` from another thread (WAITING -> RUNNABLE),
+    which happens only after that thread won g's park token.
+  * Every G that is not DEAD is in ``allgs``; a parked G is therefore never
+    garbage-collected together with the channel it waits on.
+  * g.token is the park token of g's current park: whoever acquires it (a
+    partner, a timer, panic or signal delivery, the deadlock detector) is the
+    one and only waker of that park.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from contextvars import Context
+from types import CodeType
+from typing import TYPE_CHECKING, Any, Final, final
+
+if TYPE_CHECKING:
+    from .sched import P
+
+RUNNABLE: Final = "runnable"
+RUNNING: Final = "running"
+WAITING: Final = "waiting"
+DEAD: Final = "dead"
+
+# Wait reasons, verbatim from Go's runtime/runtime2.go waitReasonStrings.
+WAIT_CHAN_RECEIVE: Final = "chan receive"
+WAIT_CHAN_RECEIVE_NIL: Final = "chan receive (nil chan)"
+WAIT_CHAN_SEND: Final = "chan send"
+WAIT_CHAN_SEND_NIL: Final = "chan send (nil chan)"
+WAIT_SELECT: Final = "select"
+WAIT_SELECT_NO_CASES: Final = "select (no cases)"
+WAIT_SLEEP: Final = "sleep"
+WAIT_IO: Final = "IO wait"
+WAIT_SYSCALL: Final = "syscall"
+WAIT_MUTEX: Final = "sync.Mutex.Lock"
+WAIT_RWMUTEX_RLOCK: Final = "sync.RWMutex.RLock"
+WAIT_RWMUTEX_LOCK: Final = "sync.RWMutex.Lock"
+WAIT_WAITGROUP: Final = "sync.WaitGroup.Wait"
+WAIT_COND: Final = "sync.Cond.Wait"
+WAIT_SEMACQUIRE: Final = "semacquire"
+
+_ids = itertools.count(2)  # 1 is reserved for the main goroutine
+_ids_lock = threading.Lock()  # guards replacing _ids (reset by run())
+
+
+def next_id() -> int:
+    # next() on itertools.count is a single C call: atomic under the GIL.
+    return next(_ids)
+
+
+def reset_ids(start: int) -> None:
+    global _ids
+    with _ids_lock:
+        _ids = itertools.count(start)
+
+
+@final
+class G:
+    """A goroutine (Go's ``g``). Public as ``goroutines.Goroutine``.
+
+    ``id``: unique, the main goroutine is 1. ``name``: defaults to the function's
+    ``__qualname__``, writable. ``state``: ``"runnable"``, ``"running"``,
+    ``"waiting"`` or ``"dead"``. ``wait_reason``: Go's words for why it waits.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "args",
+        "context",
+        "created_code",
+        "created_line",
+        "fn",
+        "greenlet",
+        "id",
+        "is_main",
+        "kwargs",
+        "name",
+        "p",
+        "parent_id",
+        "state",
+        "throw_exc",
+        "token",
+        "wait_reason",
+    )
+
+    id: int
+    name: str
+    state: str
+    wait_reason: str
+
+    def __init__(
+        self,
+        gid: int,
+        fn: Callable[..., Any] | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        p: P | None,
+    ) -> None:
+        self.id = gid
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.p = p
+        self.name = getattr(fn, "__qualname__", None) or repr(fn) if fn is not None else "main"
+        self.state = RUNNABLE
+        self.wait_reason = ""
+        self.greenlet: Any = None
+        self.context: Context | None = None
+        self.token: Any = None
+        self.throw_exc: BaseException | None = None
+        self.parent_id = 0
+        self.created_code: CodeType | None = None
+        self.created_line = 0
+        self.is_main = False
+
+    def __repr__(self) -> str:
+        reason = f" [{self.wait_reason}]" if self.state == WAITING else ""
+        return f"<Goroutine {self.id} {self.name!r} {self.state}{reason}>"
+
+
+# Every live goroutine, by id (Go's allgs). Mutated under the GIL by single
+# dict operations, which are atomic.
+allgs: dict[int, G] = {}

@@ -1,0 +1,1115 @@
+"""The scheduler: P, park/ready, go(), run(), deadlock detection, panics, signals.
+
+A P (processor) is the scheduler of one OS thread. The main thread's own code is
+goroutine 1 and its P runs the other goroutines whenever goroutine 1 parks. A
+background thread with a P of its own is started lazily for goroutines created
+by foreign threads (plain threads, asyncio loops). Every other thread is
+foreign: its blocking calls block it as a thread (ThreadWaiter).
+
+Why no hub greenlet: the greenlet that parks picks the next G itself and
+switches straight to it (Go's schedule() runs on the parking M too). A hub
+would add a second switch to every hand-off; direct switching keeps a
+ping-pong at two switches per round trip.
+
+Why worker greenlets: a G gets a greenlet only when it first runs, and the
+greenlet of a finished G runs the next unstarted G in place, with no switch
+at all; a free worker waits in ``p.free_workers`` otherwise. A fresh greenlet
+costs an allocation of its frame-stack chunk; reuse makes ``go()`` + finish a
+few microseconds (Go reuses its G structs for the same reason).
+
+Invariants (for a P, touched only by its own thread except where noted):
+  * p.runnext, p.runq hold RUNNABLE Gs of this P; p.curg is RUNNING.
+  * p.inbound is the only structure other threads touch: they append Gs they
+    readied (after winning the G's park token), then write p's wakeup fd if
+    p.sleeping. p sets sleeping *before* its last look at inbound and at the
+    timers, so a wake-up is never lost.
+  * p.idle is written under _sched_lock; it is True only while p sleeps in
+    its selector with nothing runnable.
+  * A started G never leaves its P (greenlets cannot cross threads).
+Deadlock (all goroutines are asleep) is decided under _sched_lock from the
+states of every P and every foreign thread: see _detect_deadlock_locked.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import os
+import selectors
+import signal
+import sys
+import threading
+import traceback
+from _thread import allocate_lock, get_ident
+from collections import deque
+from collections.abc import Callable
+from time import monotonic
+from time import sleep as _os_sleep
+from types import FrameType
+from typing import Any, TypeVar
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+from ..errors import Deadlock, GoroutinePanic, throw
+from . import g as _gmod
+from . import timers
+from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, allgs, next_id
+from .waiter import GWaiter, ThreadWaiter, install, new_token
+
+T = TypeVar("T")
+
+MAX_FREE_WORKERS = 1024  # idle worker greenlets kept per P
+RUNNEXT_STREAK = 64  # runnext hand-offs in a row before the run queue goes first
+TIMER_CHECK_MASK = 31  # look at the timer heap every 32 schedules while busy
+FOREIGN_POLL = 0.05  # idle P re-checks foreign threads' liveness this often
+
+
+class _TLS(threading.local):
+    p: P | None = None
+    foreign: bool = False
+
+
+_tls = _TLS()
+
+# _sched_lock protects: every P's .idle, _all_ps, _foreign_threads,
+# _parked_threads, _blocking_calls.
+_sched_lock = threading.Lock()
+_all_ps: list[P] = []
+_foreign_threads: dict[int, threading.Thread] = {}
+_parked_threads: dict[int, ThreadWaiter] = {}
+_blocking_calls = 0
+_bg_p: P | None = None
+_bg_lock = threading.Lock()  # guards starting the background P
+
+_main_g: G | None = None  # goroutine 1
+
+# attention: something waits to be delivered to goroutine 1 (a panic, a
+# SIGINT). Checked by every public entry point with one global load.
+attention = False
+_pending_panic: BaseException | None = None
+_panic_in_flight = False  # a panic was raised and not yet delivered/reported
+_sigint_pending = False
+
+_deadlock_detection = os.environ.get("GOROUTINES_DEADLOCK", "1") != "0"
+
+
+class P:
+    """A processor: the scheduler state of one OS thread."""
+
+    __slots__ = (
+        "curg",
+        "free_workers",
+        "g1",
+        "home",
+        "ident",
+        "idle",
+        "in_run",
+        "inbound",
+        "io_waiters",
+        "killing",
+        "nio",
+        "ntimers",
+        "runnext",
+        "runq",
+        "saved_sigint",
+        "saved_sigquit",
+        "schedtick",
+        "selector",
+        "sleeping",
+        "streak",
+        "timer_lock",
+        "timers",
+        "wake_r",
+        "wake_w",
+    )
+
+    def __init__(self) -> None:
+        self.ident = get_ident()
+        self.runnext: G | None = None
+        self.runq: deque[G] = deque()
+        self.inbound: deque[G] = deque()
+        self.timers: list[Any] = []
+        self.timer_lock = allocate_lock()  # guards timers, ntimers
+        self.ntimers = 0
+        self.curg: G | None = None
+        self.g1: G | None = None
+        self.home: Any = None  # greenlet that parents this P's workers
+        self.free_workers: list[Any] = []
+        self.schedtick = 0
+        self.streak = 0
+        self.sleeping = False
+        self.idle = False
+        self.killing = False
+        self.in_run = False
+        self.nio = 0  # goroutines parked in wait_readable/wait_writable
+        self.io_waiters: dict[int, list[Any]] = {}
+        self.saved_sigint: Any = None
+        self.saved_sigquit: Any = None
+        self._open_poller()
+
+    def _open_poller(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, None)
+
+    def wakeup(self) -> None:
+        """Make p's idle wait return (any thread, signal handlers included)."""
+        try:
+            os.write(self.wake_w, b"\0")
+        except (BlockingIOError, OSError):
+            pass  # pipe full: a wake-up is already pending
+
+    def timers_changed(self) -> None:
+        if self.sleeping and self.ident != get_ident():
+            self.wakeup()
+
+
+# ---------------------------------------------------------------------------
+# Attaching threads
+
+
+def getp() -> P | None:
+    """This thread's P; on first use by the main thread, make it goroutine 1.
+
+    Returns None on a foreign thread (and registers it as one).
+    """
+    p = _tls.p
+    if p is not None:
+        return p
+    if _tls.foreign:
+        return None
+    return _attach()
+
+
+def _asyncio_running() -> bool:
+    aio = sys.modules.get("asyncio")
+    return aio is not None and aio.events._get_running_loop() is not None
+
+
+def _attach() -> P | None:
+    if threading.current_thread() is threading.main_thread() and not _asyncio_running():
+        return _make_main_p(gid=1)
+    _register_foreign()
+    return None
+
+
+def _register_foreign() -> None:
+    _tls.foreign = True
+    ident = get_ident()
+    with _sched_lock:
+        _foreign_threads[ident] = threading.current_thread()
+
+
+def note_foreign() -> None:
+    """A foreign thread uses the runtime: count it as a possible waker."""
+    if not _tls.foreign:
+        _register_foreign()
+
+
+def _make_main_p(gid: int) -> P:
+    global _main_g
+    p = P()
+    g1 = G(gid, None, (), {}, p)
+    g1.name = "main"
+    g1.is_main = True
+    g1.state = RUNNING
+    g1.greenlet = getcurrent()
+    p.g1 = g1
+    p.curg = g1
+    p.home = g1.greenlet
+    _tls.p = p
+    _tls.foreign = False
+    allgs[g1.id] = g1
+    with _sched_lock:
+        _all_ps.append(p)
+    if _main_g is None or _main_g.state == DEAD:
+        _main_g = g1
+    if threading.current_thread() is threading.main_thread():
+        _install_signal_handlers(p)
+    return p
+
+
+def _detach_p(p: P) -> None:
+    """Forget a P made by run() on a non-main thread."""
+    global _main_g
+    with _sched_lock:
+        if p in _all_ps:
+            _all_ps.remove(p)
+    if p.g1 is not None:
+        p.g1.state = DEAD
+        allgs.pop(p.g1.id, None)
+        if _main_g is p.g1:
+            _main_g = None
+    _tls.p = None
+    p.selector.close()
+    os.close(p.wake_r)
+    os.close(p.wake_w)
+
+
+def background_p() -> P:
+    """The P of the background scheduler thread, started on first use."""
+    global _bg_p
+    p = _bg_p
+    if p is not None:
+        return p
+    with _bg_lock:
+        if _bg_p is None:
+            started = threading.Event()
+            box: list[P] = []
+
+            def main() -> None:
+                bp = P()
+                bp.home = getcurrent()
+                _tls.p = bp
+                box.append(bp)
+                with _sched_lock:
+                    _all_ps.append(bp)
+                started.set()
+                while True:
+                    nxt = _find_runnable(bp)
+                    _switch_to(bp, nxt)
+
+            t = threading.Thread(target=main, name="goroutines-scheduler", daemon=True)
+            t.start()
+            started.wait()
+            _bg_p = box[0]
+        return _bg_p
+
+
+# ---------------------------------------------------------------------------
+# go, ready, park
+
+
+def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], depth: int) -> G:
+    p = _tls.p
+    if p is None:
+        p = getp()
+    if attention and p is not None:
+        check_attention()
+    g = G(next_id(), fn, args, kwargs, p)
+    g.context = contextvars.copy_context()
+    f = sys._getframe(depth)
+    g.created_code = f.f_code
+    g.created_line = f.f_lineno
+    allgs[g.id] = g
+    if p is not None:
+        cur = p.curg
+        g.parent_id = cur.id if cur is not None else 0
+        p.runq.append(g)
+    else:
+        bp = background_p()
+        g.p = bp
+        bp.inbound.append(g)
+        if bp.sleeping:
+            bp.wakeup()
+    return g
+
+
+def ready(g: G) -> None:
+    """Make a parked g runnable. The caller has won g's park token."""
+    p = g.p
+    assert p is not None
+    g.state = RUNNABLE
+    if p.ident == get_ident():
+        old = p.runnext
+        if old is not None:
+            p.runq.append(old)
+        p.runnext = g
+    else:
+        p.inbound.append(g)
+        if p.sleeping:
+            p.wakeup()
+
+
+def park(reason: str, token: Any) -> None:
+    """Block the current goroutine until its park token is won and it is readied.
+
+    Raises what a waker delivered instead of a result (a panic or SIGINT for
+    goroutine 1, Deadlock, GreenletExit when run() kills goroutines).
+    """
+    p = _tls.p
+    assert p is not None
+    g = p.curg
+    assert g is not None
+    if p.killing and not g.is_main:
+        raise GreenletExit
+    g.state = WAITING
+    g.wait_reason = reason
+    g.token = token
+    nxt = _find_runnable(p)
+    if nxt is g:
+        g.state = RUNNING
+        p.curg = g
+    else:
+        _switch_to(p, nxt)
+    exc = g.throw_exc
+    if exc is not None:
+        g.throw_exc = None
+        raise exc
+
+
+def current_waiter(token: Any) -> GWaiter | ThreadWaiter:
+    """A Waiter for the caller: its goroutine, or its thread if foreign."""
+    p = _tls.p
+    if p is None:
+        p = getp()
+        if p is None:
+            return ThreadWaiter(token)
+    g = p.curg
+    assert g is not None
+    return GWaiter(g, token)
+
+
+def _switch_to(p: P, nxt: G) -> None:
+    """Give p to nxt (not the current G). Returns when the caller is resumed."""
+    p.curg = nxt
+    nxt.state = RUNNING
+    gr = nxt.greenlet
+    if gr is None:
+        if p.free_workers:
+            gr = p.free_workers.pop()
+        else:
+            gr = greenlet(_worker, p.home)
+        nxt.greenlet = gr
+        gr.switch(nxt)
+    else:
+        gr.switch()
+
+
+def _worker(g: G) -> None:
+    """Body of a worker greenlet: run g, then every unstarted G that comes next."""
+    gr = getcurrent()
+    p = g.p
+    assert p is not None
+    while True:
+        _execute(g)
+        if p.killing:
+            return
+        nxt = _find_runnable(p)
+        p.curg = nxt
+        nxt.state = RUNNING
+        if nxt.greenlet is None:
+            nxt.greenlet = gr
+            g = nxt
+            continue
+        if len(p.free_workers) < MAX_FREE_WORKERS:
+            p.free_workers.append(gr)
+            g = nxt.greenlet.switch()
+        else:
+            # Too many idle workers: end this greenlet; ending switches to
+            # its parent, so make the parent the G that runs next.
+            gr.parent = nxt.greenlet
+            return
+
+
+def _execute(g: G) -> None:
+    fn, args, kwargs, ctx = g.fn, g.args, g.kwargs, g.context
+    g.args = ()
+    g.kwargs = {}
+    try:
+        if ctx is None:
+            fn(*args, **kwargs)  # type: ignore[misc]
+        else:
+            ctx.run(fn, *args, **kwargs)  # type: ignore[arg-type]
+    except GreenletExit:
+        pass
+    except BaseException as e:
+        _panic(g, e)
+    finally:
+        g.state = DEAD
+        g.context = None
+        g.fn = None
+        allgs.pop(g.id, None)
+
+
+def _find_runnable(p: P) -> G:
+    """The next G for p; waits (idle) for one. Mirrors runtime/proc.go findRunnable."""
+    while True:
+        if attention:
+            _attend(p)
+        tick = p.schedtick = p.schedtick + 1
+        if p.inbound:
+            _drain_inbound(p)
+        if not tick & TIMER_CHECK_MASK:
+            if p.timers:
+                timers.run_due(p)
+            if p.nio:
+                _poll(p, 0.0)
+        g = p.runnext
+        if g is not None:
+            if p.streak < RUNNEXT_STREAK or not p.runq:
+                p.runnext = None
+                p.streak += 1
+                return g
+        p.streak = 0
+        if p.runq:
+            return p.runq.popleft()
+        if p.timers and timers.run_due(p):
+            continue
+        _idle(p)
+
+
+def _drain_inbound(p: P) -> None:
+    inbound = p.inbound
+    runq = p.runq
+    while inbound:
+        runq.append(inbound.popleft())
+
+
+def _idle(p: P) -> None:
+    """Nothing to run: sleep until a timer, an fd, another thread or a signal."""
+    p.sleeping = True
+    if p.inbound or p.runq or p.runnext is not None:
+        p.sleeping = False
+        return
+    when = timers.next_when(p)
+    timeout: float | None = None
+    if when is not None:
+        timeout = when - monotonic()
+        if timeout <= 0:
+            p.sleeping = False
+            return
+    with _sched_lock:
+        p.idle = True
+        victim = _detect_deadlock_locked() if _deadlock_detection else None
+        if _foreign_threads and (timeout is None or timeout > FOREIGN_POLL):
+            timeout = FOREIGN_POLL
+    if victim is not None:
+        with _sched_lock:
+            p.idle = False
+        p.sleeping = False
+        _deliver_deadlock(victim)
+        return
+    _poll(p, timeout)
+    p.sleeping = False
+    with _sched_lock:
+        p.idle = False
+
+
+def _poll(p: P, timeout: float | None) -> None:
+    """Wait on p's selector. epoll counts whole milliseconds and rounds up, so a
+    wait is cut to whole milliseconds and the rest slept precisely."""
+    if timeout is not None and 0 < timeout < 0.001:
+        _os_sleep(timeout)
+        timeout = 0.0
+    elif timeout is not None and timeout > 0:
+        timeout = int(timeout * 1000) / 1000
+    events = p.selector.select(timeout)
+    for key, mask in events:
+        if key.fd == p.wake_r:
+            try:
+                while os.read(p.wake_r, 512):
+                    pass
+            except (BlockingIOError, OSError):
+                pass
+        else:
+            _io_ready(p, key.fd, mask)
+
+
+# ---------------------------------------------------------------------------
+# Netpoller: goroutines waiting for file descriptors
+
+
+def wait_fd(fd: int, events: int) -> None:
+    """Park the current goroutine until fd is ready for events (selectors mask)."""
+    p = getp()
+    if p is None:
+        import select as _select
+
+        note_foreign()
+        r = [fd] if events & selectors.EVENT_READ else []
+        w = [fd] if events & selectors.EVENT_WRITE else []
+        _select.select(r, w, [])
+        return
+    if attention:
+        check_attention()
+    g = p.curg
+    assert g is not None
+    token = new_token()
+    entry = (GWaiter(g, token), events)
+    waiters = p.io_waiters.setdefault(fd, [])
+    waiters.append(entry)
+    _io_register(p, fd)
+    p.nio += 1
+    try:
+        park(_gmod.WAIT_IO, token)
+    finally:
+        p.nio -= 1
+        lst = p.io_waiters.get(fd)
+        if lst is not None and entry in lst:
+            lst.remove(entry)
+        _io_register(p, fd)
+
+
+def _io_register(p: P, fd: int) -> None:
+    lst = p.io_waiters.get(fd)
+    mask = 0
+    for _, ev in lst or ():
+        mask |= ev
+    try:
+        key = p.selector.get_key(fd)
+    except KeyError:
+        key = None
+    if mask == 0:
+        p.io_waiters.pop(fd, None)
+        if key is not None:
+            p.selector.unregister(fd)
+    elif key is None:
+        p.selector.register(fd, mask, None)
+    elif key.events != mask:
+        p.selector.modify(fd, mask, None)
+
+
+def _io_ready(p: P, fd: int, mask: int) -> None:
+    lst = p.io_waiters.get(fd)
+    if not lst:
+        return
+    keep = []
+    for entry in lst:
+        w, ev = entry
+        if ev & mask:
+            if w.token.acquire(False):
+                w.wake()
+        else:
+            keep.append(entry)
+    lst[:] = keep
+    _io_register(p, fd)
+
+
+# ---------------------------------------------------------------------------
+# Foreign threads blocking in the runtime
+
+
+def park_thread(w: ThreadWaiter, reason: str) -> None:
+    """Block a foreign thread on its waiter's lock (deadlock-aware)."""
+    ident = w.thread
+    w.reason = reason
+    note_foreign()
+    with _sched_lock:
+        _parked_threads[ident] = w
+        victim = _detect_deadlock_locked() if _deadlock_detection else None
+    if victim is not None:
+        _deliver_deadlock(victim)
+    elif any(p.idle for p in _all_ps):
+        # An idle P may have counted this thread as a possible waker.
+        for p in list(_all_ps):
+            if p.idle:
+                p.wakeup()
+    try:
+        w.lock.acquire()
+    finally:
+        with _sched_lock:
+            _parked_threads.pop(ident, None)
+    exc = w.exc
+    if exc is not None:
+        w.exc = None
+        raise exc
+
+
+# ---------------------------------------------------------------------------
+# Deadlock detection
+
+
+def _detect_deadlock_locked() -> G | ThreadWaiter | None:
+    """Whom to tell 'all goroutines are asleep', or None. Holds _sched_lock.
+
+    Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
+    being waited on, a blocking() call queued or in flight, a foreign thread
+    that is alive and not parked in the runtime.
+    """
+    if _blocking_calls:
+        return None
+    for p in _all_ps:
+        if not p.idle or p.inbound or p.runq or p.runnext is not None or p.ntimers or p.nio:
+            return None
+    for ident, th in list(_foreign_threads.items()):
+        if not th.is_alive():
+            del _foreign_threads[ident]
+            continue
+        w = _parked_threads.get(ident)
+        if w is None or w.token.locked():
+            return None
+    g1 = _main_g
+    if g1 is not None and g1.state == WAITING:
+        return g1
+    main_ident = threading.main_thread().ident
+    victim = _parked_threads.get(main_ident) if main_ident is not None else None
+    if victim is None and _parked_threads:
+        victim = next(iter(_parked_threads.values()))
+    return victim
+
+
+def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
+    from .dump import dump
+
+    text = "all goroutines are asleep - deadlock!\n\n" + dump(
+        first=victim if isinstance(victim, G) else None
+    )
+    if isinstance(victim, G):
+        tok = victim.token
+        if tok is not None and tok.acquire(False):
+            victim.throw_exc = Deadlock(text)
+            ready(victim)
+    elif victim.token.acquire(False):
+        victim.exc = Deadlock(text)
+        victim.wake()
+
+
+# ---------------------------------------------------------------------------
+# Panics and signals: delivered to goroutine 1
+
+
+def _panic(g: G, e: BaseException) -> None:
+    global _pending_panic, _panic_in_flight, attention
+    p = g.p
+    if p is not None and p.killing:
+        if not isinstance(e, GreenletExit):
+            _print_panic(e, g, "while run() was killing goroutines")
+        return
+    if isinstance(e, SystemExit):
+        exc: BaseException = e
+    else:
+        exc = GoroutinePanic(f"goroutine {g.id} [{g.name}] panicked: {type(e).__name__}: {e}", g)
+        exc.__cause__ = e
+    if _panic_in_flight:
+        _print_panic(e, g, "while an earlier panic is pending")
+        return
+    g1 = _main_g
+    if g1 is None or g1.state == DEAD:
+        # No goroutine 1 to deliver to: Go prints the panic and exits 2.
+        if isinstance(e, SystemExit):
+            _flush_and_exit(e.code if isinstance(e.code, int) else 1)
+        _print_panic(e, g, None)
+        _flush_and_exit(2)
+    _panic_in_flight = True
+    _pending_panic = exc
+    attention = True
+    if g1.p is not None and g1.p.ident != get_ident():
+        g1.p.wakeup()
+
+
+def _print_panic(e: BaseException, g: G, note: str | None) -> None:
+    head = f"panic: goroutine {g.id} [{g.name}]"
+    if note:
+        head += f" ({note})"
+    sys.stderr.write(head + ": " + "".join(traceback.format_exception(e)) + "\n")
+    sys.stderr.flush()
+
+
+def _flush_and_exit(code: int) -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _take_pending() -> BaseException | None:
+    """The exception waiting for goroutine 1 (signal first), clearing it."""
+    global _pending_panic, _sigint_pending, attention, _panic_in_flight
+    if _sigint_pending:
+        _sigint_pending = False
+        attention = _pending_panic is not None
+        return KeyboardInterrupt()
+    exc = _pending_panic
+    _pending_panic = None
+    _panic_in_flight = False
+    attention = _sigint_pending
+    return exc
+
+
+def _attend(p: P) -> None:
+    """In the scheduler: throw a pending panic or SIGINT into a parked goroutine 1."""
+    g1 = _main_g
+    if g1 is None or g1.p is not p:
+        return
+    if g1.state == WAITING:
+        tok = g1.token
+        if tok is not None and tok.acquire(False):
+            g1.throw_exc = _take_pending()
+            ready(g1)
+
+
+def check_attention() -> None:
+    """At a public entry point: raise what waits for goroutine 1, if we are it."""
+    p = _tls.p
+    if p is None or p.curg is not _main_g or _main_g is None:
+        return
+    exc = _take_pending()
+    if exc is not None:
+        raise exc
+
+
+def _in_runtime(frame: FrameType | None) -> bool:
+    if frame is None:
+        return False
+    name = frame.f_globals.get("__name__", "")
+    return isinstance(name, str) and name.startswith("goroutines.")
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    global _sigint_pending, attention
+    g1 = _main_g
+    if (
+        g1 is not None
+        and g1.state == RUNNING
+        and getcurrent() is g1.greenlet
+        and not _in_runtime(frame)
+    ):
+        raise KeyboardInterrupt
+    _sigint_pending = True
+    attention = True
+    if g1 is not None and g1.p is not None:
+        g1.p.wakeup()
+
+
+def _on_sigquit(signum: int, frame: FrameType | None) -> None:
+    from .dump import dump
+
+    try:
+        sys.stderr.write("SIGQUIT: quit\n\n" + dump() + "\n")
+    finally:
+        _flush_and_exit(2)
+
+
+def _install_signal_handlers(p: P) -> None:
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            p.saved_sigint = signal.signal(signal.SIGINT, _on_sigint)
+        sigquit = getattr(signal, "SIGQUIT", None)
+        if sigquit is not None and signal.getsignal(sigquit) == signal.SIG_DFL:
+            p.saved_sigquit = signal.signal(sigquit, _on_sigquit)
+    except ValueError:  # not the main thread of the main interpreter
+        pass
+
+
+def _restore_signal_handlers(p: P) -> None:
+    try:
+        if p.saved_sigint is not None and signal.getsignal(signal.SIGINT) is _on_sigint:
+            signal.signal(signal.SIGINT, p.saved_sigint)
+        sigquit = getattr(signal, "SIGQUIT", None)
+        if p.saved_sigquit is not None and sigquit is not None:
+            if signal.getsignal(sigquit) is _on_sigquit:
+                signal.signal(sigquit, p.saved_sigquit)
+    except ValueError:
+        pass
+    p.saved_sigint = None
+    p.saved_sigquit = None
+
+
+@atexit.register
+def _at_exit() -> None:
+    exc = _pending_panic
+    if exc is None:
+        return
+    if isinstance(exc, SystemExit):
+        _flush_and_exit(exc.code if isinstance(exc.code, int) else 1)
+    cause = exc.__cause__ or exc
+    g = getattr(exc, "goroutine", None)
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
+    sys.stderr.write(head + "".join(traceback.format_exception(cause)))
+    _flush_and_exit(2)
+
+
+# ---------------------------------------------------------------------------
+# run() and friends
+
+
+def gosched() -> None:
+    p = _tls.p
+    if p is None:
+        p = getp()
+        if p is None:
+            _os_sleep(0)
+            return
+    if attention:
+        check_attention()
+    g = p.curg
+    assert g is not None
+    if p.killing and not g.is_main:
+        raise GreenletExit
+    if not (p.runq or p.runnext is not None or p.inbound or p.timers or p.nio):
+        return
+    g.state = RUNNABLE
+    p.runq.append(g)
+    nxt = _find_runnable(p)
+    if nxt is g:
+        g.state = RUNNING
+        p.curg = g
+    else:
+        _switch_to(p, nxt)
+
+
+def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    global _pending_panic, _panic_in_flight, attention
+    p = _tls.p
+    if p is not None and (p.in_run or p.curg is not p.g1):
+        raise RuntimeError(
+            "run() called from inside a goroutine: run() starts the main goroutine "
+            "of a program; call the function directly, or go(fn) to start another"
+        )
+    made = False
+    if p is None:
+        if len(allgs) == 0:
+            _gmod.reset_ids(2)
+        if threading.current_thread() is threading.main_thread() and not _asyncio_running():
+            p = _make_main_p(gid=1)
+        else:
+            p = _make_main_p(gid=next_id())
+            made = True
+    else:
+        if p.g1 is not None and len(allgs) == 1:
+            _gmod.reset_ids(2)
+    p.in_run = True
+    try:
+        try:
+            result = main(*args, **kwargs)
+        finally:
+            p.in_run = False
+            kill_others(p)
+    except BaseException:
+        if _pending_panic is not None:
+            exc = _take_pending()
+            if exc is not None:
+                sys.stderr.write(
+                    "goroutines: a goroutine panicked while main was failing:\n"
+                    + "".join(traceback.format_exception(exc.__cause__ or exc))
+                )
+        raise
+    finally:
+        if made:
+            _detach_p(p)
+    if attention:
+        exc = _take_pending()
+        if exc is not None:
+            raise exc
+    return result
+
+
+def kill_others(p: P) -> None:
+    """Kill every goroutine of p but its goroutine 1 (run() returning)."""
+    me = getcurrent()
+    p.killing = True
+    try:
+        p.runq.clear()
+        p.runnext = None
+        p.inbound.clear()
+        for _ in range(3):  # goroutines started by dying ones, then theirs
+            victims = [g for g in list(allgs.values()) if g.p is p and g is not p.g1]
+            if not victims:
+                break
+            for g in victims:
+                gr = g.greenlet
+                if gr is None or gr.dead:
+                    g.state = DEAD
+                    allgs.pop(g.id, None)
+                    continue
+                tok = g.token
+                if tok is not None:
+                    tok.acquire(False)
+                gr.parent = me
+                p.curg = g
+                g.state = RUNNING
+                try:
+                    gr.throw(GreenletExit)
+                except BaseException as e:  # pragma: no cover - defensive
+                    _print_panic(e, g, "while run() was killing goroutines")
+                g.state = DEAD
+                allgs.pop(g.id, None)
+            p.runq.clear()
+            p.runnext = None
+            p.inbound.clear()
+        with p.timer_lock:
+            for entry in p.timers:
+                t = entry[2]
+                if t is not None:
+                    t.entry = None
+            p.timers.clear()
+            p.ntimers = 0
+        for fd in list(p.io_waiters):
+            p.io_waiters.pop(fd, None)
+            try:
+                p.selector.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+        p.nio = 0
+    finally:
+        p.killing = False
+        p.curg = p.g1
+        if p.g1 is not None:
+            p.g1.state = RUNNING
+            p.g1.token = None
+
+
+# ---------------------------------------------------------------------------
+# Helper-thread calls (blocking())
+
+_pool_lock = threading.Lock()  # guards the three below
+_pool_jobs: deque[tuple[GWaiter, Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
+_pool_idle = 0
+_pool_threads = 0
+_pool_cond = threading.Condition(_pool_lock)
+MAX_HELPER_THREADS = 10_000  # Go's default thread limit (debug.SetMaxThreads)
+HELPER_IDLE_SECONDS = 10.0
+
+
+def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    global _blocking_calls, _pool_threads
+    p = getp()
+    if p is None:
+        note_foreign()
+        return fn(*args, **kwargs)
+    if attention:
+        check_attention()
+    g = p.curg
+    assert g is not None
+    token = new_token()
+    w = GWaiter(g, token)
+    with _sched_lock:
+        _blocking_calls += 1
+    with _pool_lock:
+        _pool_jobs.append((w, fn, args, kwargs))
+        if _pool_idle > 0:
+            _pool_cond.notify()
+            start = False
+        elif _pool_threads < MAX_HELPER_THREADS:
+            _pool_threads += 1
+            start = True
+        else:
+            start = False
+    if start:
+        threading.Thread(target=_helper, name="goroutines-blocking", daemon=True).start()
+    park(_gmod.WAIT_SYSCALL, token)
+    if w.ok:
+        return w.value  # type: ignore[no-any-return]
+    raise w.value
+
+
+def _helper() -> None:
+    global _pool_idle, _pool_threads, _blocking_calls
+    while True:
+        with _pool_lock:
+            while not _pool_jobs:
+                _pool_idle += 1
+                got = _pool_cond.wait(HELPER_IDLE_SECONDS)
+                _pool_idle -= 1
+                if not got and not _pool_jobs:
+                    _pool_threads -= 1
+                    return
+            w, fn, args, kwargs = _pool_jobs.popleft()
+        try:
+            value = fn(*args, **kwargs)
+            ok = True
+        except BaseException as e:
+            value = e
+            ok = False
+        del fn, args, kwargs
+        if w.token.acquire(False):
+            w.value = value
+            w.ok = ok
+            w.wake()
+        del value
+        with _sched_lock:
+            _blocking_calls -= 1
+
+
+# ---------------------------------------------------------------------------
+# fork
+
+
+def _after_fork_child() -> None:
+    """The child keeps only the forking goroutine, as its goroutine 1."""
+    global _bg_p, _main_g, _blocking_calls, _pool_idle, _pool_threads
+    global _pending_panic, _panic_in_flight, attention, _sigint_pending
+    global _sched_lock, _bg_lock, _pool_lock, _pool_cond
+    _sched_lock = threading.Lock()
+    _bg_lock = threading.Lock()
+    _pool_lock = threading.Lock()
+    _pool_cond = threading.Condition(_pool_lock)
+    _pool_jobs.clear()
+    _pool_idle = 0
+    _pool_threads = 0
+    _blocking_calls = 0
+    _foreign_threads.clear()
+    _parked_threads.clear()
+    _bg_p = None
+    _pending_panic = None
+    _panic_in_flight = False
+    _sigint_pending = False
+    attention = False
+    p = _tls.p
+    _graveyard.append(list(allgs.values()))
+    allgs.clear()
+    _all_ps.clear()
+    if p is None:
+        _main_g = None
+        _tls.foreign = False
+        return
+    _graveyard.append(p.free_workers)
+    p.free_workers = []
+    p.ident = get_ident()
+    p.timer_lock = allocate_lock()
+    p.runq.clear()
+    p.runnext = None
+    p.inbound.clear()
+    for entry in p.timers:
+        if entry[2] is not None:
+            entry[2].entry = None
+    p.timers.clear()
+    p.ntimers = 0
+    p.io_waiters.clear()
+    p.nio = 0
+    p.idle = False
+    p.sleeping = False
+    p.selector.close()
+    os.close(p.wake_r)
+    os.close(p.wake_w)
+    p._open_poller()
+    g = p.curg
+    assert g is not None
+    g.is_main = True
+    g.id = 1
+    g.name = "main" if g.fn is None else g.name
+    g.state = RUNNING
+    p.g1 = g
+    p.home = g.greenlet
+    _main_g = g
+    allgs[1] = g
+    _gmod.reset_ids(2)
+    _all_ps.append(p)
+
+
+# Greenlets of goroutines that do not exist in a forked child: kept referenced
+# so they are never collected (collection would run their finally blocks).
+_graveyard: list[Any] = []
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_child)
+
+install(ready, park, park_thread)
+
+__all__ = [
+    "P",
+    "attention",
+    "background_p",
+    "blocking_call",
+    "check_attention",
+    "current_waiter",
+    "getp",
+    "go",
+    "gosched",
+    "kill_others",
+    "note_foreign",
+    "park",
+    "park_thread",
+    "ready",
+    "run",
+    "throw",
+    "wait_fd",
+]

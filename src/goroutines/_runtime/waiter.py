@@ -1,0 +1,124 @@
+"""Waiter: what sits in a wait queue (Go's sudog), one mechanism for all blockers.
+
+A Waiter stands for one blocked operation of one blocker: a goroutine
+(GWaiter: park switches to the scheduler, wake readies the G), a plain OS
+thread (ThreadWaiter: park acquires a lock, wake releases it) or an asyncio
+task (AsyncWaiter: park awaits a future, wake resolves it thread-safely).
+Channels, select, Mutex, WaitGroup, Cond, Semaphore and context are written
+once against this interface.
+
+Protocol (the park token):
+  * Every park has a token, an unlocked ``_thread.lock``. Waiters of one select
+    share one token, so exactly one case can win.
+  * A waker first wins the token (``token.acquire(False)`` - an atomic
+    test-and-set), then fills in the result fields, then calls ``wake()``.
+    Losing the token means somebody else owns that wake-up: skip the waiter.
+  * Result fields are written only by the token's winner and read by the
+    parked side only after it has been woken.
+  * ``wake()`` is called without holding any primitive's lock.
+"""
+
+from __future__ import annotations
+
+from _thread import allocate_lock
+from _thread import get_ident as _get_ident
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .g import G
+
+new_token = allocate_lock
+
+
+class Waiter:
+    """Base waiter. Fields are for the primitive that queues it."""
+
+    __slots__ = ("case", "chan", "done", "elem", "ok", "token", "value")
+
+    def __init__(self, token: Any) -> None:
+        self.token = token
+        self.elem: Any = None  # value a sender offers
+        self.value: Any = None  # value handed to a receiver
+        self.ok = False  # True: completed; False: e.g. woken by close
+        self.done = False  # set by the winner: this waiter (of a select) fired
+        self.case = -1  # select case index
+        self.chan: Any = None
+
+    def fired(self) -> bool:
+        return self.token.locked()  # type: ignore[no-any-return]
+
+    def wake(self) -> None:
+        raise NotImplementedError
+
+    def park(self, reason: str) -> None:
+        raise NotImplementedError
+
+    def sibling(self, token: Any) -> Waiter:
+        """Another waiter of the same blocker and wake mechanism (select cases)."""
+        raise NotImplementedError
+
+
+class GWaiter(Waiter):
+    __slots__ = ("g",)
+
+    def __init__(self, g: G, token: Any) -> None:
+        Waiter.__init__(self, token)
+        self.g = g
+
+    def wake(self) -> None:
+        _ready(self.g)
+
+    def park(self, reason: str) -> None:
+        _park(reason, self.token)
+
+    def sibling(self, token: Any) -> GWaiter:
+        return GWaiter(self.g, token)
+
+
+class ThreadWaiter(Waiter):
+    """A plain OS thread blocked in the runtime: it blocks as a thread."""
+
+    __slots__ = ("exc", "lock", "reason", "thread")
+
+    def __init__(self, token: Any, lock: Any = None) -> None:
+        Waiter.__init__(self, token)
+        if lock is None:
+            lock = allocate_lock()
+            lock.acquire()
+        self.lock = lock
+        self.thread = _get_ident()
+        self.exc: BaseException | None = None  # set by the deadlock detector
+        self.reason = ""
+
+    def wake(self) -> None:
+        self.lock.release()
+
+    def park(self, reason: str) -> None:
+        _park_thread(self, reason)
+
+    def sibling(self, token: Any) -> ThreadWaiter:
+        return ThreadWaiter(token, self.lock)
+
+
+def _unset_ready(g: G) -> None:  # replaced by sched at import
+    raise RuntimeError("scheduler not initialised")
+
+
+def _unset_park(reason: str, token: Any) -> None:  # replaced by sched at import
+    raise RuntimeError("scheduler not initialised")
+
+
+_ready = _unset_ready
+_park = _unset_park
+_park_thread: Any = None
+
+
+def install(ready: Any, park: Any, park_thread: Any) -> None:
+    """Called once by sched.py: the scheduler's ready/park entry points."""
+    global _ready, _park, _park_thread
+    _ready = ready
+    _park = park
+    _park_thread = park_thread
+
+
+__all__ = ["GWaiter", "ThreadWaiter", "Waiter", "new_token"]

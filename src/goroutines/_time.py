@@ -1,0 +1,324 @@
+"""Time: sleep, after, tick, Timer, Ticker, after_func (Go 1.23 semantics).
+
+Channel timers follow Go 1.23 (runtime/time.go with asynctimerchan=0):
+  * The channel behaves as unbuffered: ``len``/``cap`` are 0, and once
+    ``stop()`` or ``reset()`` returns, no value from before the call is ever
+    received. Internally it holds at most one value.
+  * A timer sits in a P's heap only while a receiver is blocked on its channel
+    (``_block``/``_unblock``). Otherwise an expired timer fills its channel
+    lazily when someone looks (``_maybe_run``, Go's maybeRunChan). So a Timer
+    nobody references is garbage, and one nobody waits on is no reason to
+    call a program alive: ``t = Timer(3600); Chan().recv()`` deadlocks.
+  * ``stop()``/``reset()`` return True if the timer was pending or its value
+    was still unreceived (which they discard).
+``sleep``, ``after_func`` timers and context deadlines always sit in a heap and
+count as possible wakers.
+
+Invariants, whenever the timer's lock (its channel's lock) is free:
+  * self._when == 0 <=> the timer is stopped or has fired (one-shot);
+  * self._rt.entry is not None implies self._when > 0;
+  * for channel timers, self._rt.entry is not None implies self._blocked > 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from time import monotonic
+from typing import Any, final
+
+from ._chan import Chan, RecvOnly
+from ._runtime import sched as _sched
+from ._runtime import timers as _timers
+from ._runtime.g import WAIT_SLEEP
+from ._runtime.timers import RTimer
+from ._runtime.waiter import Waiter, new_token
+
+
+def check_duration(d: object, name: str = "d") -> float:
+    """Validate a duration in seconds (int or float, not bool, not NaN)."""
+    if isinstance(d, bool) or not isinstance(d, (int, float)):
+        raise TypeError(f"{name} must be a duration in seconds (int or float), got {type(d).__name__}")
+    if math.isnan(d):
+        raise ValueError(f"{name} must be a duration in seconds, got NaN")
+    return float(d)
+
+
+def _timer_p() -> _sched.P:
+    p = _sched.getp()
+    if p is None:
+        _sched.note_foreign()
+        return _sched.background_p()
+    return p
+
+
+def sleep(d: float) -> None:
+    """Pause the current goroutine for d seconds (d <= 0 just yields).
+
+    Other goroutines run meanwhile. From a foreign thread it sleeps the thread.
+    Go: ``time.Sleep(d)``.
+    """
+    d = check_duration(d)
+    p = _sched.getp()
+    if p is None:
+        if d > 0:
+            import time
+
+            time.sleep(d)
+        return
+    if _sched.attention:
+        _sched.check_attention()
+    if d <= 0:
+        _sched.gosched()
+        return
+    g = p.curg
+    assert g is not None
+    token = new_token()
+    rt = RTimer(_wake_sleeper, (g, token))
+    _timers.add(p, rt, monotonic() + d)
+    try:
+        _sched.park(WAIT_SLEEP, token)
+    except BaseException:
+        _timers.delete(rt)
+        raise
+
+
+def _wake_sleeper(arg: Any, now: float) -> None:
+    g, token = arg
+    if token.acquire(False):
+        _sched.ready(g)
+
+
+class _ChanTimer:
+    """The shared machinery of Timer and Ticker: a timer that feeds a channel."""
+
+    __slots__ = ("__weakref__", "_blocked", "_c", "_period", "_rt", "_when")
+
+    def __init__(self, d: float, period: float) -> None:
+        c: Chan[float] = Chan(1)
+        c._timer = self
+        self._c = c
+        self._period = period
+        self._blocked = 0
+        self._rt = RTimer(_ChanTimer._fire, self)
+        self._when = monotonic() + d
+
+    # Called by channel operations (c._lock held only where said).
+
+    def _maybe_run(self) -> None:
+        """Before a receive: an expired timer not in a heap fills its channel now."""
+        if self._rt.entry is not None:
+            return
+        when = self._when
+        if when == 0 or when > monotonic():
+            return
+        self._fire(monotonic())
+
+    def _block(self) -> None:
+        """A receiver is queued on the channel (c._lock held)."""
+        self._blocked += 1
+        if self._when > 0 and self._rt.entry is None:
+            _timers.add(_timer_p(), self._rt, self._when)
+
+    def _unblock(self) -> None:
+        """A queued receiver left (c._lock not held)."""
+        lock = self._c._lock
+        lock.acquire()
+        self._blocked -= 1
+        if self._blocked == 0 and self._rt.entry is not None:
+            _timers.delete(self._rt)
+        lock.release()
+
+    def _fire(self, now: float) -> None:
+        """Deliver the time to the channel if the timer is due (no lock held)."""
+        c = self._c
+        lock = c._lock
+        lock.acquire()
+        when = self._when
+        if when == 0 or when > now:
+            lock.release()
+            return
+        if self._period > 0:
+            period = self._period
+            self._when = when + period * (1 + int((now - when) / period))
+            if self._blocked > 0:
+                _timers.add(_timer_p() if self._rt.p is None else self._rt.p, self._rt, self._when)
+        else:
+            self._when = 0
+            if self._rt.entry is not None:
+                _timers.delete(self._rt)
+        partner: Waiter | None = None
+        rq = c._recvq
+        while rq:
+            w = rq.popleft()
+            if w.token.acquire(False):
+                partner = w
+                break
+        if partner is None and not c._buf:
+            c._buf.append(now)  # a Ticker whose last tick is unreceived drops this one
+        lock.release()
+        if partner is not None:
+            partner.value = now
+            partner.ok = True
+            partner.done = True
+            partner.wake()
+
+    def _stop_locked(self) -> bool:
+        pending = self._when > 0
+        self._when = 0
+        if self._rt.entry is not None:
+            _timers.delete(self._rt)
+        if self._c._buf:
+            self._c._buf.clear()
+            pending = True
+        return pending
+
+    def _reset_locked(self, d: float) -> bool:
+        pending = self._stop_locked()
+        self._when = monotonic() + d
+        if self._blocked > 0:
+            _timers.add(self._rt.p or _timer_p(), self._rt, self._when)
+        return pending
+
+
+@final
+class Timer:
+    """A single event: after d seconds the current time is sent on ``.c``.
+
+    ``after_func`` makes timers whose ``.c`` is None and which call a function
+    in its own goroutine instead. Go: ``time.NewTimer(d)``.
+    """
+
+    __slots__ = ("__weakref__", "_ct", "_fn", "_func_lock", "_rt", "c")
+
+    c: RecvOnly[float] | None
+
+    def __init__(self, d: float) -> None:
+        d = check_duration(d)
+        self._ct: _ChanTimer | None = _ChanTimer(d, 0.0)
+        self.c = self._ct._c.recv_only()
+        self._fn: Callable[[], Any] | None = None
+        self._rt: RTimer | None = None
+        self._func_lock: Any = None
+
+    @classmethod
+    def _func(cls, d: float, fn: Callable[[], Any]) -> Timer:
+        t = cls.__new__(cls)
+        t._ct = None
+        t.c = None
+        t._fn = fn
+        t._func_lock = new_token()  # guards _rt's arming
+        t._rt = RTimer(_run_func, t)
+        _timers.add(_timer_p(), t._rt, monotonic() + d)
+        return t
+
+    def stop(self) -> bool:
+        """Stop the timer. True if it was pending (or its value unreceived,
+        which is discarded); False if it had fired or was stopped. Go: ``t.Stop()``."""
+        ct = self._ct
+        if ct is None:
+            assert self._rt is not None
+            self._func_lock.acquire()
+            stopped = _timers.delete(self._rt)
+            self._func_lock.release()
+            return stopped
+        lock = ct._c._lock
+        lock.acquire()
+        pending = ct._stop_locked()
+        lock.release()
+        return pending
+
+    def reset(self, d: float) -> bool:
+        """Restart the timer to fire d seconds from now (works on a fired or
+        stopped timer). Returns what stop() would have. Go: ``t.Reset(d)``."""
+        d = check_duration(d)
+        ct = self._ct
+        if ct is None:
+            assert self._rt is not None
+            self._func_lock.acquire()
+            pending = _timers.delete(self._rt)
+            _timers.add(self._rt.p or _timer_p(), self._rt, monotonic() + d)
+            self._func_lock.release()
+            return pending
+        lock = ct._c._lock
+        lock.acquire()
+        pending = ct._reset_locked(d)
+        lock.release()
+        return pending
+
+    def __repr__(self) -> str:
+        return f"<Timer at {id(self):#x}>"
+
+
+def _run_func(t: Timer, now: float) -> None:
+    fn = t._fn
+    assert fn is not None
+    _go_from_timer(fn)
+
+
+def _go_from_timer(fn: Callable[[], Any]) -> None:
+    from ._go import go
+
+    go(fn)
+
+
+@final
+class Ticker:
+    """Sends the time on ``.c`` every d seconds; drops ticks a slow receiver
+    misses. Go: ``time.NewTicker(d)``."""
+
+    __slots__ = ("__weakref__", "_ct", "c")
+
+    def __init__(self, d: float) -> None:
+        d = check_duration(d)
+        if d <= 0:
+            raise ValueError("non-positive interval for NewTicker")
+        self._ct = _ChanTimer(d, d)
+        self.c: RecvOnly[float] = self._ct._c.recv_only()
+
+    def stop(self) -> None:
+        """Turn the ticker off; no more ticks are received. Go: ``t.Stop()``."""
+        lock = self._ct._c._lock
+        lock.acquire()
+        self._ct._stop_locked()
+        lock.release()
+
+    def reset(self, d: float) -> None:
+        """Stop and restart with period d. Go: ``t.Reset(d)``."""
+        d = check_duration(d)
+        if d <= 0:
+            raise ValueError("non-positive interval for Ticker.Reset")
+        ct = self._ct
+        lock = ct._c._lock
+        lock.acquire()
+        ct._period = d
+        ct._reset_locked(d)
+        lock.release()
+
+    def __repr__(self) -> str:
+        return f"<Ticker every {self._ct._period}s at {id(self):#x}>"
+
+
+def after(d: float) -> RecvOnly[float]:
+    """A channel that receives the time after d seconds. Go: ``time.After(d)``."""
+    c = Timer(d).c
+    assert c is not None
+    return c
+
+
+def tick(d: float) -> RecvOnly[float] | None:
+    """A channel of ticks every d seconds; None (Go's nil channel) for d <= 0.
+    Go: ``time.Tick(d)``."""
+    d = check_duration(d)
+    if d <= 0:
+        return None
+    return Ticker(d).c
+
+
+def after_func(d: float, fn: Callable[[], Any]) -> Timer:
+    """Call fn in its own goroutine after d seconds; ``.c`` is None.
+    Go: ``time.AfterFunc(d, f)``."""
+    d = check_duration(d)
+    if not callable(fn):
+        raise TypeError(f"after_func: fn must be callable, got {type(fn).__name__}")
+    return Timer._func(d, fn)
