@@ -30,7 +30,7 @@ from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
-from ._runtime.waiter import Waiter, new_token
+from ._runtime.waiter import GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
 
 T = TypeVar("T")
@@ -38,6 +38,8 @@ T_co = TypeVar("T_co", covariant=True)
 T_contra = TypeVar("T_contra", contravariant=True)
 
 _current_waiter = _sched.current_waiter
+_park_g = _sched.park_g
+_tls = _sched._tls
 
 
 @runtime_checkable
@@ -121,15 +123,25 @@ class Chan(Generic[T]):
             self._buf.append(value)
             lock.release()
             return
-        w = _current_waiter(new_token())
+        p = _tls.p
+        if p is None:
+            self._block_foreign(lock, self._sendq, value, WAIT_CHAN_SEND)
+            return
+        g = p.curg
+        w = g.waiter
+        if w is None:
+            w = g.waiter = GWaiter(g, None)
+        token = w.token = new_token()
         w.elem = value
         self._sendq.append(w)
         lock.release()
         try:
-            w.park(WAIT_CHAN_SEND)
+            _park_g(p, g, WAIT_CHAN_SEND, token)
         except BaseException:
             self._abandon(w, self._sendq)
             raise
+        finally:
+            w.elem = None
         if not w.ok:
             raise ChannelClosedError("send on closed channel")
 
@@ -165,7 +177,35 @@ class Chan(Generic[T]):
         Returns None once the channel is closed and drained (None is also a
         legal value: use recv_ok to tell them apart). Go: ``v := <-ch``.
         """
-        return self.recv_ok()[0]
+        if _sched.attention:
+            _sched.check_attention()
+        timer = self._timer
+        if timer is not None:
+            timer._maybe_run()
+        lock = self._lock
+        lock.acquire()
+        buf = self._buf
+        if buf:
+            value = buf.popleft()
+            if self._sendq:
+                self._refill(lock)
+            else:
+                lock.release()
+            return value  # type: ignore[no-any-return]
+        sq = self._sendq
+        while sq:
+            w = sq.popleft()
+            if w.token.acquire(False):
+                lock.release()
+                value = w.elem
+                w.ok = True
+                w.done = True
+                w.wake()
+                return value  # type: ignore[no-any-return]
+        if self._closed:
+            lock.release()
+            return None
+        return self._recv_block(lock, timer)[0]
 
     def recv_ok(self) -> tuple[T | None, bool]:
         """Receive; ``(value, True)``, or ``(None, False)`` once closed and drained.
@@ -180,20 +220,14 @@ class Chan(Generic[T]):
         lock = self._lock
         lock.acquire()
         buf = self._buf
-        sq = self._sendq
         if buf:
             value = buf.popleft()
-            while sq:
-                w = sq.popleft()
-                if w.token.acquire(False):
-                    buf.append(w.elem)
-                    lock.release()
-                    w.ok = True
-                    w.done = True
-                    w.wake()
-                    return value, True
-            lock.release()
+            if self._sendq:
+                self._refill(lock)
+            else:
+                lock.release()
             return value, True
+        sq = self._sendq
         while sq:
             w = sq.popleft()
             if w.token.acquire(False):
@@ -206,19 +240,71 @@ class Chan(Generic[T]):
         if self._closed:
             lock.release()
             return None, False
-        w = _current_waiter(new_token())
+        return self._recv_block(lock, timer)
+
+    def _refill(self, lock: Any) -> None:
+        """A buffered value was taken: move the first blocked sender's value
+        into the buffer and wake it. Called with lock held; releases it."""
+        sq = self._sendq
+        while sq:
+            w = sq.popleft()
+            if w.token.acquire(False):
+                self._buf.append(w.elem)
+                lock.release()
+                w.ok = True
+                w.done = True
+                w.wake()
+                return
+        lock.release()
+
+    def _recv_block(self, lock: Any, timer: Any) -> tuple[T | None, bool]:
+        """Queue the caller as a receiver and park. Called with lock held."""
+        p = _tls.p
+        if p is None:
+            return self._block_foreign(lock, self._recvq, None, WAIT_CHAN_RECEIVE)
+        g = p.curg
+        w = g.waiter
+        if w is None:
+            w = g.waiter = GWaiter(g, None)
+        token = w.token = new_token()
         self._recvq.append(w)
         if timer is not None:
             timer._block()
         lock.release()
         try:
-            w.park(WAIT_CHAN_RECEIVE)
+            _park_g(p, g, WAIT_CHAN_RECEIVE, token)
         except BaseException:
             self._abandon(w, self._recvq)
             raise
         finally:
             if timer is not None:
                 timer._unblock()
+        value = w.value
+        w.value = None
+        return value, w.ok
+
+    def _block_foreign(
+        self, lock: Any, q: deque[Waiter], value: Any, reason: str
+    ) -> tuple[T | None, bool]:
+        """Block a caller without a P yet (a foreign thread, or the main thread
+        on its first runtime call). Called with lock held."""
+        w = _current_waiter(new_token())
+        w.elem = value
+        q.append(w)
+        timer = self._timer if q is self._recvq else None
+        if timer is not None:
+            timer._block()
+        lock.release()
+        try:
+            w.park(reason)
+        except BaseException:
+            self._abandon(w, q)
+            raise
+        finally:
+            if timer is not None:
+                timer._unblock()
+        if q is self._sendq and not w.ok:
+            raise ChannelClosedError("send on closed channel")
         return w.value, w.ok
 
     def try_recv(self) -> tuple[T | None, bool, bool]:
@@ -361,7 +447,7 @@ class RecvOnly(Generic[T_co]):
 
     def recv(self) -> T_co | None:
         """Receive a value (see Chan.recv)."""
-        return self._c.recv_ok()[0]  # type: ignore[no-any-return]
+        return self._c.recv_ok()[0]
 
     def recv_ok(self) -> tuple[T_co | None, bool]:
         """Receive with the ok flag (see Chan.recv_ok)."""

@@ -19,6 +19,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 Goroutine = G
+_sched_go = _sched.go
 
 _ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
@@ -57,9 +58,13 @@ def go(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> G:
     TypeError at once for a non-callable or an async function.
     Go: ``go fn(args...)``.
     """
-    if not callable(fn) or _is_async(fn):
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        if not callable(fn) or _is_async(fn):
+            _reject(fn)
+    elif code.co_flags & _ASYNC_FLAGS:
         _reject(fn)
-    return _sched.go(fn, args, kwargs, 2)
+    return _sched_go(fn, args, kwargs, 2)
 
 
 def current() -> G:

@@ -27,10 +27,12 @@ from typing import Any, Final, TypeVar, final
 from ._chan import Chan, RecvOnly, SendOnly, unwrap
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
-from ._runtime.waiter import Waiter, new_token
+from ._runtime.waiter import GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
 
 T = TypeVar("T")
+
+_tls = _sched._tls
 
 RECV: Final = 0
 RECV_OK: Final = 1
@@ -76,13 +78,12 @@ def send(ch: Chan[T] | SendOnly[T] | None, value: T) -> Case:
     return Case(_chan_for(ch, True), SEND, value)
 
 
-def _live(q: Any) -> bool:
-    """Whether q has a waiter whose token is still free (drops stale heads)."""
-    while q:
-        if not q[0].token.locked():
-            return True
-        q.popleft()
-    return False
+def _reject_cases(cases: tuple[object, ...]) -> None:
+    for i, case in enumerate(cases):
+        if type(case) is not Case:
+            raise TypeError(
+                f"select: case {i} is {case!r}; use recv(ch), recv_ok(ch) or send(ch, value)"
+            )
 
 
 def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
@@ -97,40 +98,56 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """
     if _sched.attention:
         _sched.check_attention()
-    chans: dict[int, Chan[Any]] = {}
-    for i, case in enumerate(cases):
+    w: Waiter
+    chans: list[Chan[Any]] = []
+    for case in cases:
         if type(case) is not Case:
-            raise TypeError(
-                f"select: case {i} is {case!r}; use recv(ch), recv_ok(ch) or send(ch, value)"
-            )
+            _reject_cases(cases)
         ch = case.chan
         if ch is not None:
-            chans[id(ch)] = ch
+            chans.append(ch)
             if ch._timer is not None and case.kind != SEND:
                 ch._timer._maybe_run()
     if not chans:
         if default:
             return -1, None
-        w = _sched.current_waiter(new_token())
-        w.park(WAIT_SELECT_NO_CASES)
+        _sched.current_waiter(new_token()).park(WAIT_SELECT_NO_CASES)
         raise AssertionError("unreachable: a select with no cases was woken")
-    lockorder = [chans[k] for k in sorted(chans)] if len(chans) > 1 else list(chans.values())
+    if len(chans) == 1:
+        lockorder = chans
+    else:
+        chans.sort(key=id)
+        lockorder = [chans[0]]
+        for ch in chans:
+            if ch is not lockorder[-1]:
+                lockorder.append(ch)
     for ch in lockorder:
         ch._lock.acquire()
     locked = True
     try:
         while True:
-            # Pass 1: which cases can proceed now?
+            # Pass 1: which cases can proceed now? (Stale waiters at a queue's
+            # head - their token already won elsewhere - are dropped.)
             ready: list[int] = []
-            for i, case in enumerate(cases):
+            i = 0
+            for case in cases:
                 ch = case.chan
-                if ch is None:
-                    continue
-                if case.kind == SEND:
-                    if ch._closed or _live(ch._recvq) or len(ch._buf) < ch._cap:
+                if ch is not None:
+                    if case.kind == SEND:
+                        q = ch._recvq
+                        while q and q[0].token.locked():
+                            q.popleft()
+                        if q or ch._closed or len(ch._buf) < ch._cap:
+                            ready.append(i)
+                    elif ch._buf or ch._closed:
                         ready.append(i)
-                elif ch._buf or _live(ch._sendq) or ch._closed:
-                    ready.append(i)
+                    else:
+                        q = ch._sendq
+                        while q and q[0].token.locked():
+                            q.popleft()
+                        if q:
+                            ready.append(i)
+                i += 1
             if not ready:
                 break
             i = ready[0] if len(ready) == 1 else ready[int(random() * len(ready))]
@@ -204,7 +221,8 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
             return -1, None
         # Pass 2: queue a waiter on every channel, sharing one token.
         token = new_token()
-        first = _sched.current_waiter(token)
+        p = _tls.p
+        first: Waiter = _sched.current_waiter(token) if p is None else GWaiter(p.curg, token)
         waiters: list[Waiter] = []
         for i, case in enumerate(cases):
             ch = case.chan
@@ -239,10 +257,8 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
             else:
                 ch._lock.acquire()
                 q = ch._sendq if cases[w.case].kind == SEND else ch._recvq
-                try:
+                if w in q:  # a dequeuer may have dropped it as stale already
                     q.remove(w)
-                except ValueError:
-                    pass
                 ch._lock.release()
             if ch._timer is not None and cases[w.case].kind != SEND:
                 ch._timer._unblock()

@@ -2,16 +2,16 @@
 
     goroutine 1 [chan receive]:
     __main__.main(...)
-    	/path/prog.py:12
+        /path/prog.py:12
     ...
 
     goroutine 7 [chan send]:
     __main__.worker(...)
-    	/path/prog.py:5
+        /path/prog.py:5
     created by __main__.main in goroutine 1
-    	/path/prog.py:10
+        /path/prog.py:10
 
-Innermost call first, as Go prints it. Frames of the runtime's internals
+(Each FILE:LINE line starts with a tab.) Innermost call first, as Go prints it. Frames of the runtime's internals
 (``goroutines._runtime``) are left out; the public call a goroutine is blocked
 in (``goroutines._chan.Chan.recv``) stays, like Go's ``runtime.chanrecv``.
 """

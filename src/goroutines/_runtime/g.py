@@ -75,6 +75,7 @@ class G:
 
     __slots__ = (
         "__weakref__",
+        "_name",
         "args",
         "context",
         "created_code",
@@ -84,17 +85,16 @@ class G:
         "id",
         "is_main",
         "kwargs",
-        "name",
         "p",
         "parent_id",
         "state",
         "throw_exc",
         "token",
         "wait_reason",
+        "waiter",
     )
 
     id: int
-    name: str
     state: str
     wait_reason: str
 
@@ -111,7 +111,7 @@ class G:
         self.args = args
         self.kwargs = kwargs
         self.p = p
-        self.name = getattr(fn, "__qualname__", None) or repr(fn) if fn is not None else "main"
+        self._name: str | None = None  # computed from fn on first read
         self.state = RUNNABLE
         self.wait_reason = ""
         self.greenlet: Any = None
@@ -122,6 +122,27 @@ class G:
         self.created_code: CodeType | None = None
         self.created_line = 0
         self.is_main = False
+        # The GWaiter of this G's plain channel operations, made on first use
+        # and reused: a non-select park leaves no reference to it behind.
+        self.waiter: Any = None
+
+    @property
+    def name(self) -> str:
+        name = self._name
+        if name is None:
+            fn = self.fn
+            if fn is None:
+                name = "main" if self.is_main else "?"
+            else:
+                name = getattr(fn, "__qualname__", None) or repr(fn)
+            self._name = name
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"Goroutine.name must be a str, got {type(value).__name__}")
+        self._name = value
 
     def __repr__(self) -> str:
         reason = f" [{self.wait_reason}]" if self.state == WAITING else ""

@@ -46,7 +46,7 @@ from collections.abc import Callable
 from time import monotonic
 from time import sleep as _os_sleep
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
@@ -57,6 +57,9 @@ from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, allgs, next_id
 from .waiter import GWaiter, ThreadWaiter, install, new_token
 
 T = TypeVar("T")
+
+_copy_context = contextvars.copy_context
+_getframe = sys._getframe
 
 MAX_FREE_WORKERS = 1024  # idle worker greenlets kept per P
 RUNNEXT_STREAK = 64  # runnext hand-offs in a row before the run queue goes first
@@ -131,7 +134,8 @@ class P:
         self.timers: list[Any] = []
         self.timer_lock = allocate_lock()  # guards timers, ntimers
         self.ntimers = 0
-        self.curg: G | None = None
+        # The running G. None only on the background P before its first G.
+        self.curg: G = None  # type: ignore[assignment]
         self.g1: G | None = None
         self.home: Any = None  # greenlet that parents this P's workers
         self.free_workers: list[Any] = []
@@ -288,9 +292,9 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
         p = getp()
     if attention and p is not None:
         check_attention()
-    g = G(next_id(), fn, args, kwargs, p)
-    g.context = contextvars.copy_context()
-    f = sys._getframe(depth)
+    g = G(next(_gmod._ids), fn, args, kwargs, p)
+    g.context = _copy_context()
+    f = _getframe(depth)
     g.created_code = f.f_code
     g.created_line = f.f_lineno
     allgs[g.id] = g
@@ -333,17 +337,43 @@ def park(reason: str, token: Any) -> None:
     assert p is not None
     g = p.curg
     assert g is not None
+    park_g(p, g, reason, token)
+
+
+def park_g(p: P, g: G, reason: str, token: Any) -> None:
+    """park() for a caller that already knows its P and G (p.curg is g)."""
     if p.killing and not g.is_main:
         raise GreenletExit
     g.state = WAITING
     g.wait_reason = reason
     g.token = token
-    nxt = _find_runnable(p)
+    # Fast path of _find_runnable: hand the P to runnext (the G this one just
+    # readied) unless it is time to look at timers, other threads or fairness.
+    nxt = p.runnext
+    tick = p.schedtick + 1
+    if (
+        nxt is not None
+        and tick & TIMER_CHECK_MASK
+        and (p.streak < RUNNEXT_STREAK or not p.runq)
+        and not attention
+        and not p.inbound
+    ):
+        p.schedtick = tick
+        p.runnext = None
+        p.streak += 1
+    else:
+        nxt = _find_runnable(p)
     if nxt is g:
         g.state = RUNNING
         p.curg = g
     else:
-        _switch_to(p, nxt)
+        p.curg = nxt
+        nxt.state = RUNNING
+        gr = nxt.greenlet
+        if gr is not None:
+            gr.switch()
+        else:
+            _switch_to(p, nxt)
     exc = g.throw_exc
     if exc is not None:
         g.throw_exc = None
@@ -383,11 +413,31 @@ def _worker(g: G) -> None:
     gr = getcurrent()
     p = g.p
     assert p is not None
+    runq = p.runq
     while True:
-        _execute(g)
+        # Run g. Go: goexit0 is the finally block.
+        try:
+            g.context.run(g.fn, *g.args, **g.kwargs)  # type: ignore[union-attr, arg-type]
+        except GreenletExit:
+            pass
+        except BaseException as e:
+            _panic(g, e)
+        finally:
+            g.state = DEAD
+            g.context = None
+            g.args = ()
+            g.kwargs = _NO_KWARGS
+            allgs.pop(g.id, None)
         if p.killing:
             return
-        nxt = _find_runnable(p)
+        # Next G: the head of the run queue unless the scheduler has more to do.
+        tick = p.schedtick + 1
+        if tick & TIMER_CHECK_MASK and runq and p.runnext is None and not attention and not p.inbound:
+            p.schedtick = tick
+            p.streak = 0
+            nxt = runq.popleft()
+        else:
+            nxt = _find_runnable(p)
         p.curg = nxt
         nxt.state = RUNNING
         if nxt.greenlet is None:
@@ -404,24 +454,7 @@ def _worker(g: G) -> None:
             return
 
 
-def _execute(g: G) -> None:
-    fn, args, kwargs, ctx = g.fn, g.args, g.kwargs, g.context
-    g.args = ()
-    g.kwargs = {}
-    try:
-        if ctx is None:
-            fn(*args, **kwargs)  # type: ignore[misc]
-        else:
-            ctx.run(fn, *args, **kwargs)  # type: ignore[arg-type]
-    except GreenletExit:
-        pass
-    except BaseException as e:
-        _panic(g, e)
-    finally:
-        g.state = DEAD
-        g.context = None
-        g.fn = None
-        allgs.pop(g.id, None)
+_NO_KWARGS: dict[str, Any] = {}
 
 
 def _find_runnable(p: P) -> G:
@@ -686,8 +719,9 @@ def _panic(g: G, e: BaseException) -> None:
     _panic_in_flight = True
     _pending_panic = exc
     attention = True
-    if g1.p is not None and g1.p.ident != get_ident():
-        g1.p.wakeup()
+    p1 = g1.p
+    if p1 is not None and p1.ident != get_ident():
+        p1.wakeup()
 
 
 def _print_panic(e: BaseException, g: G, note: str | None) -> None:
@@ -698,7 +732,7 @@ def _print_panic(e: BaseException, g: G, note: str | None) -> None:
     sys.stderr.flush()
 
 
-def _flush_and_exit(code: int) -> None:
+def _flush_and_exit(code: int) -> NoReturn:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -941,8 +975,8 @@ def kill_others(p: P) -> None:
         p.nio = 0
     finally:
         p.killing = False
-        p.curg = p.g1
         if p.g1 is not None:
+            p.curg = p.g1
             p.g1.state = RUNNING
             p.g1.token = None
 
@@ -1107,6 +1141,7 @@ __all__ = [
     "kill_others",
     "note_foreign",
     "park",
+    "park_g",
     "park_thread",
     "ready",
     "run",
