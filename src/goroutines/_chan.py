@@ -25,9 +25,10 @@ blockTimerChan). Their ``len`` and ``cap`` are 0: they behave as unbuffered.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
 
+from . import _aio
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
 from ._runtime.waiter import GWaiter, Waiter, new_token
@@ -37,6 +38,7 @@ T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 T_contra = TypeVar("T_contra", contravariant=True)
 
+_NO_BUFFER: Any = ()
 _current_waiter = _sched.current_waiter
 _park_g = _sched.park_g
 _tls = _sched._tls
@@ -52,6 +54,9 @@ class RecvChan(Protocol[T_co]):
     def __len__(self) -> int: ...
     @property
     def cap(self) -> int: ...
+    def recv_async(self) -> Coroutine[Any, Any, T_co | None]: ...
+    def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T_co | None, bool]]: ...
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
 
 
 @runtime_checkable
@@ -63,6 +68,7 @@ class SendChan(Protocol[T_contra]):
     def __len__(self) -> int: ...
     @property
     def cap(self) -> int: ...
+    def send_async(self, value: T_contra, /) -> Coroutine[Any, Any, None]: ...
 
 
 def _check_capacity(capacity: object) -> int:
@@ -88,7 +94,9 @@ class Chan(Generic[T]):
     def __init__(self, capacity: int = 0) -> None:
         self._cap = _check_capacity(capacity)
         self._lock = new_token()  # guards every field below
-        self._buf: deque[Any] = deque()
+        # An unbuffered channel never buffers: an empty tuple stands in for
+        # the deque (every path appends only while len(buf) < cap).
+        self._buf: deque[Any] = deque() if self._cap else _NO_BUFFER
         self._closed = False
         self._recvq: deque[Waiter] = deque()
         self._sendq: deque[Waiter] = deque()
@@ -435,6 +443,39 @@ class Chan(Generic[T]):
     def __hash__(self) -> int:
         return id(self)
 
+    # -- asyncio (see _aio.py) ----------------------------------------------
+
+    def send_async(self, value: T, /) -> Coroutine[Any, Any, None]:
+        """Send from asyncio code: ``await ch.send_async(v)``.
+
+        Suspends the task (not the thread) until a receiver takes the value
+        (unbuffered) or it is buffered; raises ChannelClosedError as send
+        does. Cancelling the task withdraws the send; if it had already
+        completed, it returns normally and the cancellation is re-delivered at
+        the task's next await. Go: ``ch <- v``.
+        """
+        return _aio.send(self, value)
+
+    def recv_async(self) -> Coroutine[Any, Any, T | None]:
+        """Receive from asyncio code: ``v = await ch.recv_async()``.
+
+        Suspends the task until a value is available; None once the channel
+        is closed and drained. Cancelling the task withdraws the receive; if a
+        value had already been handed over, it is returned and the
+        cancellation is re-delivered at the task's next await. Go: ``<-ch``.
+        """
+        return _aio.recv(self)
+
+    def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T | None, bool]]:
+        """recv_ok from asyncio code: ``v, ok = await ch.recv_ok_async()``
+        (cancellation as in recv_async). Go: ``v, ok := <-ch``."""
+        return _aio.recv_ok(self)
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        """``async for v in ch``: receive until the channel is closed and
+        drained. Go: ``for v := range ch``."""
+        return _aio.aiter(self)
+
 
 @final
 class RecvOnly(Generic[T_co]):
@@ -478,6 +519,17 @@ class RecvOnly(Generic[T_co]):
     def __repr__(self) -> str:
         return "<-" + repr(self._c)
 
+    def recv_async(self) -> Coroutine[Any, Any, T_co | None]:
+        """Receive from asyncio code (see Chan.recv_async)."""
+        return _aio.recv(self._c)
+
+    def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T_co | None, bool]]:
+        """Receive with the ok flag from asyncio code (see Chan.recv_ok_async)."""
+        return _aio.recv_ok(self._c)
+
+    def __aiter__(self) -> AsyncIterator[T_co]:
+        return _aio.aiter(self._c)
+
 
 @final
 class SendOnly(Generic[T_contra]):
@@ -517,6 +569,10 @@ class SendOnly(Generic[T_contra]):
 
     def __repr__(self) -> str:
         return "chan<- " + repr(self._c)
+
+    def send_async(self, value: T_contra, /) -> Coroutine[Any, Any, None]:
+        """Send from asyncio code (see Chan.send_async)."""
+        return _aio.send(self._c, value)
 
 
 def unwrap(ch: object) -> Chan[Any] | None:

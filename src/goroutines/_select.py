@@ -21,10 +21,10 @@ poll found nothing ready.
 
 from __future__ import annotations
 
-from random import random
+from random import random, sample
 from typing import Any, Final, TypeVar, final
 
-from ._chan import Chan, RecvOnly, SendOnly, unwrap
+from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
 from ._runtime.waiter import GWaiter, Waiter, new_token
@@ -63,17 +63,17 @@ def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
     return unwrap(ch)
 
 
-def recv(ch: Chan[T] | RecvOnly[T] | None) -> Case:
+def recv(ch: RecvChan[T] | None) -> Case:
     """Select case: receive from ch; the select returns the value (None once closed)."""
     return Case(_chan_for(ch, False), RECV, None)
 
 
-def recv_ok(ch: Chan[T] | RecvOnly[T] | None) -> Case:
+def recv_ok(ch: RecvChan[T] | None) -> Case:
     """Select case: receive from ch; the select returns ``(value, ok)``."""
     return Case(_chan_for(ch, False), RECV_OK, None)
 
 
-def send(ch: Chan[T] | SendOnly[T] | None, value: T) -> Case:
+def send(ch: SendChan[T] | None, value: T) -> Case:
     """Select case: send value on ch; the select returns None for it."""
     return Case(_chan_for(ch, True), SEND, value)
 
@@ -111,7 +111,9 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     if not chans:
         if default:
             return -1, None
-        _sched.current_waiter(new_token()).park(WAIT_SELECT_NO_CASES)
+        # Go says "select" when every case has a nil channel, and
+        # "select (no cases)" only for an empty select {}.
+        _sched.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
         raise AssertionError("unreachable: a select with no cases was woken")
     if len(chans) == 1:
         lockorder = chans
@@ -224,7 +226,14 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
         p = _tls.p
         first: Waiter = _sched.current_waiter(token) if p is None else GWaiter(p.curg, token)
         waiters: list[Waiter] = []
-        for i, case in enumerate(cases):
+        order: Any = range(len(cases))
+        if len(lockorder) < len(chans):
+            # Cases on one channel queue in random order, as Go's (its
+            # lockorder comes from a random pollorder): a partner arriving
+            # later must not always pick the first of them.
+            order = sample(order, len(cases))
+        for i in order:
+            case = cases[i]
             ch = case.chan
             if ch is None:
                 continue

@@ -86,7 +86,7 @@ def sleep(d: float) -> None:
 def _wake_sleeper(arg: Any, now: float) -> None:
     g, token = arg
     if token.acquire(False):
-        _sched.ready(g)
+        _sched.ready_from_timer(g)
 
 
 class _ChanTimer:
@@ -191,7 +191,8 @@ class Timer:
 
     __slots__ = ("__weakref__", "_ct", "_fn", "_func_lock", "_rt", "c")
 
-    c: RecvOnly[float] | None
+    # The channel; None for after_func timers (typed for the common case).
+    c: RecvOnly[float]
 
     def __init__(self, d: float) -> None:
         d = check_duration(d)
@@ -205,7 +206,7 @@ class Timer:
     def _func(cls, d: float, fn: Callable[[], Any]) -> Timer:
         t = cls.__new__(cls)
         t._ct = None
-        t.c = None
+        t.c = None  # type: ignore[assignment]
         t._fn = fn
         t._func_lock = new_token()  # guards _rt's arming
         t._rt = RTimer(_run_func, t)
@@ -301,9 +302,7 @@ class Ticker:
 
 def after(d: float) -> RecvOnly[float]:
     """A channel that receives the time after d seconds. Go: ``time.After(d)``."""
-    c = Timer(d).c
-    assert c is not None
-    return c
+    return Timer(d).c
 
 
 def tick(d: float) -> RecvOnly[float] | None:

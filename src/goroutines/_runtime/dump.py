@@ -23,9 +23,10 @@ from types import FrameType
 
 from greenlet import getcurrent
 
-from .g import DEAD, WAITING, G, allgs
+from .g import DEAD, RUNNING, WAITING, G, allgs
 
 _INTERNAL = "goroutines._runtime"
+_SCHED = "goroutines._runtime.sched"
 
 
 def _frame_lines(frame: FrameType | None) -> list[str]:
@@ -40,6 +41,19 @@ def _frame_lines(frame: FrameType | None) -> list[str]:
     return lines
 
 
+def _from_park(frame: FrameType | None) -> FrameType | None:
+    """For a G that is not running but whose greenlet is live (its P idles in
+    the selector on it, runs a timer or a signal handler there), the frames
+    inner to the scheduler's loop (selectors, timer callbacks, handlers) are
+    not the G's: start at the loop, which the parking G called."""
+    f = frame
+    while f is not None:
+        if f.f_code.co_name == "_find_runnable" and f.f_globals.get("__name__") == _SCHED:
+            return f
+        f = f.f_back
+    return frame
+
+
 def _stack_of(g: G, here: FrameType | None) -> list[str]:
     gr = g.greenlet
     if gr is None:
@@ -48,13 +62,15 @@ def _stack_of(g: G, here: FrameType | None) -> list[str]:
         mod = getattr(fn, "__module__", None) or "?"
         return [f"{mod}.{name}(...)", "\t(not started)"]
     if gr is getcurrent():
-        return _frame_lines(here)
+        return _frame_lines(here if g.state == RUNNING else _from_park(here))
     if gr.dead:
         return []
     frame = gr.gr_frame
     if frame is None and g.p is not None:
-        # Running on another thread right now.
+        # Live on another thread right now.
         frame = sys._current_frames().get(g.p.ident)
+        if g.state != RUNNING:
+            frame = _from_park(frame)
     return _frame_lines(frame)
 
 

@@ -18,7 +18,7 @@ costs an allocation of its frame-stack chunk; reuse makes ``go()`` + finish a
 few microseconds (Go reuses its G structs for the same reason).
 
 Invariants (for a P, touched only by its own thread except where noted):
-  * p.runnext, p.runq hold RUNNABLE Gs of this P; p.curg is RUNNING.
+  * p.runnext, p.timerq, p.runq hold RUNNABLE Gs of this P; p.curg is RUNNING.
   * p.inbound is the only structure other threads touch: they append Gs they
     readied (after winning the G's park token), then write p's wakeup fd if
     p.sleeping. p sets sleeping *before* its last look at inbound and at the
@@ -40,9 +40,11 @@ import signal
 import sys
 import threading
 import traceback
-from _thread import allocate_lock, get_ident
+import weakref
+from _thread import allocate_lock, get_ident, start_new_thread
 from collections import deque
 from collections.abc import Callable
+from random import random as _random
 from time import monotonic
 from time import sleep as _os_sleep
 from types import FrameType
@@ -54,12 +56,13 @@ from ..errors import Deadlock, GoroutinePanic, throw
 from . import g as _gmod
 from . import timers
 from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, allgs, next_id
-from .waiter import GWaiter, ThreadWaiter, install, new_token
+from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_token
 
 T = TypeVar("T")
 
 _copy_context = contextvars.copy_context
 _getframe = sys._getframe
+_modules = sys.modules
 
 MAX_FREE_WORKERS = 1024  # idle worker greenlets kept per P
 RUNNEXT_STREAK = 64  # runnext hand-offs in a row before the run queue goes first
@@ -70,6 +73,7 @@ FOREIGN_POLL = 0.05  # idle P re-checks foreign threads' liveness this often
 class _TLS(threading.local):
     p: P | None = None
     foreign: bool = False
+    run_loop: Any = None  # the asyncio loop run() was called from (see go)
 
 
 _tls = _TLS()
@@ -81,6 +85,10 @@ _all_ps: list[P] = []
 _foreign_threads: dict[int, threading.Thread] = {}
 _parked_threads: dict[int, ThreadWaiter] = {}
 _blocking_calls = 0
+# Threads alive when goroutines was imported (a host's own threads): they are
+# possible wakers only once they use the runtime. A thread started later may
+# send on a channel before its first call, so it counts while alive.
+_old_threads: frozenset[threading.Thread] = frozenset(threading.enumerate())
 _bg_p: P | None = None
 _bg_lock = threading.Lock()  # guards starting the background P
 
@@ -102,6 +110,7 @@ class P:
     __slots__ = (
         "curg",
         "free_workers",
+        "g0",
         "g1",
         "home",
         "ident",
@@ -121,6 +130,7 @@ class P:
         "sleeping",
         "streak",
         "timer_lock",
+        "timerq",
         "timers",
         "wake_r",
         "wake_w",
@@ -134,10 +144,16 @@ class P:
         self.timers: list[Any] = []
         self.timer_lock = allocate_lock()  # guards timers, ntimers
         self.ntimers = 0
+        # Gs woken by their timers (sleep): served before the run queue, but
+        # every 8th pick goes to the run queue, so neither can starve the
+        # other. Behind thousands of goroutines not yet started, a sleeper's
+        # wake-up would otherwise be late by the whole queue.
+        self.timerq: deque[G] = deque()
         # The running G. None only on the background P before its first G.
         self.curg: G = None  # type: ignore[assignment]
         self.g1: G | None = None
         self.home: Any = None  # greenlet that parents this P's workers
+        self.g0: Any = None  # greenlet that starts new workers (see _switch_to)
         self.free_workers: list[Any] = []
         self.schedtick = 0
         self.streak = 0
@@ -192,6 +208,22 @@ def _asyncio_running() -> bool:
     return aio is not None and aio.events._get_running_loop() is not None
 
 
+def _bind_running_loop() -> Any:
+    """Bind _get_running_loop to asyncio's (called once asyncio is imported)."""
+    global _get_running_loop
+    _get_running_loop = _modules["asyncio.events"]._get_running_loop
+    return _get_running_loop()
+
+
+# asyncio's _get_running_loop; call it only when "asyncio.events" is imported.
+_get_running_loop: Callable[[], Any] = _bind_running_loop
+
+
+def _running_loop() -> Any:
+    """The asyncio loop running on this thread, or None."""
+    return _get_running_loop() if "asyncio.events" in _modules else None
+
+
 def _attach() -> P | None:
     if threading.current_thread() is threading.main_thread() and not _asyncio_running():
         return _make_main_p(gid=1)
@@ -223,11 +255,16 @@ def _make_main_p(gid: int) -> P:
     p.g1 = g1
     p.curg = g1
     p.home = g1.greenlet
+    _start_g0(p)
     _tls.p = p
     _tls.foreign = False
     allgs[g1.id] = g1
     with _sched_lock:
         _all_ps.append(p)
+        # A thread that was foreign (an asyncio loop ran on it) and now hosts
+        # run()'s P is a P now: as a foreign thread it would stay a "possible
+        # waker" forever and hide every later deadlock.
+        _foreign_threads.pop(get_ident(), None)
     if _main_g is None or _main_g.state == DEAD:
         _main_g = g1
     if threading.current_thread() is threading.main_thread():
@@ -266,6 +303,7 @@ def background_p() -> P:
             def main() -> None:
                 bp = P()
                 bp.home = getcurrent()
+                _start_g0(bp)
                 _tls.p = bp
                 box.append(bp)
                 with _sched_lock:
@@ -290,6 +328,15 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
     p = _tls.p
     if p is None:
         p = getp()
+    elif "asyncio.events" in _modules:
+        # A thread running an asyncio loop is foreign for go() even when it has
+        # a P (goroutine 1's thread): the loop runs inside one goroutine of the
+        # P, whose other goroutines would run only when that one parks. The
+        # loop run() was called from (Jupyter's) does not count: run() blocks
+        # it until it returns, and its goroutines are run's own.
+        loop = _get_running_loop()
+        if loop is not None and loop is not _tls.run_loop:
+            p = None
     if attention and p is not None:
         check_attention()
     g = G(next(_gmod._ids), fn, args, kwargs, p)
@@ -309,6 +356,17 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
         if bp.sleeping:
             bp.wakeup()
     return g
+
+
+def ready_from_timer(g: G) -> None:
+    """ready() for a G whose timer fired in timers.run_due on g's own P."""
+    p = g.p
+    assert p is not None
+    if p.ident == get_ident():
+        g.state = RUNNABLE
+        p.timerq.append(g)
+    else:
+        ready(g)
 
 
 def ready(g: G) -> None:
@@ -380,13 +438,14 @@ def park_g(p: P, g: G, reason: str, token: Any) -> None:
         raise exc
 
 
-def current_waiter(token: Any) -> GWaiter | ThreadWaiter:
-    """A Waiter for the caller: its goroutine, or its thread if foreign."""
+def current_waiter(token: Any) -> Waiter:
+    """A Waiter for the caller: its goroutine; if foreign, the asyncio task
+    whose operation runs in this greenlet (see _aio.py), else its thread."""
     p = _tls.p
     if p is None:
         p = getp()
         if p is None:
-            return ThreadWaiter(token)
+            return foreign_waiter(token)
     g = p.curg
     assert g is not None
     return GWaiter(g, token)
@@ -400,12 +459,33 @@ def _switch_to(p: P, nxt: G) -> None:
     if gr is None:
         if p.free_workers:
             gr = p.free_workers.pop()
+            nxt.greenlet = gr
+            gr.switch(nxt)
         else:
-            gr = greenlet(_worker, p.home)
-        nxt.greenlet = gr
-        gr.switch(nxt)
+            # A new greenlet inherits the interpreter's recursion depth of the
+            # greenlet that first switches into it; started from a parked
+            # goroutine's stack, depths would add up (10,000 sleeping
+            # goroutines -> RecursionError). p.g0 starts them all from its
+            # own shallow stack.
+            p.g0.switch(nxt)
     else:
         gr.switch()
+
+
+def _g0_main() -> None:
+    """Body of a P's g0 greenlet: start a worker greenlet for each G handed over."""
+    me = getcurrent()
+    nxt = me.parent.switch()  # back to the P's creator; wait for work
+    while True:
+        gr = greenlet(_worker, me.parent)
+        nxt.greenlet = gr
+        nxt = gr.switch(nxt)
+
+
+def _start_g0(p: P) -> None:
+    """Create and start p's g0 from the current (shallow) greenlet, p.home."""
+    p.g0 = greenlet(_g0_main, p.home)
+    p.g0.switch()
 
 
 def _worker(g: G) -> None:
@@ -432,7 +512,14 @@ def _worker(g: G) -> None:
             return
         # Next G: the head of the run queue unless the scheduler has more to do.
         tick = p.schedtick + 1
-        if tick & TIMER_CHECK_MASK and runq and p.runnext is None and not attention and not p.inbound:
+        if (
+            tick & TIMER_CHECK_MASK
+            and runq
+            and p.runnext is None
+            and not p.timerq
+            and not attention
+            and not p.inbound
+        ):
             p.schedtick = tick
             p.streak = 0
             nxt = runq.popleft()
@@ -477,6 +564,9 @@ def _find_runnable(p: P) -> G:
                 p.streak += 1
                 return g
         p.streak = 0
+        tq = p.timerq
+        if tq and (tick & 7 or not p.runq):
+            return tq.popleft()
         if p.runq:
             return p.runq.popleft()
         if p.timers and timers.run_due(p):
@@ -493,8 +583,10 @@ def _drain_inbound(p: P) -> None:
 
 def _idle(p: P) -> None:
     """Nothing to run: sleep until a timer, an fd, another thread or a signal."""
+    if _exiting and p is _bg_p:
+        _park_for_exit()
     p.sleeping = True
-    if p.inbound or p.runq or p.runnext is not None:
+    if p.inbound or p.runq or p.timerq or p.runnext is not None:
         p.sleeping = False
         return
     when = timers.next_when(p)
@@ -507,7 +599,9 @@ def _idle(p: P) -> None:
     with _sched_lock:
         p.idle = True
         victim = _detect_deadlock_locked() if _deadlock_detection else None
-        if _foreign_threads and (timeout is None or timeout > FOREIGN_POLL):
+        if (_foreign_threads or _new_thread_alive_locked()) and (
+            timeout is None or timeout > FOREIGN_POLL
+        ):
             timeout = FOREIGN_POLL
     if victim is not None:
         with _sched_lock:
@@ -650,12 +744,23 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
 
     Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
     being waited on, a blocking() call queued or in flight, a foreign thread
-    that is alive and not parked in the runtime.
+    that is alive and not parked in the runtime, including one started since
+    import that has not used the runtime yet (``Thread(target=produce).start()``
+    then ``ch.recv()``: the thread may not have run at all when main parks).
+    A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
-    if _blocking_calls:
+    if _blocking_calls or attention:
         return None
     for p in _all_ps:
-        if not p.idle or p.inbound or p.runq or p.runnext is not None or p.ntimers or p.nio:
+        if (
+            not p.idle
+            or p.inbound
+            or p.runq
+            or p.timerq
+            or p.runnext is not None
+            or p.ntimers
+            or p.nio
+        ):
             return None
     for ident, th in list(_foreign_threads.items()):
         if not th.is_alive():
@@ -664,6 +769,8 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
+    if _new_thread_alive_locked():
+        return None
     g1 = _main_g
     if g1 is not None and g1.state == WAITING:
         return g1
@@ -672,6 +779,44 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     if victim is None and _parked_threads:
         victim = next(iter(_parked_threads.values()))
     return victim
+
+
+def _new_thread_alive_locked() -> bool:
+    """A threading.Thread started since import, not the runtime's own (a P's
+    thread) and not yet registered as foreign, is alive. Holds _sched_lock.
+
+    Dummy threads (made by _thread, like the blocking() helpers, which show
+    up once they call current_thread()) count only once registered.
+
+    Such a thread has not used the runtime yet, so API.md's rule alone would
+    not count it; but a thread just started to send on a channel has often not
+    reached its send when goroutine 1 parks, and calling that a deadlock would
+    be a false alarm. So a non-daemon thread counts while it is alive (it keeps
+    the process alive too), a daemon thread for its first NEW_THREAD_GRACE
+    seconds: a daemon thread parked forever in unrelated code never hides a
+    deadlock for longer than that."""
+    now = monotonic()
+    for th in threading.enumerate():
+        if th in _old_threads or th.ident in _foreign_threads:
+            continue
+        if isinstance(th, threading._DummyThread) or th.name.startswith("goroutines-"):
+            continue
+        if any(p.ident == th.ident for p in _all_ps):
+            continue
+        if not th.daemon:
+            return True
+        first = _new_thread_seen.setdefault(th, now)
+        if now - first < NEW_THREAD_GRACE:
+            return True
+    return False
+
+
+NEW_THREAD_GRACE = 1.0
+# daemon thread -> when first seen. Keyed by the Thread, not its ident: idents
+# are reused at once, and a new thread must not inherit a dead one's age.
+_new_thread_seen: weakref.WeakKeyDictionary[threading.Thread, float] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
@@ -833,6 +978,34 @@ def _restore_signal_handlers(p: P) -> None:
     p.saved_sigquit = None
 
 
+# The interpreter is exiting: the background P, once idle, parks for good.
+# A daemon thread that wakes up during finalization is stopped by CPython
+# (pthread_exit) where it takes the GIL back, unwinding through the C frames
+# of the greenlet it runs - a SIGSEGV at exit, seen when the background P
+# woke up every FOREIGN_POLL to look at foreign threads (an asyncio loop on
+# the main thread made it foreign). Goroutines are abandoned at exit (API.md).
+_exiting = False
+_bg_parked = threading.Event()
+
+
+def _park_for_exit() -> None:
+    _bg_parked.set()
+    forever = allocate_lock()
+    forever.acquire()
+    forever.acquire()
+
+
+@atexit.register
+def _stop_background_p() -> None:
+    global _exiting
+    p = _bg_p
+    if p is None:
+        return
+    _exiting = True
+    p.wakeup()
+    _bg_parked.wait(0.2)
+
+
 @atexit.register
 def _at_exit() -> None:
     exc = _pending_panic
@@ -868,7 +1041,7 @@ def gosched() -> None:
     assert g is not None
     if p.killing and not g.is_main:
         raise GreenletExit
-    if not (p.runq or p.runnext is not None or p.inbound or p.timers or p.nio):
+    if not (p.runq or p.timerq or p.runnext is not None or p.inbound or p.timers or p.nio):
         return
     g.state = RUNNABLE
     p.runq.append(g)
@@ -901,6 +1074,8 @@ def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
         if p.g1 is not None and len(allgs) == 1:
             _gmod.reset_ids(2)
     p.in_run = True
+    outer_loop = _tls.run_loop
+    _tls.run_loop = _running_loop()
     try:
         try:
             result = main(*args, **kwargs)
@@ -917,6 +1092,7 @@ def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
                 )
         raise
     finally:
+        _tls.run_loop = outer_loop
         if made:
             _detach_p(p)
     if attention:
@@ -932,6 +1108,7 @@ def kill_others(p: P) -> None:
     p.killing = True
     try:
         p.runq.clear()
+        p.timerq.clear()
         p.runnext = None
         p.inbound.clear()
         for _ in range(3):  # goroutines started by dying ones, then theirs
@@ -957,6 +1134,7 @@ def kill_others(p: P) -> None:
                 g.state = DEAD
                 allgs.pop(g.id, None)
             p.runq.clear()
+            p.timerq.clear()
             p.runnext = None
             p.inbound.clear()
         with p.timer_lock:
@@ -983,18 +1161,66 @@ def kill_others(p: P) -> None:
 
 # ---------------------------------------------------------------------------
 # Helper-thread calls (blocking())
+#
+# A helper thread runs one call at a time. A call goes straight to an idle
+# helper (the most recently idled one: surplus helpers stay idle and retire),
+# else to a new helper thread, else - at the thread limit - into _pool_jobs,
+# which helpers drain before they go idle. Each idle helper waits on a lock of
+# its own, so handing it a call is one release: a shared Condition was tried
+# first, and a notify could be swallowed by a waiter timing out at that moment,
+# while an idle count that is only lowered when the woken helper runs let a
+# burst of calls all pick the same idle helper and run one after another.
+# Helpers are started with _thread.start_new_thread: Thread.start() waits
+# until the new thread runs, which made 10,000 starts take seconds.
+# Their stack is HELPER_STACK_SIZE unless the program set a size itself:
+# 10,000 threads at the default 8 MiB reserve 80 GB of address space; 256 KiB
+# was measured to crash CPython 3.11/3.12 (SIGSEGV) in C recursion that stays
+# under the default recursion limit; 1 MiB holds it with room to spare.
+# The switch interval: a thread waiting for the GIL wakes every interval to
+# ask for it, so thousands of calls ending at once (10,000 blocking(sleep, 1))
+# make millions of futex wake-ups a second and the GIL crawls - measured on 2
+# CPUs: over 60 s for 10,000 plain threads sleeping 1 s, on CPython 3.11, 3.12
+# and 3.13 alike (5,000: 36 s); 6 s at a 0.05 s interval, 2.4 s at 0.1 s. With
+# BOOST_CALLS calls in flight the runtime raises the interval to BOOST_INTERVAL
+# and gives the program its own value back once a quarter of that many remain.
+# That is a process-wide side effect (CPU-bound threads switch every 100 ms
+# meanwhile), taken only in a regime where the default interval collapses.
 
-_pool_lock = threading.Lock()  # guards the three below
-_pool_jobs: deque[tuple[GWaiter, Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
-_pool_idle = 0
-_pool_threads = 0
-_pool_cond = threading.Condition(_pool_lock)
+_Job = tuple[GWaiter, Callable[..., Any], tuple[Any, ...], dict[str, Any], contextvars.Context]
+
+
+class _Helper:
+    """An idle helper's mailbox: its lock is held while it has no call."""
+
+    __slots__ = ("job", "lock")
+
+    def __init__(self) -> None:
+        self.lock = allocate_lock()
+        self.lock.acquire()
+        self.job: _Job | None = None
+
+
+_pool_lock = threading.Lock()  # guards _pool_idle, _pool_jobs, _pool_threads
+_pool_idle: dict[_Helper, None] = {}  # idle helpers, the most recently idled last
+_pool_jobs: deque[_Job] = deque()  # calls waiting for a helper (thread limit reached)
+_pool_threads = 0  # helper threads running or starting
+_spawn_lock = threading.Lock()  # serializes changing the thread stack size
 MAX_HELPER_THREADS = 10_000  # Go's default thread limit (debug.SetMaxThreads)
-HELPER_IDLE_SECONDS = 10.0
+HELPER_IDLE_SECONDS = 10.0  # a helper idle this long (to twice as long) retires
+HELPER_STACK_SIZE = 1 << 20
+BOOST_CALLS = 2048  # calls in flight from which the switch interval is raised
+BOOST_INTERVAL = 0.1  # seconds (CPython's default is 0.005)
+_saved_interval: float | None = None  # the program's interval while raised
+_boosted_interval = 0.0  # the raised value as sys.getswitchinterval() reads it
 
 
 def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-    global _blocking_calls, _pool_threads
+    """Run fn on a helper thread while the calling goroutine parks ("syscall").
+
+    fn runs in a copy of the caller's contextvars context (as asyncio.to_thread
+    does). Outside a goroutine, fn is simply called.
+    """
+    global _blocking_calls
     p = getp()
     if p is None:
         note_foreign()
@@ -1002,55 +1228,180 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
     if attention:
         check_attention()
     g = p.curg
-    assert g is not None
     token = new_token()
     w = GWaiter(g, token)
+    job: _Job = (w, fn, args, kwargs, _copy_context())
     with _sched_lock:
         _blocking_calls += 1
-    with _pool_lock:
-        _pool_jobs.append((w, fn, args, kwargs))
-        if _pool_idle > 0:
-            _pool_cond.notify()
-            start = False
-        elif _pool_threads < MAX_HELPER_THREADS:
-            _pool_threads += 1
-            start = True
-        else:
-            start = False
-    if start:
-        threading.Thread(target=_helper, name="goroutines-blocking", daemon=True).start()
-    park(_gmod.WAIT_SYSCALL, token)
-    if w.ok:
-        return w.value  # type: ignore[no-any-return]
-    raise w.value
-
-
-def _helper() -> None:
-    global _pool_idle, _pool_threads, _blocking_calls
-    while True:
+        if _blocking_calls == BOOST_CALLS:
+            _boost_switch_interval_locked(True)
+    try:
+        _submit(job)
+    except BaseException:
+        _call_done()
+        raise
+    try:
+        park(_gmod.WAIT_SYSCALL, token)
+    except BaseException:
+        # Interrupted (run() killing goroutines, a panic or SIGINT for
+        # goroutine 1): a call no helper has taken yet is dropped.
         with _pool_lock:
-            while not _pool_jobs:
-                _pool_idle += 1
-                got = _pool_cond.wait(HELPER_IDLE_SECONDS)
-                _pool_idle -= 1
-                if not got and not _pool_jobs:
+            try:
+                _pool_jobs.remove(job)
+                dropped = True
+            except ValueError:
+                dropped = False
+        if dropped:
+            _call_done()
+        raise
+    value = w.value
+    w.value = None
+    if w.ok:
+        return value  # type: ignore[no-any-return]
+    try:
+        raise value
+    finally:
+        del value
+
+
+def _submit(job: _Job) -> None:
+    """Hand job to an idle helper, a new one, or the queue (at the limit)."""
+    global _pool_threads
+    with _pool_lock:
+        if _hand_to_idle_locked(job):
+            return
+        if _pool_threads >= MAX_HELPER_THREADS:
+            _pool_jobs.append(job)
+            return
+        _pool_threads += 1
+    try:
+        _spawn(job)
+    except BaseException:  # the OS refused a thread: fall back on the others
+        with _pool_lock:
+            _pool_threads -= 1
+            if _hand_to_idle_locked(job):
+                return
+            if _pool_threads > 0:
+                _pool_jobs.append(job)
+                return
+        raise
+
+
+def _hand_to_idle_locked(job: _Job) -> bool:
+    if not _pool_idle:
+        return False
+    h = _pool_idle.popitem()[0]
+    h.job = job
+    h.lock.release()
+    return True
+
+
+def _spawn(job: _Job) -> None:
+    with _spawn_lock:
+        try:
+            old = threading.stack_size()
+            if old == 0:
+                threading.stack_size(HELPER_STACK_SIZE)
+        except (ValueError, RuntimeError):  # not settable on this platform
+            old = -1
+        try:
+            start_new_thread(_helper, (job,))
+        finally:
+            if old == 0:
+                threading.stack_size(0)
+
+
+def _helper(job: _Job | None) -> None:
+    """Body of a helper thread: run calls until idle for HELPER_IDLE_SECONDS,
+    or until handed no call (retire_idle_helpers)."""
+    global _pool_threads
+    me = _Helper()
+    while True:
+        if job is None:
+            with _pool_lock:
+                _pool_threads -= 1
+            return
+        w, value, ok = _run_call(job)
+        # Take the next call or go idle *before* waking the caller, so the
+        # caller's next blocking() finds this thread idle instead of starting
+        # another one.
+        with _pool_lock:
+            job = _pool_jobs.popleft() if _pool_jobs else None
+            if job is None:
+                _pool_idle[me] = None
+        _deliver(w, value, ok)
+        del w, value
+        if job is not None:
+            continue
+        # Jittered, so a burst of helpers does not retire (and want the GIL) at once.
+        if not me.lock.acquire(True, HELPER_IDLE_SECONDS * (1.0 + _random())):
+            with _pool_lock:
+                if me in _pool_idle:
+                    del _pool_idle[me]
                     _pool_threads -= 1
                     return
-            w, fn, args, kwargs = _pool_jobs.popleft()
-        try:
-            value = fn(*args, **kwargs)
-            ok = True
-        except BaseException as e:
-            value = e
-            ok = False
-        del fn, args, kwargs
-        if w.token.acquire(False):
-            w.value = value
-            w.ok = ok
-            w.wake()
-        del value
-        with _sched_lock:
-            _blocking_calls -= 1
+            me.lock.acquire()  # handed a call just as the wait timed out
+        job = me.job
+        me.job = None
+
+
+def retire_idle_helpers() -> None:
+    """Make every idle helper thread exit now (tests; trimming after a burst)."""
+    with _pool_lock:
+        while _pool_idle:
+            h = _pool_idle.popitem()[0]
+            h.job = None
+            h.lock.release()
+
+
+def _run_call(job: _Job) -> tuple[GWaiter, Any, bool]:
+    """Run a call: its waiter, and its result or exception with an ok flag."""
+    w, fn, args, kwargs, ctx = job
+    del job
+    try:
+        return w, ctx.run(fn, *args, **kwargs), True
+    except BaseException as e:
+        return w, e, False
+
+
+def _deliver(w: GWaiter, value: Any, ok: bool) -> None:
+    """Hand a call's outcome to its goroutine (unless its park was ended
+    otherwise: run() killing it, a panic for goroutine 1)."""
+    if w.token.acquire(False):
+        w.value = value
+        w.ok = ok
+        w.wake()
+    _call_done()
+
+
+def _call_done() -> None:
+    """A blocking() call ended (or was dropped). When it was the last one,
+    idle Ps re-check for a deadlock: they counted it as a possible waker."""
+    global _blocking_calls
+    with _sched_lock:
+        _blocking_calls -= 1
+        if _blocking_calls == BOOST_CALLS // 4 and _saved_interval is not None:
+            _boost_switch_interval_locked(False)
+        idle = [p for p in _all_ps if p.idle] if _blocking_calls == 0 else []
+    for p in idle:
+        p.wakeup()
+
+
+def _boost_switch_interval_locked(on: bool) -> None:
+    """Raise the GIL switch interval while BOOST_CALLS calls are in flight,
+    and give the program its own value back afterwards (unless it changed it
+    meanwhile). Holds _sched_lock. See the section's header."""
+    global _saved_interval, _boosted_interval
+    if on:
+        current = sys.getswitchinterval()
+        if _saved_interval is None and current < BOOST_INTERVAL:
+            _saved_interval = current
+            sys.setswitchinterval(BOOST_INTERVAL)
+            _boosted_interval = sys.getswitchinterval()
+    elif _saved_interval is not None:
+        if sys.getswitchinterval() == _boosted_interval:
+            sys.setswitchinterval(_saved_interval)
+        _saved_interval = None
 
 
 # ---------------------------------------------------------------------------
@@ -1059,16 +1410,18 @@ def _helper() -> None:
 
 def _after_fork_child() -> None:
     """The child keeps only the forking goroutine, as its goroutine 1."""
-    global _bg_p, _main_g, _blocking_calls, _pool_idle, _pool_threads
+    global _bg_p, _main_g, _blocking_calls, _pool_threads
     global _pending_panic, _panic_in_flight, attention, _sigint_pending
-    global _sched_lock, _bg_lock, _pool_lock, _pool_cond
+    global _sched_lock, _bg_lock, _pool_lock, _spawn_lock
     _sched_lock = threading.Lock()
     _bg_lock = threading.Lock()
     _pool_lock = threading.Lock()
-    _pool_cond = threading.Condition(_pool_lock)
+    _spawn_lock = threading.Lock()
     _pool_jobs.clear()
-    _pool_idle = 0
+    _pool_idle.clear()
     _pool_threads = 0
+    if _saved_interval is not None:
+        _boost_switch_interval_locked(False)
     _blocking_calls = 0
     _foreign_threads.clear()
     _parked_threads.clear()
@@ -1090,6 +1443,7 @@ def _after_fork_child() -> None:
     p.ident = get_ident()
     p.timer_lock = allocate_lock()
     p.runq.clear()
+    p.timerq.clear()
     p.runnext = None
     p.inbound.clear()
     for entry in p.timers:
@@ -1144,6 +1498,7 @@ __all__ = [
     "park_g",
     "park_thread",
     "ready",
+    "ready_from_timer",
     "run",
     "throw",
     "wait_fd",

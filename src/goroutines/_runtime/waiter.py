@@ -24,6 +24,8 @@ from _thread import allocate_lock
 from _thread import get_ident as _get_ident
 from typing import TYPE_CHECKING, Any
 
+from greenlet import getcurrent, greenlet
+
 if TYPE_CHECKING:
     from .g import G
 
@@ -120,6 +122,88 @@ class ThreadWaiter(Waiter):
         return ThreadWaiter(token, self.lock)
 
 
+class AsyncOp(greenlet):  # type: ignore[misc]
+    """The greenlet in which an asyncio task runs one blocking runtime operation.
+
+    _aio.py runs the ordinary blocking code (``Chan.send``, ``select``, a
+    Mutex's ``lock``...) in an AsyncOp on the loop's thread. Its park is an
+    AsyncWaiter park: the greenlet is suspended and the task awaits instead.
+    """
+
+    __slots__ = ("loop",)
+
+
+class AsyncWaiter(Waiter):
+    """An asyncio task blocked in the runtime.
+
+    park() runs in the task's AsyncOp greenlet: it switches back to the task,
+    handing it this waiter, and returns (or raises) when the task resumes the
+    greenlet. The task awaits ``future``; wake(), from any thread, resolves it
+    on the loop's thread: through ``call_soon_threadsafe``, or directly when
+    it is called on that thread while the loop runs (another task of the same
+    loop completing the operation). ``woken`` records the wake-up even when the
+    future was cancelled meanwhile. The waiters of one select share the first
+    one's future and flag (``first``).
+    Fields other than the result ones are touched on the loop's thread only.
+    """
+
+    __slots__ = ("first", "future", "loop", "thread", "woken")
+
+    def __init__(self, token: Any, loop: Any, first: AsyncWaiter | None = None) -> None:
+        Waiter.__init__(self, token)
+        self.first = self if first is None else first
+        self.loop = loop
+        self.thread = _get_ident()  # the loop's thread
+        self.future: Any = None  # made by the awaiting task
+        self.woken = False
+
+    def wake(self) -> None:
+        first = self.first
+        loop = first.loop
+        if first.thread == _get_ident() and _running_loop() is loop:
+            first.resolve()
+            return
+        try:
+            loop.call_soon_threadsafe(first.resolve)
+        except RuntimeError:  # the loop is closed: nobody awaits this any more
+            pass
+
+    def resolve(self) -> None:
+        """On the loop's thread: record the wake-up and resolve the future."""
+        self.woken = True
+        fut = self.future
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def park(self, reason: str) -> None:
+        getcurrent().parent.switch(self.first)
+
+    def sibling(self, token: Any) -> AsyncWaiter:
+        return AsyncWaiter(token, None, self.first)
+
+
+def foreign_waiter(token: Any) -> Waiter:
+    """The Waiter of a blocker that is not a goroutine: the asyncio task whose
+    operation runs in this AsyncOp greenlet, else the calling thread."""
+    gr = getcurrent()
+    if type(gr) is AsyncOp:
+        return AsyncWaiter(token, gr.loop)
+    return ThreadWaiter(token)
+
+
+_get_running_loop: Any = None
+
+
+def _running_loop() -> Any:
+    """asyncio's running loop of this thread (asyncio is imported by then)."""
+    global _get_running_loop
+    if _get_running_loop is None:
+        from asyncio import events
+
+        _get_running_loop = events._get_running_loop
+    return _get_running_loop()
+
+
 def _unset_ready(g: G) -> None:  # replaced by sched at import
     raise RuntimeError("scheduler not initialised")
 
@@ -141,4 +225,12 @@ def install(ready: Any, park: Any, park_thread: Any) -> None:
     _park_thread = park_thread
 
 
-__all__ = ["GWaiter", "ThreadWaiter", "Waiter", "new_token"]
+__all__ = [
+    "AsyncOp",
+    "AsyncWaiter",
+    "GWaiter",
+    "ThreadWaiter",
+    "Waiter",
+    "foreign_waiter",
+    "new_token",
+]
