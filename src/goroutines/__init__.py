@@ -5,6 +5,8 @@ toolkit, context and errgroup, and a runtime that reports deadlocks and never
 swallows a panic. See README.md and docs/.
 """
 
+from ._aio import select_async as select_async
+from ._atomic import AtomicInt as AtomicInt
 from ._chan import Chan as Chan
 from ._chan import RecvChan as RecvChan
 from ._chan import RecvOnly as RecvOnly
@@ -25,6 +27,15 @@ from ._select import recv as recv
 from ._select import recv_ok as recv_ok
 from ._select import select as select
 from ._select import send as send
+from ._semaphore import Semaphore as Semaphore
+from ._sync import Cond as Cond
+from ._sync import Mutex as Mutex
+from ._sync import Once as Once
+from ._sync import RWMutex as RWMutex
+from ._sync import WaitGroup as WaitGroup
+from ._sync import once_func as once_func
+from ._sync import once_value as once_value
+from ._sync import once_values as once_values
 from ._time import Ticker as Ticker
 from ._time import Timer as Timer
 from ._time import after as after
@@ -36,17 +47,24 @@ from .errors import Deadlock as Deadlock
 from .errors import GoroutinePanic as GoroutinePanic
 
 __all__ = [
+    "AtomicInt",
     "Chan",
     "ChannelClosedError",
+    "Cond",
     "Deadlock",
     "Goroutine",
     "GoroutinePanic",
+    "Mutex",
+    "Once",
+    "RWMutex",
     "RecvChan",
     "RecvOnly",
     "SendChan",
     "SendOnly",
+    "Semaphore",
     "Ticker",
     "Timer",
+    "WaitGroup",
     "after",
     "after_func",
     "blocking",
@@ -56,10 +74,14 @@ __all__ = [
     "gosched",
     "max_procs",
     "num_goroutine",
+    "once_func",
+    "once_value",
+    "once_values",
     "recv",
     "recv_ok",
     "run",
     "select",
+    "select_async",
     "send",
     "sleep",
     "tick",

@@ -1,0 +1,692 @@
+"""context: cancellation, deadlines and request-scoped values (Go's context package).
+
+A port of context/context.go. The tree:
+  * ``background()``/``todo()``: never cancelled, ``done()`` is None (Go's nil
+    channel), so deriving from them links nothing.
+  * ``with_cancel``/``with_cancel_cause``: a _CancelCtx. ``with_deadline``/
+    ``with_timeout``: a _TimerCtx (a _CancelCtx plus a runtime timer in a P's
+    heap, which counts as a possible waker for deadlock detection).
+    ``after_func``: an _AfterFuncCtx. ``with_value``: a _ValueCtx.
+    ``without_cancel``: a _WithoutCancelCtx.
+  * propagate_cancel links a new cancellable child to its nearest cancellable
+    ancestor (found through ``value(_CANCEL_CTX_KEY)``, Go's &cancelCtxKey) by
+    entering it in that ancestor's ``_children``; a custom parent that has an
+    ``after_func(f) -> stop`` method (Go's afterFuncer) is asked to call back;
+    any other custom parent is watched by a goroutine, as in Go.
+
+Invariants, whenever c._lock is free (c a _CancelCtx):
+  * c._err is None until c is cancelled; then c._err, c._cause are set once
+    and c._done is closed (or is the shared closed channel if nobody had asked
+    for it).
+  * c._children holds the cancellable children registered while c was live;
+    it is None once c is cancelled. A child leaves it when cancelled itself,
+    so a cancelled child is not kept alive by its parent.
+  * A _TimerCtx's timer is in a heap only while the context is live.
+Locks: no two contexts' locks are ever held together. A context's lock may be
+held while taking its done channel's lock (close) or a P's timer lock.
+
+Departures from Go, on purpose:
+  * ``done()`` returns the Chan itself (API.md); closing it yourself is misuse.
+  * ``err()`` returns an exception instance made when the context is
+    cancelled (the same instance on every call; descendants cancelled with it
+    share it) rather than a package-level sentinel, because a Python exception
+    carries its traceback: test it with ``isinstance(err, Canceled)``.
+  * Cancelling walks the descendants with an explicit stack after releasing
+    each lock, rather than recursing under the parent's lock, so deep chains
+    cannot exhaust the Python stack. When cancel returns, every descendant is
+    cancelled, as in Go.
+  * Deadlines are ``time.monotonic()`` seconds; ``with_value`` rejects a None
+    key with TypeError (Go panics "nil key").
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from _thread import allocate_lock
+from collections.abc import Callable
+from time import monotonic
+from typing import Any, Final, TypeAlias, final
+
+from ._chan import Chan
+from ._go import _is_async
+from ._runtime import sched as _sched
+from ._runtime import timers as _timers
+from ._runtime.timers import RTimer
+from ._select import recv, select
+from ._time import check_duration
+from .errors import ChannelClosedError
+
+CancelFunc: TypeAlias = Callable[[], None]
+"""Cancels its context; later calls do nothing. Go: ``context.CancelFunc``."""
+
+CancelCauseFunc: TypeAlias = Callable[[BaseException | None], None]
+"""Cancels its context with a cause (None: Canceled). Go: ``context.CancelCauseFunc``."""
+
+
+class Canceled(Exception):
+    """The context was cancelled. ``str()`` is ``context canceled``.
+    Go: ``context.Canceled``."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(args or ("context canceled",)))
+
+
+class DeadlineExceeded(TimeoutError):
+    """The context's deadline passed. ``str()`` is ``context deadline exceeded``.
+    Go: ``context.DeadlineExceeded``."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(args or ("context deadline exceeded",)))
+
+
+class Context(abc.ABC):
+    """Carries a deadline, a cancellation signal and values across API
+    boundaries. Safe to use from several goroutines and threads at once.
+
+    Subclass it (implementing all four methods) to write your own, as a Go
+    type implements the interface. Go: ``context.Context``.
+    """
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def deadline(self) -> float | None:
+        """When the context will be cancelled (``time.monotonic()`` seconds),
+        or None if it has no deadline. Go: ``ctx.Deadline()``."""
+
+    @abc.abstractmethod
+    def done(self) -> Chan[None] | None:
+        """A channel closed when the context is cancelled, usable in
+        ``select``; None if it can never be cancelled. Go: ``ctx.Done()``."""
+
+    @abc.abstractmethod
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        """None while ``done()`` is open; then why it closed, the same
+        instance on every call. Go: ``ctx.Err()``."""
+
+    @abc.abstractmethod
+    def value(self, key: object) -> Any:
+        """The value for key along the chain of contexts, or None.
+        Go: ``ctx.Value(key)``."""
+
+
+_CANCEL_CTX_KEY: Final = object()  # a cancellable context returns itself for it
+
+_closed_chan: Chan[None] = Chan()  # Go's closedchan: done() of a context
+_closed_chan.close()  # cancelled before anybody asked for its channel
+
+
+def _name(c: Context) -> str:
+    return repr(c)
+
+
+# ---------------------------------------------------------------------------
+# The context types
+
+
+@final
+class _EmptyCtx(Context):
+    """background() and todo(): never cancelled, no values, no deadline."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def deadline(self) -> float | None:
+        return None
+
+    def done(self) -> Chan[None] | None:
+        return None
+
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        return None
+
+    def value(self, key: object) -> Any:
+        return None
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+_background: Final = _EmptyCtx("context.Background")
+_todo: Final = _EmptyCtx("context.TODO")
+
+
+class _CancelCtx(Context):
+    """with_cancel's context (Go's cancelCtx)."""
+
+    __slots__ = ("__weakref__", "_cause", "_children", "_done", "_err", "_lock", "_parent")
+
+    def __init__(self, parent: Context) -> None:
+        self._parent = parent
+        self._lock = allocate_lock()  # guards the four fields below
+        self._done: Chan[None] | None = None  # made on first done()
+        self._children: dict[_CancelCtx, None] | None = None
+        self._err: Canceled | DeadlineExceeded | None = None
+        self._cause: BaseException | None = None
+
+    def deadline(self) -> float | None:
+        return self._parent.deadline()
+
+    def done(self) -> Chan[None] | None:
+        d = self._done
+        if d is not None:
+            return d
+        lock = self._lock
+        lock.acquire()
+        d = self._done
+        if d is None:
+            d = self._done = Chan()
+        lock.release()
+        return d
+
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        return self._err  # one reference, written once: no lock needed
+
+    def value(self, key: object) -> Any:
+        return _value(self, key)
+
+    def _cancel_one(
+        self, err: Canceled | DeadlineExceeded, cause: BaseException | None
+    ) -> list[_CancelCtx] | None:
+        """Cancel this context alone: set err and cause, close done, detach
+        the children and return them for the caller to cancel. None if it was
+        already cancelled."""
+        lock = self._lock
+        lock.acquire()
+        if self._err is not None:
+            lock.release()
+            return None
+        self._err = err
+        self._cause = cause if cause is not None else err
+        d = self._done
+        if d is None:
+            self._done = _closed_chan
+        else:
+            try:
+                d.close()  # never parks: closing only wakes
+            except ChannelClosedError:
+                pass  # somebody closed it by hand
+        children = self._children
+        self._children = None
+        lock.release()
+        return list(children) if children else []
+
+    def _cancel_func(self) -> None:
+        _cancel(self, True, Canceled(), None)
+
+    def _cancel_cause_func(self, cause: BaseException | None = None) -> None:
+        if cause is not None and not isinstance(cause, BaseException):
+            raise TypeError(f"cause must be an exception or None, got {type(cause).__name__}")
+        _cancel(self, True, Canceled(), cause)
+
+    def __repr__(self) -> str:
+        return _name(self._parent) + ".WithCancel"
+
+
+@final
+class _TimerCtx(_CancelCtx):
+    """with_deadline's context (Go's timerCtx): a _CancelCtx and a timer."""
+
+    __slots__ = ("_deadline", "_timer", "_timer_cause")
+
+    def __init__(self, parent: Context, when: float, cause: BaseException | None) -> None:
+        _CancelCtx.__init__(self, parent)
+        self._deadline = when
+        self._timer: RTimer | None = None  # under _lock; in a heap while live
+        self._timer_cause = cause
+
+    def deadline(self) -> float | None:
+        return self._deadline
+
+    def _cancel_one(
+        self, err: Canceled | DeadlineExceeded, cause: BaseException | None
+    ) -> list[_CancelCtx] | None:
+        children = _CancelCtx._cancel_one(self, err, cause)
+        lock = self._lock
+        lock.acquire()
+        rt = self._timer
+        self._timer = None
+        lock.release()
+        if rt is not None:
+            _timers.delete(rt)
+        return children
+
+    def __repr__(self) -> str:
+        when = self._deadline
+        return f"{_name(self._parent)}.WithDeadline({when:.6f} [{when - monotonic():.6f}s])"
+
+
+def _fire_deadline(c: _TimerCtx, now: float) -> None:
+    """The deadline timer, run by its P with no lock held."""
+    _cancel(c, True, DeadlineExceeded(), c._timer_cause)
+
+
+@final
+class _AfterFuncCtx(_CancelCtx):
+    """after_func's context (Go's afterFuncCtx): runs f once when cancelled,
+    unless stop() got there first."""
+
+    __slots__ = ("_claimed", "_f")
+
+    def __init__(self, parent: Context, f: Callable[[], object]) -> None:
+        _CancelCtx.__init__(self, parent)
+        self._f: Callable[[], object] | None = f
+        self._claimed = False  # under _lock: f has been started or stopped (Go's once)
+
+    def _claim(self) -> bool:
+        lock = self._lock
+        lock.acquire()
+        first = not self._claimed
+        self._claimed = True
+        lock.release()
+        return first
+
+    def _cancel_one(
+        self, err: Canceled | DeadlineExceeded, cause: BaseException | None
+    ) -> list[_CancelCtx] | None:
+        children = _CancelCtx._cancel_one(self, err, cause)
+        if self._claim():
+            f = self._f
+            self._f = None
+            if f is not None:
+                _sched.go(f, (), {}, 1)
+        return children
+
+    def _stop(self) -> bool:
+        if not self._claim():
+            return False
+        self._f = None
+        _cancel(self, True, Canceled(), None)
+        return True
+
+    def __repr__(self) -> str:
+        return _name(self._parent) + ".AfterFunc"
+
+
+@final
+class _ValueCtx(Context):
+    """with_value's context (Go's valueCtx)."""
+
+    __slots__ = ("_key", "_parent", "_val")
+
+    def __init__(self, parent: Context, key: object, val: object) -> None:
+        self._parent = parent
+        self._key = key
+        self._val = val
+
+    def deadline(self) -> float | None:
+        return _skip(self).deadline()
+
+    def done(self) -> Chan[None] | None:
+        return _skip(self).done()
+
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        return _skip(self).err()
+
+    def value(self, key: object) -> Any:
+        return _value(self, key)
+
+    def __repr__(self) -> str:
+        return f"{_name(self._parent)}.WithValue({_stringify(self._key)}, {_stringify(self._val)})"
+
+
+def _stringify(v: object) -> str:
+    # Like Go's stringify: strings as they are, other values by type only (a
+    # context's repr should not leak what it carries).
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "<nil>"
+    return type(v).__qualname__
+
+
+@final
+class _WithoutCancelCtx(Context):
+    """without_cancel's context: the parent's values, never cancelled."""
+
+    __slots__ = ("_parent",)
+
+    def __init__(self, parent: Context) -> None:
+        self._parent = parent
+
+    def deadline(self) -> float | None:
+        return None
+
+    def done(self) -> Chan[None] | None:
+        return None
+
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        return None
+
+    def value(self, key: object) -> Any:
+        return _value(self, key)
+
+    def __repr__(self) -> str:
+        return _name(self._parent) + ".WithoutCancel"
+
+
+@final
+class _StopCtx(Context):
+    """Stands in for a custom parent that called us back via its after_func:
+    unlinking a child from it calls the stop function (Go's stopCtx)."""
+
+    __slots__ = ("_parent", "_stop")
+
+    def __init__(self, parent: Context, stop: Callable[[], object]) -> None:
+        self._parent = parent
+        self._stop = stop
+
+    def deadline(self) -> float | None:
+        return self._parent.deadline()
+
+    def done(self) -> Chan[None] | None:
+        return self._parent.done()
+
+    def err(self) -> Canceled | DeadlineExceeded | None:
+        return self._parent.err()
+
+    def value(self, key: object) -> Any:
+        return _value(self._parent, key)
+
+    def __repr__(self) -> str:
+        return _name(self._parent)
+
+
+def _skip(c: Context) -> Context:
+    """The nearest ancestor-or-self that is not a _ValueCtx (they delegate
+    deadline/done/err; a loop, not recursion, for long chains)."""
+    while type(c) is _ValueCtx:
+        c = c._parent
+    return c
+
+
+def _value(c: Context, key: object) -> Any:
+    """Mirrors context.go value(): walk up the chain without recursing."""
+    while True:
+        t = type(c)
+        if t is _ValueCtx:
+            k = c._key  # type: ignore[attr-defined]
+            if k is key or k == key:
+                return c._val  # type: ignore[attr-defined]
+            c = c._parent  # type: ignore[attr-defined]
+        elif t is _CancelCtx or t is _TimerCtx or t is _AfterFuncCtx:
+            if key is _CANCEL_CTX_KEY:
+                return c
+            c = c._parent  # type: ignore[attr-defined]
+        elif t is _WithoutCancelCtx:
+            if key is _CANCEL_CTX_KEY:
+                return None  # cause() and propagation stop here
+            c = c._parent  # type: ignore[attr-defined]
+        elif t is _StopCtx:
+            c = c._parent  # type: ignore[attr-defined]
+        elif t is _EmptyCtx:
+            return None
+        else:
+            return c.value(key)
+
+
+# ---------------------------------------------------------------------------
+# Linking and cancelling
+
+
+def _parent_cancel_ctx(parent: Context) -> _CancelCtx | None:
+    """Mirrors context.go parentCancelCtx: the _CancelCtx whose done channel
+    parent.done() is, if any (a custom wrapper with its own channel has none)."""
+    done = parent.done()
+    if done is None or done is _closed_chan:
+        return None
+    p = _value(parent, _CANCEL_CTX_KEY)
+    if not isinstance(p, _CancelCtx) or p._done is not done:
+        return None
+    return p
+
+
+def _propagate_cancel(parent: Context, child: _CancelCtx) -> None:
+    """Mirrors context.go propagateCancel: arrange for child to be cancelled
+    when parent is."""
+    done = parent.done()
+    if done is None:
+        return  # parent is never cancelled
+    if done.try_recv()[2]:
+        _cancel(child, False, parent.err() or Canceled(), cause(parent))
+        return
+    p = _parent_cancel_ctx(parent)
+    if p is not None:
+        lock = p._lock
+        lock.acquire()
+        err = p._err
+        if err is not None:
+            c = p._cause
+            lock.release()
+            _cancel(child, False, err, c)
+            return
+        if p._children is None:
+            p._children = {}
+        p._children[child] = None
+        lock.release()
+        return
+    af = getattr(parent, "after_func", None)
+    if callable(af):
+        # Go's afterFuncer: the custom parent calls us back when cancelled.
+        def on_parent_done() -> None:
+            _cancel(child, False, parent.err() or Canceled(), cause(parent))
+
+        child._parent = _StopCtx(parent, af(on_parent_done))
+        return
+    _sched.go(_watch_parent, (parent, child), {}, 1)
+
+
+def _watch_parent(parent: Context, child: _CancelCtx) -> None:
+    """A custom parent we cannot link to: wait for either to end (Go does this
+    with a goroutine too)."""
+    i, _ = select(recv(parent.done()), recv(child.done()))
+    if i == 0:
+        _cancel(child, False, parent.err() or Canceled(), cause(parent))
+
+
+def _remove_child(parent: Context, child: _CancelCtx) -> None:
+    """Mirrors context.go removeChild."""
+    if type(parent) is _StopCtx:
+        parent._stop()
+        return
+    p = _parent_cancel_ctx(parent)
+    if p is None:
+        return
+    lock = p._lock
+    lock.acquire()
+    if p._children is not None:
+        p._children.pop(child, None)
+    lock.release()
+
+
+def _cancel(
+    c: _CancelCtx,
+    remove_from_parent: bool,
+    err: Canceled | DeadlineExceeded,
+    cause: BaseException | None,
+) -> None:
+    """Cancel c and all its descendants (Go's cancelCtx.cancel)."""
+    children = c._cancel_one(err, cause)
+    if children is None:
+        return  # already cancelled
+    if remove_from_parent:
+        _remove_child(c._parent, c)
+    cause = c._cause
+    while children:
+        more = children.pop()._cancel_one(err, cause)
+        if more:
+            children.extend(more)
+
+
+def _check_parent(parent: object) -> None:
+    if parent is None:
+        raise TypeError("cannot create context from nil parent")
+
+
+def _check_cause(cause: object) -> None:
+    if cause is not None and not isinstance(cause, BaseException):
+        raise TypeError(f"cause must be an exception or None, got {type(cause).__name__}")
+
+
+def _timer_p() -> _sched.P:
+    p = _sched.getp()
+    if p is None:
+        _sched.note_foreign()
+        return _sched.background_p()
+    return p
+
+
+# ---------------------------------------------------------------------------
+# The public functions
+
+
+def background() -> Context:
+    """The root of every context tree: never cancelled, no values, no
+    deadline. Go: ``context.Background()``."""
+    return _background
+
+
+def todo() -> Context:
+    """Like background(), for code that has no context yet. Go: ``context.TODO()``."""
+    return _todo
+
+
+def with_cancel(parent: Context) -> tuple[Context, CancelFunc]:
+    """A child of parent and a function that cancels it (and its descendants).
+
+    The child's ``done()`` closes when cancel is called or parent's closes,
+    whichever comes first; call cancel when done with it to release its link
+    to parent. Go: ``context.WithCancel(parent)``.
+    """
+    _check_parent(parent)
+    c = _CancelCtx(parent)
+    _propagate_cancel(parent, c)
+    return c, c._cancel_func
+
+
+def with_cancel_cause(parent: Context) -> tuple[Context, CancelCauseFunc]:
+    """Like with_cancel, but cancel takes a cause (an exception), which
+    ``cause(ctx)`` then returns; ``ctx.err()`` is still Canceled.
+    Go: ``context.WithCancelCause(parent)``."""
+    _check_parent(parent)
+    c = _CancelCtx(parent)
+    _propagate_cancel(parent, c)
+    return c, c._cancel_cause_func
+
+
+def with_deadline(parent: Context, when: float) -> tuple[Context, CancelFunc]:
+    """A child of parent cancelled at ``when`` (``time.monotonic()`` seconds)
+    with DeadlineExceeded, or earlier by cancel or parent. Its deadline is
+    never later than parent's. Go: ``context.WithDeadline(parent, d)``."""
+    return with_deadline_cause(parent, when, None)
+
+
+def with_deadline_cause(
+    parent: Context, when: float, cause: BaseException | None
+) -> tuple[Context, CancelFunc]:
+    """with_deadline whose expiry sets ``cause(ctx)`` to cause.
+    Go: ``context.WithDeadlineCause(parent, d, cause)``."""
+    _check_parent(parent)
+    _check_cause(cause)
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or math.isnan(when):
+        raise TypeError(f"when must be a time.monotonic() reading, got {when!r}")
+    when = float(when)
+    cur = parent.deadline()
+    if cur is not None and cur < when:
+        return with_cancel(parent)  # the parent's deadline comes first anyway
+    c = _TimerCtx(parent, when, cause)
+    _propagate_cancel(parent, c)
+    if when <= monotonic():
+        _cancel(c, True, DeadlineExceeded(), cause)
+        return c, c._cancel_func
+    p = _timer_p()
+    lock = c._lock
+    lock.acquire()
+    if c._err is None:
+        rt = RTimer(_fire_deadline, c)
+        c._timer = rt
+        _timers.add(p, rt, when)
+    lock.release()
+    return c, c._cancel_func
+
+
+def with_timeout(parent: Context, d: float) -> tuple[Context, CancelFunc]:
+    """``with_deadline(parent, time.monotonic() + d)``. Go: ``context.WithTimeout``."""
+    return with_deadline_cause(parent, monotonic() + check_duration(d), None)
+
+
+def with_timeout_cause(
+    parent: Context, d: float, cause: BaseException | None
+) -> tuple[Context, CancelFunc]:
+    """``with_deadline_cause(parent, time.monotonic() + d, cause)``.
+    Go: ``context.WithTimeoutCause``."""
+    return with_deadline_cause(parent, monotonic() + check_duration(d), cause)
+
+
+def with_value(parent: Context, key: object, val: object) -> Context:
+    """A child of parent whose ``value(key)`` is val (other keys are looked up
+    along the chain). Use keys of your own type, not strings, to avoid
+    collisions. Raises TypeError for a None key. Go: ``context.WithValue``."""
+    _check_parent(parent)
+    if key is None:
+        raise TypeError("with_value: nil key")
+    return _ValueCtx(parent, key, val)
+
+
+def without_cancel(parent: Context) -> Context:
+    """A child with parent's values that is never cancelled when parent is:
+    no deadline, ``done()`` None, ``err()`` None. Go: ``context.WithoutCancel``."""
+    _check_parent(parent)
+    return _WithoutCancelCtx(parent)
+
+
+def after_func(ctx: Context, f: Callable[[], object]) -> Callable[[], bool]:
+    """Arrange to call f in its own goroutine once ctx is done (at once if it
+    already is). Returns stop: it unlinks f and returns True if it stopped f
+    from being started, False if f had been started or stopped already.
+    Go: ``context.AfterFunc(ctx, f)``."""
+    _check_parent(ctx)
+    if not callable(f) or _is_async(f):
+        raise TypeError(f"after_func: f must be a plain callable, got {f!r}")
+    a = _AfterFuncCtx(ctx, f)
+    _propagate_cancel(ctx, a)
+    return a._stop
+
+
+def cause(ctx: Context) -> BaseException | None:
+    """Why ctx was cancelled: the cause given to its cancel function (or to a
+    ``*_cause`` constructor), else ``ctx.err()``; None while it is live.
+    Go: ``context.Cause(ctx)``."""
+    cc = _value(ctx, _CANCEL_CTX_KEY)
+    if isinstance(cc, _CancelCtx):
+        lock = cc._lock
+        lock.acquire()
+        c = cc._cause
+        lock.release()
+        if c is not None:
+            return c
+    return ctx.err()
+
+
+__all__ = [
+    "CancelCauseFunc",
+    "CancelFunc",
+    "Canceled",
+    "Context",
+    "DeadlineExceeded",
+    "after_func",
+    "background",
+    "cause",
+    "todo",
+    "with_cancel",
+    "with_cancel_cause",
+    "with_deadline",
+    "with_deadline_cause",
+    "with_timeout",
+    "with_timeout_cause",
+    "with_value",
+    "without_cancel",
+]
