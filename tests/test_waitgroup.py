@@ -1,0 +1,314 @@
+"""WaitGroup: add/done/wait, go(), reuse, misuse, deadlock, OS threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from _synctest import Thread, fast_switching, wait_blocked, wait_thread_blocked
+from goroutines import (
+    AtomicInt,
+    Chan,
+    Deadlock,
+    GoroutinePanic,
+    WaitGroup,
+    go,
+    gosched,
+    recv,
+    run,
+    select,
+)
+
+WAIT = "sync.WaitGroup.Wait"
+
+
+def _test_wait_group(wg1: WaitGroup, wg2: WaitGroup) -> None:
+    n = 16
+    wg1.add(n)
+    wg2.add(n)
+    exited: Chan[bool] = Chan(n)
+
+    def worker() -> None:
+        wg1.done()
+        wg2.wait()
+        exited.send(True)
+
+    for _ in range(n):
+        go(worker)
+    wg1.wait()
+    for _ in range(n):
+        i, _ = select(recv(exited), default=True)
+        assert i == -1, "WaitGroup released group too soon"
+        wg2.done()
+    for _ in range(n):
+        exited.recv()  # blocks (a Deadlock) if the barrier fails to release someone
+
+
+# Port of sync/waitgroup_test.go TestWaitGroup.
+def test_wait_group() -> None:
+    def main() -> None:
+        wg1, wg2 = WaitGroup(), WaitGroup()
+        for _ in range(8):  # the same groups again: they must be back to a clean state
+            _test_wait_group(wg1, wg2)
+
+    run(main)
+
+
+# Port of sync/waitgroup_test.go TestWaitGroupMisuse.
+def test_wait_group_misuse() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(1)
+        wg.done()
+        with pytest.raises(RuntimeError) as info:
+            wg.done()
+        assert str(info.value) == "sync: negative WaitGroup counter"
+        assert wg._count == 0, "the failing add changes nothing"
+        with pytest.raises(RuntimeError, match=r"^sync: negative WaitGroup counter$"):
+            wg.add(-5)
+        wg.wait()
+
+    run(main)
+
+
+# Port of sync/waitgroup_test.go TestWaitGroupRace.
+def test_wait_group_race() -> None:
+    def main() -> None:
+        for _ in range(1000):
+            wg = WaitGroup()
+            n = AtomicInt()
+
+            def inc(wg: WaitGroup = wg, n: AtomicInt = n) -> None:
+                n.add(1)
+                wg.done()
+
+            wg.add(1)
+            go(inc)
+            wg.add(1)
+            go(inc)
+            wg.wait()
+            assert n.load() == 2, "spurious wakeup from wait"
+
+    run(main)
+
+
+# Port of sync/waitgroup_test.go TestWaitGroupAlign (a WaitGroup inside another object).
+def test_wait_group_align() -> None:
+    class X:
+        def __init__(self) -> None:
+            self.x = b"x"
+            self.wg = WaitGroup()
+
+    def main() -> None:
+        x = X()
+        x.wg.add(1)
+        go(lambda: x.wg.done())
+        x.wg.wait()
+
+    run(main)
+
+
+def test_wait_on_a_zero_counter_returns_at_once() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        wg.wait()
+        wg.add(0)
+        wg.wait()
+
+    run(main)
+
+
+def test_wait_reason_and_every_waiter_wakes() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(2)
+        woke = AtomicInt()
+
+        def waiter() -> None:
+            wg.wait()
+            woke.add(1)
+
+        gs = [go(waiter) for _ in range(5)]
+        for g in gs:
+            wait_blocked(g, WAIT)
+        wg.done()
+        gosched()
+        assert woke.load() == 0
+        wg.done()
+        while woke.load() < 5:
+            gosched()
+
+    run(main)
+
+
+def test_go_runs_the_function_and_counts_it() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        got: list[tuple[int, str]] = []
+
+        def f(i: int, *, tag: str) -> None:
+            gosched()
+            got.append((i, tag))
+
+        for i in range(10):
+            wg.go(f, i, tag="t")
+        assert wg._count == 10
+        wg.wait()
+        assert sorted(got) == [(i, "t") for i in range(10)]
+
+    run(main)
+
+
+def test_go_names_the_goroutine_after_the_function() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        names: list[str] = []
+
+        def worker() -> None:
+            from goroutines import current
+
+            names.append(current().name)
+
+        wg.go(worker)
+        wg.wait()
+        assert names == [worker.__qualname__]
+
+    run(main)
+
+
+def test_go_rejects_what_go_rejects_without_counting() -> None:
+    async def coro() -> None:
+        pass
+
+    def main() -> None:
+        wg = WaitGroup()
+        with pytest.raises(TypeError):
+            wg.go(42)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            wg.go(coro)
+        assert wg._count == 0
+
+    run(main)
+
+
+def test_go_counts_done_when_the_function_raises() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+
+        def boom() -> None:
+            raise ValueError("boom")
+
+        wg.go(boom)
+        with pytest.raises(GoroutinePanic) as info:
+            wg.wait()
+            gosched()  # if wait returned first, the panic arrives at the next call
+        assert isinstance(info.value.__cause__, ValueError)
+        assert wg._count == 0
+        wg.wait()
+
+    run(main)
+
+
+def test_reuse_after_wait_returns() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        for round_ in range(50):
+            for _ in range(round_ % 5 + 1):
+                wg.go(gosched)
+            wg.wait()
+            assert wg._count == 0
+
+    run(main)
+
+
+def test_waiting_with_nobody_to_call_done_is_a_deadlock() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(1)
+        with pytest.raises(Deadlock) as info:
+            wg.wait()
+        assert "sync.WaitGroup.Wait" in str(info.value)
+        assert not wg._waiters
+        wg.done()
+        wg.wait()
+
+    run(main)
+
+
+def test_bad_delta_type_raises_type_error() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        with pytest.raises(TypeError, match="delta"):
+            wg.add(1.5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="delta"):
+            wg.add(True)
+        assert wg._count == 0
+
+    run(main)
+
+
+def test_threads_call_done_while_a_goroutine_waits() -> None:
+    def main() -> None:
+        n = 8
+        wg = WaitGroup()
+        count = AtomicInt()
+
+        def work() -> None:
+            for _ in range(200):
+                count.add(1)
+            wg.done()
+
+        wg.add(n)
+        with fast_switching():
+            ts = [Thread(work) for _ in range(n)]
+            wg.wait()
+        assert count.load() == n * 200
+        for t in ts:
+            t.join()
+
+    run(main)
+
+
+def test_thread_waits_for_goroutines() -> None:
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(1)
+        released = threading.Event()
+
+        def body() -> None:
+            wg.wait()
+            released.set()
+
+        t = Thread(body)
+        wait_thread_blocked(t.thread, WAIT)
+        assert not released.is_set()
+        go(wg.done)
+        t.join()
+        assert released.is_set()
+
+    run(main)
+
+
+def test_many_threads_and_goroutines_wait_on_one_group() -> None:
+    def main() -> None:
+        for _ in range(20):
+            wg = WaitGroup()
+            wg.add(3)
+            woke = AtomicInt()
+
+            def waiter(wg: WaitGroup = wg, woke: AtomicInt = woke) -> None:
+                wg.wait()
+                woke.add(1)
+
+            ts = [Thread(waiter) for _ in range(3)]
+            for _ in range(3):
+                go(waiter)
+            for _ in range(3):
+                go(wg.done)
+            for t in ts:
+                t.join()
+            while woke.load() < 6:
+                gosched()
+
+    run(main)
