@@ -50,8 +50,9 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $@
 
+# make bench BENCH_ARGS="--quick" (or --only W2,W3 --runtimes goroutines,gevent --repeat 5)
 bench: $(VENV)/.installed-bench
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

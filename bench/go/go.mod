@@ -1,0 +1,3 @@
+module goroutines.bench/reference
+
+go 1.19
