@@ -1,0 +1,210 @@
+"""The command line: ``python -m goroutines run [--procs N] script.py [args...]``.
+
+Runs the script as the main goroutine (as ``__main__``, ``sys.argv[1:]`` = its
+args) through ``runpy.run_path`` inside ``goroutines.run``, and exits as a Go
+program does:
+
+  * 0 when the script returns;
+  * 2 on a deadlock: ``fatal error: all goroutines are asleep - deadlock!``
+    and the goroutine dump (the Deadlock text carries both) on stderr;
+  * 2 on an unhandled panic, in a goroutine (GoroutinePanic) or in the script
+    itself (Go exits 2 for a panic in main too): ``panic: ``, the traceback of
+    what was raised, and the dump of the goroutines alive at that moment;
+  * a SystemExit's own code (``sys.exit(3)`` exits 3);
+  * 2 with the usage on a usage error, as Go's tools do.
+KeyboardInterrupt is left to Python (it dies of SIGINT, as Go does).
+
+Why inside ``run``: goroutines still alive when the script ends are killed
+(their ``finally`` blocks run) before the process exits. The price: a script
+that itself calls ``goroutines.run(main)`` gets run()'s RuntimeError (it is
+already the main goroutine); the message below says how to fix that.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import traceback
+from types import TracebackType
+
+from . import _go
+from .errors import Deadlock, GoroutinePanic
+
+USAGE = """\
+usage: python -m goroutines run [--procs N] script.py [args...]
+
+commands:
+  run    run script.py as the main goroutine (as __main__, with sys.argv[1:] =
+         args); exit status 2 on a deadlock or an unhandled panic, as Go
+
+options:
+  --procs N   set max_procs(N) (GOMAXPROCS) before the script starts
+"""
+
+
+_RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_runtime") + os.sep
+_HIDDEN_FILES = frozenset({os.path.abspath(__file__), os.path.abspath(runpy.__file__ or "")})
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parse(argv: list[str]) -> tuple[int | None, str, list[str]]:
+    """(procs, script, script args) from the arguments after ``run``."""
+    procs: int | None = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if arg == "--procs" or arg.startswith("--procs="):
+            if arg == "--procs":
+                if i + 1 >= len(argv):
+                    raise _UsageError("--procs needs a value")
+                value = argv[i + 1]
+                i += 2
+            else:
+                value = arg.partition("=")[2]
+                i += 1
+            try:
+                procs = int(value)
+            except ValueError:
+                raise _UsageError(f"--procs: not an integer: {value!r}") from None
+            if procs < 1:
+                raise _UsageError(f"--procs: must be >= 1, got {procs}")
+            continue
+        if arg.startswith("-") and arg != "-":
+            raise _UsageError(f"unknown option {arg!r}")
+        break
+    if i >= len(argv):
+        raise _UsageError("missing script")
+    return procs, argv[i], argv[i + 1 :]
+
+
+def _script_tb(tb: TracebackType | None, script: str) -> TracebackType | None:
+    """tb from the first frame of the script on (drops runpy and this module)."""
+    t = tb
+    while t is not None:
+        if os.path.abspath(t.tb_frame.f_code.co_filename) == script:
+            return t
+        t = t.tb_next
+    return tb
+
+
+def _runtime_tb(tb: TracebackType | None) -> TracebackType | None:
+    """tb without its leading runtime frames (the goroutine entry wrapper)."""
+    t = tb
+    while t is not None and os.path.abspath(t.tb_frame.f_code.co_filename).startswith(_RUNTIME_DIR):
+        t = t.tb_next
+    return t or tb
+
+
+def _clean_dump(text: str) -> str:
+    """The dump without the frames of this command (runpy, run(), dump())."""
+    out: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.endswith("(...)") and nxt.startswith("\t"):
+            where = nxt[1:].rpartition(":")[0]
+            func = line[: -len("(...)")]
+            if not (
+                where in _HIDDEN_FILES
+                or where.startswith("<frozen runpy>")
+                or func in ("goroutines._go.run", "goroutines._go.dump")
+            ):
+                out.extend((line, nxt))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def _report(head: str, exc: BaseException, tb: TracebackType | None, dump: str) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    sys.stderr.write(f"{head}{type(exc).__name__}: {exc}\n\n{text}\n{_clean_dump(dump)}")
+    sys.stderr.flush()
+
+
+def _run_script(script: str, args: list[str]) -> int:
+    path = os.path.abspath(script)
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(path)
+    dumped: list[str] = []
+
+    def main() -> None:
+        try:
+            runpy.run_path(path, run_name="__main__")
+        except (GoroutinePanic, Deadlock, SystemExit, KeyboardInterrupt):
+            if not dumped:
+                dumped.append(_go.dump())
+            raise
+        except BaseException:
+            # Take the dump while the other goroutines are still alive.
+            dumped.append(_go.dump())
+            raise
+
+    try:
+        _go.run(main)
+    except Deadlock as e:
+        sys.stderr.write(f"fatal error: {_clean_dump(str(e))}")
+        sys.stderr.flush()
+        return 2
+    except GoroutinePanic as e:
+        cause = e.__cause__ or e
+        dump = dumped[0] if dumped else _go.dump()
+        g = e.goroutine
+        head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
+        _report(head, cause, _runtime_tb(cause.__traceback__), dump)
+        return 2
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as e:
+        dump = dumped[0] if dumped else _go.dump()
+        if isinstance(e, RuntimeError) and str(e).startswith("run() called from inside"):
+            sys.stderr.write(
+                "goroutines: the script called goroutines.run(), but "
+                "`python -m goroutines run` already runs it as the main goroutine: "
+                "call the main function directly\n"
+            )
+        _report("panic: ", e, _script_tb(e.__traceback__, path), dump)
+        return 2
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (SystemExit from the script passes)."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        if args:
+            sys.stdout.write(USAGE)
+            return 0
+        sys.stderr.write(USAGE)
+        return 2
+    if args[0] != "run":
+        sys.stderr.write(f"goroutines: unknown command {args[0]!r}\n\n{USAGE}")
+        return 2
+    if len(args) > 1 and args[1] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    try:
+        procs, script, script_args = _parse(args[1:])
+    except _UsageError as e:
+        sys.stderr.write(f"goroutines run: {e}\n\n{USAGE}")
+        return 2
+    if not os.path.isfile(script):
+        sys.stderr.write(f"goroutines run: can't open file {script!r}: no such file\n")
+        return 2
+    if procs is not None:
+        _go.max_procs(procs)
+    return _run_script(script, script_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

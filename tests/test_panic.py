@@ -1,0 +1,316 @@
+"""Panics: an exception escaping a goroutine is never swallowed. It reaches the
+main goroutine as GoroutinePanic (at its park, at its next runtime call, from
+run(), or at interpreter exit with status 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from greenlet import GreenletExit
+
+import goroutines
+from goroutines import (
+    Chan,
+    GoroutinePanic,
+    after,
+    blocking,
+    go,
+    gosched,
+    num_goroutine,
+    recv,
+    select,
+    sleep,
+)
+
+
+class Boom(Exception):
+    pass
+
+
+def boom(msg: str = "boom") -> None:
+    raise Boom(msg)
+
+
+def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
+    for _ in range(rounds):
+        if cond():
+            return
+        gosched()
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def run_child(code: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_goroutine_panic_is_a_runtime_error() -> None:
+    assert issubclass(GoroutinePanic, RuntimeError)
+
+
+def test_panic_reaches_main_parked_in_recv_with_cause_and_goroutine() -> None:
+    def main() -> None:
+        g = go(boom, "bad thing")
+        with pytest.raises(GoroutinePanic) as info:
+            Chan().recv()
+        e = info.value
+        assert isinstance(e.__cause__, Boom) and str(e.__cause__) == "bad thing"
+        assert e.goroutine is g
+        assert g.state == "dead"
+        assert f"goroutine {g.id}" in str(e) and "bad thing" in str(e), str(e)
+        tb = e.__cause__.__traceback__
+        names = []
+        while tb is not None:
+            names.append(tb.tb_frame.f_code.co_name)
+            tb = tb.tb_next
+        assert "boom" in names, f"the cause keeps the goroutine's traceback: {names}"
+
+    goroutines.run(main)
+
+
+@pytest.mark.parametrize(
+    "park",
+    [
+        pytest.param(lambda: Chan().send(1), id="send"),
+        pytest.param(lambda: select(recv(Chan()), recv(Chan())), id="select"),
+        pytest.param(lambda: select(), id="select-no-cases"),
+        pytest.param(lambda: sleep(3600), id="sleep"),
+        pytest.param(lambda: after(3600).recv(), id="after"),
+    ],
+)
+def test_panic_is_delivered_at_mains_current_park(park: Callable[[], object]) -> None:
+    def main() -> None:
+        go(boom)
+        t0 = time.monotonic()
+        with pytest.raises(GoroutinePanic):
+            park()
+        assert time.monotonic() - t0 < 5, "the panic was not delivered promptly"
+
+    goroutines.run(main)
+
+
+def test_panic_is_delivered_to_main_in_a_blocking_call() -> None:
+    def main() -> None:
+        release = threading.Event()
+        go(boom)
+        try:
+            with pytest.raises(GoroutinePanic):
+                blocking(release.wait, 30)
+        finally:
+            release.set()
+
+    goroutines.run(main)
+
+
+def test_panic_after_the_partner_completed_mains_operation_comes_at_the_next_call() -> None:
+    # The goroutine completes main's receive, then panics: the receive keeps
+    # its value, and the panic comes at main's next call into the runtime.
+    def main() -> None:
+        c: Chan[int] = Chan()
+
+        def sender_then_panic() -> None:
+            c.send(42)
+            raise Boom("after the send")
+
+        go(sender_then_panic)
+        assert c.recv() == 42, "the completed receive must return its value"
+        with pytest.raises(GoroutinePanic) as info:
+            gosched()
+        assert str(info.value.__cause__) == "after the send"
+
+    goroutines.run(main)
+
+
+def test_panic_while_main_computes_comes_at_its_next_runtime_call() -> None:
+    def main() -> None:
+        c: Chan[int] = Chan(1)
+        go(boom)
+        c.send(1)  # buffered: main does not park, the goroutine has not run
+        gosched()  # the goroutine runs and panics; main resumes
+        total = sum(range(1000))  # plain computing is not interrupted
+        with pytest.raises(GoroutinePanic):
+            c.recv()  # even though a value is ready
+        assert total == 499500
+
+    goroutines.run(main)
+
+
+def test_run_raises_a_panic_that_main_did_not_meet() -> None:
+    def main() -> str:
+        go(boom, "unmet")
+        gosched()
+        return "main finished"
+
+    with pytest.raises(GoroutinePanic) as info:
+        goroutines.run(main)
+    assert str(info.value.__cause__) == "unmet"
+    assert num_goroutine() == 1
+
+
+def test_the_first_panic_wins_and_later_ones_are_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    def main() -> None:
+        go(boom, "first")
+        go(boom, "second")
+        go(boom, "third")
+        gosched()  # all three panic while main is runnable, not parked
+        with pytest.raises(GoroutinePanic) as info:
+            Chan().recv()
+        assert str(info.value.__cause__) == "first"
+
+    goroutines.run(main)
+    err = capfd.readouterr().err
+    assert "second" in err and "third" in err, err
+    assert "panic: " in err, err
+    assert "Boom: second" in err, err
+
+
+def test_panic_in_a_goroutine_started_from_a_plain_thread_reaches_main() -> None:
+    def main() -> None:
+        t = threading.Thread(target=go, args=(boom, "from the background"))
+        with pytest.raises(GoroutinePanic) as info:
+            t.start()
+            Chan().recv()
+        t.join()
+        assert str(info.value.__cause__) == "from the background"
+
+    goroutines.run(main)
+
+
+def test_system_exit_escaping_a_goroutine_reaches_main_unwrapped() -> None:
+    def main() -> None:
+        go(sys.exit, 3)
+        Chan().recv()
+
+    with pytest.raises(SystemExit) as info:
+        goroutines.run(main)
+    assert info.value.code == 3
+
+
+def test_greenlet_exit_escaping_a_goroutine_is_silent(capfd: pytest.CaptureFixture[str]) -> None:
+    def quits() -> None:
+        raise GreenletExit
+
+    def main() -> str:
+        g = go(quits)
+        wait_until(lambda: g.state == "dead", "the goroutine to end")
+        sleep(0.001)
+        return "fine"
+
+    assert goroutines.run(main) == "fine"
+    assert capfd.readouterr().err == ""
+
+
+def test_a_panic_does_not_stop_other_goroutines_from_being_killed_cleanly() -> None:
+    log: list[str] = []
+
+    def main() -> None:
+        def survivor() -> None:
+            try:
+                Chan().recv()
+            finally:
+                log.append("survivor finally")
+
+        go(survivor)
+        go(boom)
+        Chan().recv()
+
+    with pytest.raises(GoroutinePanic):
+        goroutines.run(main)
+    assert log == ["survivor finally"]
+    assert goroutines.run(lambda: num_goroutine()) == 1
+
+
+def test_an_undelivered_panic_is_printed_at_exit_with_status_2() -> None:
+    proc = run_child(
+        """
+        from goroutines import go, gosched
+
+        def worker():
+            raise ValueError("never delivered")
+
+        go(worker)
+        gosched()  # the worker panics; main's last runtime call has returned
+        print("main done", flush=True)
+        """
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stdout == "main done\n"
+    assert proc.stderr.startswith("panic: "), proc.stderr
+    assert "Traceback (most recent call last)" in proc.stderr, proc.stderr
+    assert "ValueError: never delivered" in proc.stderr, proc.stderr
+    assert "in worker" in proc.stderr, proc.stderr
+
+
+def test_an_undelivered_system_exit_exits_with_its_code() -> None:
+    proc = run_child(
+        """
+        import sys
+        from goroutines import go, gosched
+        go(sys.exit, 5)
+        gosched()
+        """
+    )
+    assert proc.returncode == 5, (proc.returncode, proc.stderr)
+
+
+def test_a_panic_delivered_in_the_implicit_model_ends_the_script_like_an_exception() -> None:
+    proc = run_child(
+        """
+        from goroutines import Chan, go
+
+        def worker():
+            raise ValueError("delivered")
+
+        go(worker)
+        Chan().recv()
+        """
+    )
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "GoroutinePanic" in proc.stderr and "ValueError: delivered" in proc.stderr
+
+
+def test_a_panic_without_a_goroutine_1_is_printed_and_exits_2() -> None:
+    # Only a plain thread uses the runtime (the main thread never does).
+    proc = run_child(
+        """
+        import os, threading, time
+
+        def thread():
+            import goroutines
+
+            def worker():
+                raise ValueError("no main goroutine")
+
+            goroutines.go(worker)
+            time.sleep(20)
+
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join()
+        print("not reached")
+        """
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "panic: " in proc.stderr and "ValueError: no main goroutine" in proc.stderr
+    assert "not reached" not in proc.stdout
+
+
+def test_panic_message_names_the_goroutine() -> None:
+    def main() -> None:
+        g = go(boom)
+        g.name = "named-worker"
+        with pytest.raises(GoroutinePanic, match="named-worker") as info:
+            sleep(3600)
+        assert info.value.goroutine is g
+
+    goroutines.run(main)

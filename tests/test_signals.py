@@ -1,0 +1,327 @@
+"""Signals (Linux): SIGINT raises KeyboardInterrupt in goroutine 1 only, at its
+park or at once while it runs; SIGQUIT prints the dump and exits 2.
+
+Each test runs a child process that prints "ready" once it is in the state
+under test (checked from inside, never by sleeping), then gets the signal.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="signal delivery tests are for Linux"
+)
+
+# Children start with the signal dispositions of a terminal program, whatever
+# the test runner's are (a background job may have SIGINT ignored).
+PRELUDE = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+"""
+
+PROMPT = 1.0  # generous bound for "promptly" on a loaded machine
+
+
+class Child:
+    def __init__(self, code: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", "-c", PRELUDE + textwrap.dedent(code)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def expect(self, line: str) -> float:
+        """Read stdout up to the line `line`; returns the time it arrived."""
+        assert self.proc.stdout is not None
+        seen = []
+        while True:
+            got = self.proc.stdout.readline()
+            if not got:
+                out, err = self.finish()
+                raise AssertionError(
+                    f"child ended before printing {line!r}; stdout {[*seen, out]}, stderr {err}"
+                )
+            seen.append(got)
+            if got.rstrip("\n") == line:
+                return time.monotonic()
+
+    def kill(self, sig: int) -> float:
+        self.proc.send_signal(sig)
+        return time.monotonic()
+
+    def finish(self, timeout: float = 30) -> tuple[str, str]:
+        """Wait for the child; the rest of its stdout and its stderr.
+
+        (Not communicate(): it would lose what readline() already buffered.
+        The outputs are far below a pipe's capacity, so waiting first is safe.)
+        """
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            hung = True
+        else:
+            hung = False
+        out, err = self.proc.stdout.read(), self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        if hung:
+            raise AssertionError(f"child hung; stdout {out!r}, stderr {err!r}")
+        return out, err
+
+
+# A child whose main goroutine parks in ch.recv() while three goroutines spin
+# in gosched() loops; a fourth prints "ready" once main is parked.
+PARKED_WITH_BUSY_GOROUTINES = """
+import goroutines
+from goroutines import Chan, current, go, gosched
+
+def busy(k):
+    try:
+        while True:
+            gosched()
+    except KeyboardInterrupt:
+        print(f"KeyboardInterrupt in goroutine {k}", flush=True)
+        raise
+
+def announce(g1):
+    while not (g1.state == "waiting" and g1.wait_reason == "chan receive"):
+        gosched()
+    print("ready", flush=True)
+
+def main():
+    for k in range(3):
+        go(busy, k)
+    go(announce, current())
+    c = Chan()
+    try:
+        c.recv()
+        print("recv returned", flush=True)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt in main", flush=True)
+    print("cleaned up", flush=True)
+    return "main returned"
+
+print(goroutines.run(main), flush=True)
+"""
+
+
+@pytest.mark.timeout(30)
+def test_sigint_while_main_is_parked_raises_keyboard_interrupt_in_main_only() -> None:
+    child = Child(PARKED_WITH_BUSY_GOROUTINES)
+    child.expect("ready")
+    sent = child.kill(signal.SIGINT)
+    arrived = child.expect("KeyboardInterrupt in main")
+    assert arrived - sent < PROMPT, f"KeyboardInterrupt took {arrived - sent:.2f} s"
+    out, err = child.finish()
+    assert child.proc.returncode == 0, err
+    assert out == "cleaned up\nmain returned\n", out
+    assert "KeyboardInterrupt" not in err, err
+
+
+@pytest.mark.timeout(30)
+def test_sigint_while_main_is_parked_with_nothing_else_running() -> None:
+    child = Child(
+        """
+        import goroutines
+        from goroutines import Chan, sleep
+
+        def main():
+            c = Chan()
+            goroutines.go(sleep, 3600)  # keeps the program from deadlocking
+            try:
+                # runs once main has parked
+                goroutines.after_func(0, lambda: print("ready", flush=True))
+                c.recv()
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt in main", flush=True)
+
+        goroutines.run(main)
+        """
+    )
+    child.expect("ready")
+    sent = child.kill(signal.SIGINT)
+    arrived = child.expect("KeyboardInterrupt in main")
+    assert arrived - sent < PROMPT, f"KeyboardInterrupt took {arrived - sent:.2f} s"
+    _, err = child.finish()
+    assert child.proc.returncode == 0, err
+
+
+@pytest.mark.timeout(30)
+def test_sigint_while_main_computes_raises_at_once() -> None:
+    child = Child(
+        """
+        import goroutines
+        from goroutines import Chan, go
+
+        def main():
+            c = Chan()
+            go(c.recv)  # another goroutine exists, parked
+            n = 0
+            try:
+                print("ready", flush=True)
+                while True:
+                    n += 1
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt in main", flush=True)
+            c.send(1)
+            return "done"
+
+        print(goroutines.run(main), flush=True)
+        """
+    )
+    child.expect("ready")
+    sent = child.kill(signal.SIGINT)
+    arrived = child.expect("KeyboardInterrupt in main")
+    assert arrived - sent < PROMPT, f"KeyboardInterrupt took {arrived - sent:.2f} s"
+    out, err = child.finish()
+    assert child.proc.returncode == 0, err
+    assert out == "done\n", out
+
+
+@pytest.mark.timeout(30)
+def test_sigint_while_main_is_in_a_blocking_call() -> None:
+    child = Child(
+        """
+        import threading
+        import goroutines
+
+        def main():
+            release = threading.Event()
+            try:
+                goroutines.after_func(0, lambda: print("ready", flush=True))
+                goroutines.blocking(release.wait, 60)
+            except KeyboardInterrupt:
+                print("KeyboardInterrupt in main", flush=True)
+            finally:
+                release.set()
+
+        goroutines.run(main)
+        """
+    )
+    child.expect("ready")
+    sent = child.kill(signal.SIGINT)
+    arrived = child.expect("KeyboardInterrupt in main")
+    assert arrived - sent < PROMPT, f"KeyboardInterrupt took {arrived - sent:.2f} s"
+    child.finish()
+    assert child.proc.returncode == 0
+
+
+@pytest.mark.timeout(30)
+def test_uncaught_sigint_in_the_implicit_model_ends_the_program_as_python_does() -> None:
+    child = Child(
+        """
+        from goroutines import Chan, after_func, go, sleep
+
+        go(sleep, 3600)
+        after_func(0, lambda: print("ready", flush=True))
+        Chan().recv()
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGINT)
+    _, err = child.finish()
+    assert child.proc.returncode == -signal.SIGINT, (child.proc.returncode, err)
+    assert "KeyboardInterrupt" in err, err
+
+
+@pytest.mark.timeout(30)
+def test_sigquit_prints_the_dump_and_exits_2() -> None:
+    child = Child(
+        """
+        import goroutines
+        from goroutines import Chan, current, go, gosched, sleep
+
+        def waiter(c):
+            c.recv()
+
+        def announce(g1, w):
+            while g1.state != "waiting" or w.state != "waiting":
+                gosched()
+            print("ready", flush=True)
+            sleep(3600)
+
+        def main():
+            c = Chan()
+            w = go(waiter, c)
+            go(announce, current(), w)
+            Chan().recv()
+
+        goroutines.run(main)
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGQUIT)
+    _, err = child.finish()
+    assert child.proc.returncode == 2, (child.proc.returncode, err)
+    assert "goroutine 1 [chan receive]:" in err, err
+    assert "goroutine 2 [chan receive]:" in err, err
+    # goroutine 3 printed "ready" and may not have parked in sleep() yet
+    assert re.search(r"^goroutine 3 \[(sleep|running)\]:$", err, re.M), err
+    assert "created by " in err and ".main in goroutine 1" in err, err
+    assert "selectors" not in err, "the dump shows the scheduler's frames"
+
+
+@pytest.mark.timeout(30)
+def test_sigquit_while_main_computes_prints_the_dump_and_exits_2() -> None:
+    child = Child(
+        """
+        import goroutines
+
+        def spin():
+            n = 0
+            print("ready", flush=True)
+            while True:
+                n += 1
+
+        goroutines.run(spin)
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGQUIT)
+    _, err = child.finish()
+    assert child.proc.returncode == 2, (child.proc.returncode, err)
+    assert "goroutine 1 [running]:" in err, err
+    assert "spin" in err, err
+
+
+def test_sigint_handler_is_restored_for_programs_that_set_their_own() -> None:
+    # A program with its own SIGINT handler keeps it: the runtime only
+    # replaces Python's default one.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PRELUDE
+            + textwrap.dedent(
+                """
+                import os, signal
+                got = []
+                signal.signal(signal.SIGINT, lambda s, f: got.append(s))
+                import goroutines
+                def main():
+                    os.kill(os.getpid(), signal.SIGINT)
+                    goroutines.sleep(0.01)
+                    return got
+                print(goroutines.run(main))
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"[{int(signal.SIGINT)}]", proc.stdout
