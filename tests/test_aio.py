@@ -1,0 +1,742 @@
+"""Channels and select from asyncio: send_async, recv_async, recv_ok_async,
+async for, select_async, and cancellation.
+
+Every test runs its own asyncio loop on a fresh thread (a foreign thread,
+whatever earlier tests did to the main thread); the partners are goroutines
+(on the background scheduler), plain threads, or other tasks. The
+cancellation contract: cancelling the awaiting task withdraws its operation,
+unless a partner had already completed it - then the await returns normally
+(nothing lost or delivered twice) and the task is cancelled at its next
+await. The races between a partner on another thread and the cancellation
+are run many times with fast thread switching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+
+import goroutines
+from goroutines import (
+    Chan,
+    ChannelClosedError,
+    Mutex,
+    _aio,
+    go,
+    recv,
+    recv_ok,
+    select_async,
+    send,
+)
+from goroutines._runtime import sched as _sched
+
+T = TypeVar("T")
+LIMIT = 30.0
+
+
+def arun(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """asyncio.run(fn(*args)) on a new thread; its result, or what it raised."""
+    box: dict[str, Any] = {}
+
+    def body() -> None:
+        try:
+            box["result"] = asyncio.run(fn(*args))
+        except BaseException as e:
+            box["exc"] = e
+
+    t = threading.Thread(target=body, name="test-loop", daemon=True)
+    t.start()
+    t.join(LIMIT)
+    assert not t.is_alive(), "the asyncio test did not finish"
+    if "exc" in box:
+        raise box["exc"]
+    return box["result"]  # type: ignore[no-any-return]
+
+
+async def until(cond: Callable[[], bool], what: str) -> None:
+    """Let the loop run until cond() holds (a state other tasks change)."""
+    for _ in range(100_000):
+        if cond():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.fixture
+def racy() -> Iterator[None]:
+    """Switch threads every 10 µs, so cross-thread races really interleave."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+# ---------------------------------------------------------------------------
+# Send and receive
+
+
+@pytest.mark.parametrize("cap", [0, 1, 10])
+def test_recv_async_gets_what_a_goroutine_sends(cap: int) -> None:
+    async def amain() -> list[int | None]:
+        c: Chan[int] = Chan(cap)
+        go(lambda: [c.send(i) for i in range(100)])
+        return [await c.recv_async() for _ in range(100)]
+
+    assert arun(amain) == list(range(100))
+
+
+@pytest.mark.parametrize("cap", [0, 1, 10])
+def test_send_async_delivers_to_a_goroutine(cap: int) -> None:
+    async def amain() -> list[int | None]:
+        c: Chan[int] = Chan(cap)
+        out: Chan[list[int | None]] = Chan(1)
+        go(lambda: out.send([c.recv() for _ in range(100)]))
+        for i in range(100):
+            await c.send_async(i)
+        got = await out.recv_async()
+        assert got is not None
+        return got
+
+    assert arun(amain) == list(range(100))
+
+
+def test_recv_ok_async_tells_a_sent_none_from_a_close() -> None:
+    async def amain() -> list[tuple[object, bool]]:
+        c: Chan[int | None] = Chan()
+        go(lambda: (c.send(None), c.close()))
+        return [await c.recv_ok_async(), await c.recv_ok_async(), await c.recv_ok_async()]
+
+    assert arun(amain) == [(None, True), (None, False), (None, False)]
+
+
+def test_async_for_receives_until_closed_and_drained() -> None:
+    async def amain() -> list[int | None]:
+        c: Chan[int | None] = Chan(3)
+        go(lambda: ([c.send(v) for v in (1, None, 2, 3, 4)], c.close()))
+        return [v async for v in c]
+
+    assert arun(amain) == [1, None, 2, 3, 4]
+
+
+def test_send_async_on_a_closed_channel_raises() -> None:
+    async def amain() -> None:
+        c: Chan[int] = Chan(1)
+        c.close()
+        with pytest.raises(ChannelClosedError, match="send on closed channel"):
+            await c.send_async(1)
+
+    arun(amain)
+
+
+def test_close_wakes_blocked_tasks() -> None:
+    async def amain() -> None:
+        r: Chan[int] = Chan()
+        s: Chan[int] = Chan()
+        receiver = asyncio.create_task(r.recv_ok_async())
+        sender = asyncio.create_task(s.send_async(1))
+        await until(lambda: len(r._recvq) == 1 and len(s._sendq) == 1, "both to block")
+        go(lambda: (r.close(), s.close()))
+        assert await receiver == (None, False)
+        with pytest.raises(ChannelClosedError, match="send on closed channel"):
+            await sender
+
+    arun(amain)
+
+
+def test_directional_views_have_the_async_side_of_their_direction() -> None:
+    async def amain() -> list[Any]:
+        c: Chan[int] = Chan(4)
+        tx, rx = c.send_only(), c.recv_only()
+        assert not hasattr(tx, "recv_async") and not hasattr(rx, "send_async")
+        await tx.send_async(1)
+        await tx.send_async(2)
+        await tx.send_async(3)
+        tx.close()
+        return [await rx.recv_async(), await rx.recv_ok_async(), [v async for v in rx]]
+
+    assert arun(amain) == [1, (2, True), [3]]
+
+
+def test_recv_async_from_a_timer_channel() -> None:
+    async def amain() -> tuple[bool, int]:
+        t = goroutines.Timer(0.01)
+        assert t.c is not None
+        v = await t.c.recv_async()
+        assert t._ct is not None
+        return isinstance(v, float), t._ct._blocked
+
+    assert arun(amain) == (True, 0)
+
+
+def test_tasks_of_one_loop_hand_over_without_call_soon_threadsafe() -> None:
+    # A partner on the loop's own thread resolves the waiter's future
+    # directly; call_soon_threadsafe (a pipe write) is for other threads.
+    async def amain() -> tuple[list[int | None], int]:
+        loop = asyncio.get_running_loop()
+        calls = [0]
+        original = loop.call_soon_threadsafe
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            calls[0] += 1
+            return original(*args, **kwargs)
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        c: Chan[int] = Chan()
+
+        async def producer() -> None:
+            for i in range(200):
+                await c.send_async(i)
+
+        p = asyncio.create_task(producer())
+        got = [await c.recv_async() for _ in range(200)]
+        await p
+        return got, calls[0]
+
+    got, calls = arun(amain)
+    assert got == list(range(200))
+    assert calls == 0, f"{calls} call_soon_threadsafe calls between tasks of one loop"
+
+
+def test_two_loops_on_two_threads_ping_pong() -> None:
+    n = 500
+    ping: Chan[int] = Chan()
+    pong: Chan[int] = Chan()
+
+    async def server() -> int:
+        count = 0
+        async for v in ping:
+            await pong.send_async(v + 1)
+            count += 1
+        return count
+
+    async def client() -> list[int | None]:
+        got = []
+        for i in range(n):
+            await ping.send_async(i)
+            got.append(await pong.recv_async())
+        ping.close()
+        return got
+
+    box: list[int] = []
+    t = threading.Thread(target=lambda: box.append(arun(server)))
+    t.start()
+    assert arun(client) == [i + 1 for i in range(n)]
+    t.join(LIMIT)
+    assert box == [n]
+
+
+def test_a_plain_thread_and_a_task_exchange_values() -> None:
+    n = 500
+    to_task: Chan[int] = Chan()
+    to_thread: Chan[int] = Chan()
+
+    def thread() -> None:
+        for i in range(n):
+            to_task.send(i)
+            v = to_thread.recv()
+            assert v == -i, (v, i)
+
+    t = threading.Thread(target=thread)
+
+    async def amain() -> list[int | None]:
+        # Started from the loop: had it parked before the loop's thread
+        # existed, nothing could have woken it - a deadlock, rightly.
+        t.start()
+        got = []
+        for _ in range(n):
+            v = await to_task.recv_async()
+            got.append(v)
+            assert v is not None
+            await to_thread.send_async(-v)
+        return got
+
+    assert arun(amain) == list(range(n))
+    t.join(LIMIT)
+
+
+# ---------------------------------------------------------------------------
+# select_async
+
+
+def test_select_async_chooses_uniformly_among_ready_cases() -> None:
+    # Port of the idea of runtime/chan_test.go TestSelectFairness: three
+    # ready cases, 3000 selects; each must win about a third of them.
+    async def amain() -> list[int]:
+        chans: list[Chan[int]] = [Chan(3000) for _ in range(3)]
+        for c in chans:
+            for i in range(3000):
+                c.try_send(i)
+        counts = [0, 0, 0]
+        for _ in range(3000):
+            i, _v = await select_async(recv(chans[0]), recv(chans[1]), recv(chans[2]))
+            counts[i] += 1
+        return counts
+
+    counts = arun(amain)
+    assert all(800 < n < 1200 for n in counts), counts  # expected 1000, sd 26
+
+
+def test_select_async_none_channels_are_never_ready() -> None:
+    async def amain() -> list[tuple[int, Any]]:
+        c: Chan[int] = Chan(1)
+        c.try_send(5)
+        return [
+            await select_async(recv(None), recv(c), send(None, 1)),
+            await select_async(recv(None), send(None, 1), default=True),
+            await select_async(default=True),
+        ]
+
+    assert arun(amain) == [(1, 5), (-1, None), (-1, None)]
+
+
+def test_select_async_with_no_cases_blocks_until_cancelled() -> None:
+    async def amain() -> bool:
+        task = asyncio.create_task(select_async())
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return True
+
+    assert arun(amain)
+
+
+def test_select_async_blocks_until_a_goroutine_is_ready() -> None:
+    async def amain() -> list[tuple[int, Any]]:
+        a: Chan[str] = Chan()
+        b: Chan[str] = Chan()
+        out: Chan[str] = Chan()
+        go(lambda: b.send("b"))
+        first = await select_async(recv(a), recv_ok(b), send(Chan(), "never"))
+        go(lambda: out.recv())
+        second = await select_async(recv(a), send(out, "to out"))
+        go(b.close)
+        third = await select_async(recv(a), recv_ok(b))
+        return [first, second, third]
+
+    assert arun(amain) == [(1, ("b", True)), (1, None), (1, (None, False))]
+
+
+def test_select_async_send_case_on_a_closed_channel_raises() -> None:
+    async def amain() -> None:
+        c: Chan[int] = Chan()
+        c.close()
+        with pytest.raises(ChannelClosedError):
+            await select_async(recv(Chan()), send(c, 1))
+
+    arun(amain)
+
+
+def test_select_async_completes_exactly_one_case_when_partners_race(racy: None) -> None:
+    # Two goroutines on another thread offer a value each to a blocked
+    # select_async: one is taken, the other stays with its sender.
+    async def amain() -> None:
+        for n in range(300):
+            a: Chan[str] = Chan()
+            b: Chan[str] = Chan()
+            task = asyncio.create_task(select_async(recv(a), recv(b)))
+            await until(lambda a=a: len(a._recvq) == 1, "select to block")
+            go(lambda a=a: a.send("a"))
+            go(lambda b=b: b.send("b"))
+            i, v = await task
+            assert v == "ab"[i], (n, i, v)
+            other = b if i == 0 else a
+            assert await other.recv_async() == "ba"[i], n
+            assert len(a._recvq) == len(b._recvq) == 0
+
+    arun(amain)
+
+
+# ---------------------------------------------------------------------------
+# Cancellation: the operation had not completed - it is withdrawn
+
+
+def test_cancelling_a_blocked_recv_withdraws_it() -> None:
+    async def amain() -> None:
+        c: Chan[int] = Chan()
+        task = asyncio.create_task(c.recv_async())
+        await until(lambda: len(c._recvq) == 1, "recv to block")
+        task.cancel("stop")
+        with pytest.raises(asyncio.CancelledError, match="stop"):
+            await task
+        assert len(c._recvq) == 0
+        assert not c.try_send(1), "a cancelled receiver took a value"
+
+    arun(amain)
+
+
+def test_cancelling_a_blocked_send_withdraws_the_value() -> None:
+    async def amain() -> None:
+        c: Chan[int] = Chan()
+        task = asyncio.create_task(c.send_async(1))
+        await until(lambda: len(c._sendq) == 1, "send to block")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert len(c._sendq) == 0
+        assert c.try_recv() == (None, False, False), "a cancelled send delivered its value"
+
+    arun(amain)
+
+
+def test_cancelling_a_blocked_select_withdraws_every_case() -> None:
+    async def amain() -> None:
+        a: Chan[int] = Chan()
+        b: Chan[int] = Chan()
+        t = goroutines.Timer(3600)
+        assert t.c is not None
+        task = asyncio.create_task(select_async(recv(a), send(b, 1), recv(t.c)))
+        await until(lambda: len(a._recvq) == 1, "select to block")
+        ct = t._ct
+        assert ct is not None and ct._blocked == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (len(a._recvq), len(b._sendq), len(ct._c._recvq), ct._blocked) == (0, 0, 0, 0)
+        assert not a.try_send(1) and b.try_recv()[2] is False
+        t.stop()
+
+    arun(amain)
+
+
+def test_cancelling_a_blocked_timer_receive_takes_the_timer_off_the_heap() -> None:
+    async def amain() -> tuple[int, bool]:
+        t = goroutines.Timer(3600)
+        assert t.c is not None
+        ct = t._ct
+        assert ct is not None
+        task = asyncio.create_task(t.c.recv_async())
+        await until(lambda: ct._blocked == 1, "recv to block")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return ct._blocked, ct._rt.entry is None
+
+    assert arun(amain) == (0, True)
+
+
+def test_closing_a_blocked_coroutine_withdraws_its_waiter() -> None:
+    # coroutine.close() (what garbage-collecting an abandoned task does)
+    # throws GeneratorExit at the await: the waiter must leave the queue.
+    async def amain() -> None:
+        c: Chan[int] = Chan()
+        coro = c.recv_async()
+        coro.send(None)  # runs to the await of the waiter's future
+        assert len(c._recvq) == 1
+        coro.close()
+        assert len(c._recvq) == 0
+        assert not c.try_send(1)
+
+    arun(amain)
+
+
+def test_a_generic_primitive_through_call_can_be_cancelled() -> None:
+    # _aio.call runs any blocking runtime operation for a task: a Mutex here.
+    async def amain() -> list[str]:
+        mu = Mutex()
+        mu.lock()
+        log: list[str] = []
+
+        async def locker(name: str) -> None:
+            await _aio.call(mu.lock)
+            log.append(name)
+            mu.unlock()
+
+        first = asyncio.create_task(locker("cancelled"))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(locker("second"))
+        await asyncio.sleep(0)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        go(mu.unlock)
+        await second
+        return log
+
+    assert arun(amain) == ["second"]
+
+
+# ---------------------------------------------------------------------------
+# Cancellation: the operation had completed - it returns, the task is
+# cancelled at its next await
+
+
+def completed_then_cancelled(op: str, partner_first: bool) -> list[Any]:
+    """A task blocks in op; a partner on the loop's thread completes it and
+    the task is cancelled before it runs again (in either order). The log
+    shows what the task saw."""
+
+    async def amain() -> list[Any]:
+        a: Chan[str] = Chan()
+        b: Chan[str] = Chan()
+        log: list[Any] = []
+
+        async def task_body() -> None:
+            if op == "recv":
+                log.append(("result", await a.recv_async()))
+            elif op == "send":
+                await a.send_async("sent")
+                log.append(("result", "send returned"))
+            else:
+                log.append(("result", await select_async(recv(a), recv(b))))
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError as e:
+                task = asyncio.current_task()
+                assert task is not None
+                log.append(("cancelled at the next await", e.args, task.cancelling()))
+                raise
+            log.append("not cancelled")
+
+        task = asyncio.create_task(task_body())
+        await until(lambda: len(a._recvq) + len(a._sendq) == 1, "the task to block")
+
+        def complete() -> None:
+            if op == "recv":
+                assert a.try_send("value")
+            elif op == "send":
+                log.append(("partner got", a.try_recv()))
+            else:
+                assert b.try_send("via b")
+
+        if partner_first:
+            complete()
+            task.cancel("late")
+        else:
+            task.cancel("late")
+            complete()  # the task has not processed its cancellation yet
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert len(a._recvq) + len(a._sendq) + len(b._recvq) == 0
+        return log
+
+    return arun(amain)
+
+
+@pytest.mark.parametrize("partner_first", [True, False], ids=["partner-first", "cancel-first"])
+def test_a_completed_recv_returns_its_value_and_the_task_is_cancelled_after(
+    partner_first: bool,
+) -> None:
+    assert completed_then_cancelled("recv", partner_first) == [
+        ("result", "value"),
+        ("cancelled at the next await", ("late",), 1),
+    ]
+
+
+@pytest.mark.parametrize("partner_first", [True, False], ids=["partner-first", "cancel-first"])
+def test_a_completed_send_returns_and_the_task_is_cancelled_after(partner_first: bool) -> None:
+    assert completed_then_cancelled("send", partner_first) == [
+        ("partner got", ("sent", True, True)),
+        ("result", "send returned"),
+        ("cancelled at the next await", ("late",), 1),
+    ]
+
+
+@pytest.mark.parametrize("partner_first", [True, False], ids=["partner-first", "cancel-first"])
+def test_a_completed_select_returns_its_case_and_the_task_is_cancelled_after(
+    partner_first: bool,
+) -> None:
+    assert completed_then_cancelled("select", partner_first) == [
+        ("result", (1, "via b")),
+        ("cancelled at the next await", ("late",), 1),
+    ]
+
+
+def test_the_redelivered_cancellation_keeps_the_request_count() -> None:
+    # asyncio.timeout and TaskGroup count cancel() requests with
+    # cancelling()/uncancel(): re-delivery must not add one.
+    async def amain() -> tuple[int, int]:
+        c: Chan[int] = Chan()
+
+        async def body() -> tuple[int, int]:
+            await c.recv_async()
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                assert task is not None
+                return task.cancelling(), task.uncancel()
+            return -1, -1
+
+        task = asyncio.create_task(body())
+        await until(lambda: len(c._recvq) == 1, "recv to block")
+        assert c.try_send(1)
+        task.cancel()
+        return await task
+
+    assert arun(amain) == (1, 0)
+
+
+def test_a_completed_receive_inside_asyncio_timeout_still_times_out() -> None:
+    # The timeout cancels the task just as a partner completes the receive:
+    # the value is returned, and the timeout still fires at the next await.
+    async def amain() -> list[str]:
+        c: Chan[str] = Chan()
+        log: list[str] = []
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(None) as cm:
+
+                def expire_and_complete() -> None:
+                    cm.reschedule(loop.time())  # the timeout's cancel() comes first...
+                    loop.call_soon(lambda: c.try_send("value"))  # ...then the partner
+
+                loop.call_soon(expire_and_complete)
+                log.append(f"got {await c.recv_async()}")
+                await asyncio.sleep(3600)
+        except TimeoutError:
+            log.append("timed out")
+        return log
+
+    assert arun(amain) == ["got value", "timed out"]
+
+
+# ---------------------------------------------------------------------------
+# Cancellation racing a partner on another thread
+
+
+def cancellation_race(op: str, partner: str, iterations: int, seed: int) -> dict[str, int]:
+    """Each iteration: a task blocks in op; a partner on another thread (a
+    plain thread or a goroutine of the background scheduler) completes the
+    opposite operation while the loop cancels the task. Either the task got
+    the operation's result (and was cancelled at its next await) or nothing
+    happened and the partner is served by the loop afterwards: never both,
+    never neither."""
+    rng = random.Random(seed)
+    spins = [(rng.randrange(200), rng.randrange(200)) for _ in range(iterations)]
+    barrier = threading.Barrier(2, timeout=LIMIT)
+    a: Chan[int] = Chan()
+    b: Chan[int] = Chan()
+    partner_got: list[int | None] = []
+    partner_want: list[int] = []
+
+    def partner_body() -> None:
+        for i in range(iterations):
+            barrier.wait()
+            for _ in range(spins[i][1]):
+                pass
+            if op == "recv":
+                a.send(i)
+            elif op == "send":
+                partner_got.append(a.recv())
+            else:
+                (a if i % 2 else b).send(i)
+
+    async def amain() -> dict[str, int]:
+        outcomes = {"completed": 0, "withdrawn": 0}
+        if partner == "thread":
+            t = threading.Thread(target=partner_body)
+            t.start()
+        else:
+            done: Chan[None] = Chan(1)
+            go(lambda: (partner_body(), done.send(None)))
+        for i in range(iterations):
+            got: list[Any] = []
+
+            async def body(i: int = i, got: list[Any] = got) -> None:
+                if op == "recv":
+                    got.append(await a.recv_async())
+                elif op == "send":
+                    await a.send_async(i + 1)
+                    got.append(i)
+                else:
+                    got.append((await select_async(recv(a), recv(b)))[1])
+                await asyncio.sleep(0)
+                got.append("not cancelled")
+
+            task = asyncio.create_task(body())
+            await until(lambda: len(a._recvq) + len(a._sendq) == 1, "the task to block")
+            barrier.wait()
+            for _ in range(spins[i][0]):
+                pass
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert "not cancelled" not in got, f"seed {seed} iteration {i}: cancel lost"
+            if got:
+                assert got == [i], f"seed {seed} iteration {i}: the task got {got}"
+                outcomes["completed"] += 1
+                partner_want.append(i + 1)
+            else:
+                # Withdrawn: the partner's operation is still pending; serve it.
+                outcomes["withdrawn"] += 1
+                if op == "recv":
+                    assert await a.recv_async() == i, f"seed {seed} iteration {i}"
+                elif op == "send":
+                    await a.send_async(-(i + 1))
+                    partner_want.append(-(i + 1))
+                else:
+                    assert await (a if i % 2 else b).recv_async() == i, f"seed {seed}"
+            assert len(a._recvq) + len(a._sendq) + len(b._recvq) == 0, f"seed {seed} {i}"
+        if partner == "thread":
+            t.join(LIMIT)
+        else:
+            await done.recv_async()
+        if op == "send":
+            assert partner_got == partner_want, f"seed {seed}: lost or duplicated sends"
+        return outcomes
+
+    return arun(amain)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("partner", ["thread", "goroutine"])
+@pytest.mark.parametrize("op", ["recv", "send", "select"])
+def test_cancellation_racing_a_partner_on_another_thread(
+    op: str, partner: str, racy: None, short: bool
+) -> None:
+    iterations = 200 if short else 1500
+    totals = {"completed": 0, "withdrawn": 0}
+    for seed in (1, 2):
+        outcomes = cancellation_race(op, partner, iterations, seed)
+        for k, v in outcomes.items():
+            totals[k] += v
+    # Both outcomes must really have happened, or the race was not raced.
+    assert totals["completed"] > 0 and totals["withdrawn"] > 0, totals
+
+
+# ---------------------------------------------------------------------------
+# The loop's thread and the runtime
+
+
+def test_an_asyncio_thread_is_a_possible_waker_for_deadlock_detection() -> None:
+    # main waits for a task; the task sends only once main's P has gone
+    # idle, i.e. has checked for a deadlock while the loop thread was alive.
+    def main() -> str | None:
+        p = _sched._tls.p
+        assert p is not None
+        c: Chan[str] = Chan()
+
+        async def amain() -> None:
+            while True:
+                with _sched._sched_lock:
+                    if p.idle:
+                        break
+                await asyncio.sleep(0.001)
+            await c.send_async("from the loop")
+
+        t = threading.Thread(target=asyncio.run, args=(amain(),))
+        t.start()
+        v = c.recv()
+        t.join(LIMIT)
+        return v
+
+    assert goroutines.run(main) == "from the loop"
+
+
+def test_importing_goroutines_does_not_import_asyncio() -> None:
+    import subprocess
+
+    code = "import sys, goroutines; print('asyncio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out
