@@ -56,6 +56,8 @@ class Case:
 
 
 def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
+    if type(ch) is Chan:
+        return ch
     if sending and type(ch) is RecvOnly:
         raise TypeError("select: send case on a receive-only channel")
     if not sending and type(ch) is SendOnly:

@@ -74,6 +74,7 @@ class _TLS(threading.local):
     p: P | None = None
     foreign: bool = False
     run_loop: Any = None  # the asyncio loop run() was called from (see go)
+    helper: bool = False  # a blocking() helper thread
 
 
 _tls = _TLS()
@@ -233,6 +234,11 @@ def _attach() -> P | None:
 
 def _register_foreign() -> None:
     _tls.foreign = True
+    if _tls.helper:
+        # A blocking() helper is a possible waker only while it runs a call,
+        # and _blocking_calls counts that; idle in the pool it wakes nobody
+        # (and, made by _thread, it would look alive forever).
+        return
     ident = get_ident()
     with _sched_lock:
         _foreign_threads[ident] = threading.current_thread()
@@ -1315,6 +1321,7 @@ def _helper(job: _Job | None) -> None:
     """Body of a helper thread: run calls until idle for HELPER_IDLE_SECONDS,
     or until handed no call (retire_idle_helpers)."""
     global _pool_threads
+    _tls.helper = True
     me = _Helper()
     while True:
         if job is None:
