@@ -185,6 +185,9 @@ class Chan(Generic[T]):
         Returns None once the channel is closed and drained (None is also a
         legal value: use recv_ok to tell them apart). Go: ``v := <-ch``.
         """
+        # recv and recv_ok repeat the same fast path on purpose: sharing it
+        # would cost a call and a tuple on every receive; the blocking part
+        # (_recv_block) is shared.
         if _sched.attention:
             _sched.check_attention()
         timer = self._timer
