@@ -15,7 +15,19 @@ Why worker greenlets: a G gets a greenlet only when it first runs, and the
 greenlet of a finished G runs the next unstarted G in place, with no switch
 at all; a free worker waits in ``p.free_workers`` otherwise. A fresh greenlet
 costs an allocation of its frame-stack chunk; reuse makes ``go()`` + finish a
-few microseconds (Go reuses its G structs for the same reason).
+few microseconds (Go reuses its G structs for the same reason). New worker
+greenlets are started by the P's g0 greenlet, never from a parked goroutine's
+stack: a greenlet inherits the interpreter's recursion depth of the greenlet
+that first switches into it, and chains of parked goroutines would add up.
+
+Run order: runnext (the G the running one just readied, as Go's runnext; after
+RUNNEXT_STREAK hand-offs in a row the run queue goes first), then p.timerq
+(sleepers whose timer fired; every 8th pick the run queue goes first), then
+the FIFO run queue. Timers are checked every TIMER_CHECK_MASK+1 schedules
+while busy, and by the idle wait.
+
+This module is past the size STYLE.md asks for; the blocking() pool, the
+netpoller and panic/signal delivery are the parts to move out next.
 
 Invariants (for a P, touched only by its own thread except where noted):
   * p.runnext, p.timerq, p.runq hold RUNNABLE Gs of this P; p.curg is RUNNING.
