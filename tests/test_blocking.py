@@ -24,6 +24,7 @@ import pytest
 
 import goroutines
 from goroutines import Chan, blocking, go, gosched, run
+from goroutines._runtime import blocking as _pool
 from goroutines._runtime import sched as _sched
 
 LIMIT = 20.0  # seconds before a wait on the runtime's state gives up
@@ -50,12 +51,12 @@ def p_idle(p: _sched.P) -> bool:
 def quick_retire(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Start with no helper thread (earlier tests' idle ones retire now), and
     let helpers retire after 50-100 ms idle instead of 10-20 s."""
-    monkeypatch.setattr(_sched, "HELPER_IDLE_SECONDS", 0.05)
-    _sched.retire_idle_helpers()
-    wait_until(lambda: _sched._pool_threads == 0, "earlier helpers to retire")
+    monkeypatch.setattr(_pool, "HELPER_IDLE_SECONDS", 0.05)
+    _pool.retire_idle_helpers()
+    wait_until(lambda: _pool._pool_threads == 0, "earlier helpers to retire")
     yield
-    _sched.retire_idle_helpers()
-    wait_until(lambda: _sched._pool_threads == 0, "every helper to retire")
+    _pool.retire_idle_helpers()
+    wait_until(lambda: _pool._pool_threads == 0, "every helper to retire")
 
 
 # ---------------------------------------------------------------------------
@@ -67,7 +68,7 @@ TEN_THOUSAND = textwrap.dedent(
     import json, sys, threading, time
     import goroutines
     from goroutines import Chan, blocking, go, run
-    from goroutines._runtime import sched
+    from goroutines._runtime import blocking as blocking_pool
 
     def rss_mib():
         with open("/proc/self/status") as f:
@@ -92,7 +93,7 @@ TEN_THOUSAND = textwrap.dedent(
     print(json.dumps({
         "elapsed": elapsed,
         "total": total,
-        "threads": sched._pool_threads,
+        "threads": blocking_pool._pool_threads,
         "rss_growth": rss_mib() - rss0,
         "stack_size": threading.stack_size(),
         "interval_restored": sys.getswitchinterval() == interval,
@@ -133,7 +134,7 @@ def test_a_burst_of_calls_does_not_queue_behind_one_idle_helper() -> None:
 
     def main() -> list[int]:
         blocking(lambda: None)  # leaves one idle helper behind
-        assert len(_sched._pool_idle) >= 1
+        assert len(_pool._pool_idle) >= 1
         out: Chan[int] = Chan(n)
         for i in range(n):
             go(lambda i=i: out.send(blocking(lambda: barrier.wait() * 0 + i)))
@@ -160,9 +161,9 @@ def test_helpers_retire_when_idle(quick_retire: None) -> None:
             done.recv()
 
     run(main)
-    assert _sched._pool_threads >= 1
-    wait_until(lambda: _sched._pool_threads == 0, "idle helpers to retire")
-    assert not _sched._pool_idle
+    assert _pool._pool_threads >= 1
+    wait_until(lambda: _pool._pool_threads == 0, "idle helpers to retire")
+    assert not _pool._pool_idle
 
 
 def test_calls_beyond_the_thread_limit_queue_and_all_complete(
@@ -172,7 +173,7 @@ def test_calls_beyond_the_thread_limit_queue_and_all_complete(
     # holds everyone until four are queued and main's P has gone idle (so it
     # ran its deadlock check with calls queued), then they all drain, in
     # pairs that meet at a barrier: two calls do run at once.
-    monkeypatch.setattr(_sched, "MAX_HELPER_THREADS", 2)
+    monkeypatch.setattr(_pool, "MAX_HELPER_THREADS", 2)
     lock = threading.Lock()
     running = [0, 0]  # now, most at once
     gate = threading.Event()
@@ -184,7 +185,7 @@ def test_calls_beyond_the_thread_limit_queue_and_all_complete(
             running[1] = max(running[1], running[0])
         try:
             if i == 0:
-                wait_until(lambda: len(_sched._pool_jobs) == 4 and p_idle(p), "4 queued calls")
+                wait_until(lambda: len(_pool._pool_jobs) == 4 and p_idle(p), "4 queued calls")
                 gate.set()
             assert gate.wait(LIMIT)
             pair.wait()
@@ -358,17 +359,17 @@ def test_a_queued_call_of_a_killed_goroutine_is_dropped(
     # One helper thread, held by a first call; a second goroutine's call is
     # queued when run() returns and kills it: the call must never run, and
     # the count of calls in flight must return to zero.
-    monkeypatch.setattr(_sched, "MAX_HELPER_THREADS", 1)
+    monkeypatch.setattr(_pool, "MAX_HELPER_THREADS", 1)
     release = threading.Event()
     ran: list[str] = []
 
     def main() -> None:
         go(lambda: blocking(lambda: release.wait(LIMIT)))
         g = go(lambda: blocking(ran.append, "queued call ran"))
-        wait_until(lambda: len(_sched._pool_jobs) == 1 and g.state == "waiting", "a queued call")
+        wait_until(lambda: len(_pool._pool_jobs) == 1 and g.state == "waiting", "a queued call")
 
     run(main)
-    assert not _sched._pool_jobs, "the killed goroutine's call stayed queued"
+    assert not _pool._pool_jobs, "the killed goroutine's call stayed queued"
     release.set()
     wait_until(lambda: _sched._blocking_calls == 0, "the held call to end")
     assert ran == []

@@ -11,6 +11,7 @@ import selectors
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from ._runtime import blocking as _blocking
 from ._runtime import sched as _sched
 from ._runtime.dump import dump as _dump
 from ._runtime.g import G, allgs
@@ -135,7 +136,7 @@ def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """
     if not callable(fn) or _is_async(fn):
         _reject(fn)
-    return _sched.blocking_call(fn, args, kwargs)
+    return _blocking.blocking_call(fn, args, kwargs)
 
 
 def dump() -> str:
