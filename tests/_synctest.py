@@ -1,6 +1,6 @@
-"""Helpers for the sync/context/errgroup tests: wait until a goroutine or a
-thread is parked with a given wait reason (an observable state, not a sleep),
-and run a function on a plain OS thread."""
+"""Helpers shared by the tests: wait until a goroutine or a thread is parked
+with a given wait reason or until a condition holds (observable states, not
+sleeps), and run a function on a plain OS thread."""
 
 from __future__ import annotations
 
@@ -13,6 +13,23 @@ from goroutines import Chan, Goroutine, after, gosched, recv, select, sleep
 from goroutines._runtime import sched as _sched
 
 LIMIT = 10.0  # seconds before a helper gives up and fails the test
+
+
+def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
+    """Yield to the other goroutines until cond() holds (they must be runnable)."""
+    for _ in range(rounds):
+        if cond():
+            return
+        gosched()
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def wait_parked(g: Goroutine, reason: str) -> None:
+    """Yield until g is parked with wait reason `reason` (it must get there
+    by running on this thread)."""
+    wait_until(
+        lambda: g.state == "waiting" and g.wait_reason == reason, f"{g} to park in {reason!r}"
+    )
 
 
 def wait_blocked(g: Goroutine, reason: str) -> None:

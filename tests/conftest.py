@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,3 +16,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def short(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--short")) or os.environ.get("GOROUTINES_SHORT") == "1"
+
+
+@pytest.fixture
+def racy() -> Iterator[None]:
+    """Switch OS threads every 10 µs, so cross-thread races really interleave."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)

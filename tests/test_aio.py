@@ -17,7 +17,7 @@ import asyncio
 import random
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -67,16 +67,6 @@ async def until(cond: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0)
     raise AssertionError(f"gave up waiting for {what}")
 
-
-@pytest.fixture
-def racy() -> Iterator[None]:
-    """Switch threads every 10 µs, so cross-thread races really interleave."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 # ---------------------------------------------------------------------------

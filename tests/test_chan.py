@@ -8,14 +8,14 @@ OS threads use plain threads, which block on channels as threads.
 from __future__ import annotations
 
 import random
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import goroutines
+from _synctest import wait_parked, wait_until
 from goroutines import (
     Chan,
     ChannelClosedError,
@@ -28,32 +28,6 @@ from goroutines import (
     select,
     send,
 )
-
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    """Yield to the other goroutines until cond() holds (they must be runnable)."""
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
-
-
-def wait_parked(g: goroutines.Goroutine, reason: str) -> None:
-    wait_until(
-        lambda: g.state == "waiting" and g.wait_reason == reason, f"{g} to park in {reason!r}"
-    )
-
-
-@pytest.fixture
-def racy() -> Iterator[None]:
-    """Switch OS threads often, so thread races really interleave."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 def start_thread(fn: Callable[..., Any], *args: Any) -> threading.Thread:

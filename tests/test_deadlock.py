@@ -24,7 +24,6 @@ from goroutines import (
     after_func,
     blocking,
     go,
-    gosched,
     num_goroutine,
     recv,
     select,
@@ -34,13 +33,6 @@ from goroutines import (
 
 HEADLINE = "all goroutines are asleep - deadlock!"
 
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def deadlock_text(main: Callable[[], object]) -> str:

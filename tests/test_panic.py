@@ -15,6 +15,7 @@ import pytest
 from greenlet import GreenletExit
 
 import goroutines
+from _synctest import wait_until
 from goroutines import (
     Chan,
     GoroutinePanic,
@@ -36,13 +37,6 @@ class Boom(Exception):
 def boom(msg: str = "boom") -> None:
     raise Boom(msg)
 
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def run_child(code: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

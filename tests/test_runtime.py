@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import goroutines
+from _synctest import wait_parked, wait_until
 from goroutines import (
     Chan,
     Goroutine,
@@ -37,20 +38,6 @@ from goroutines import (
     wait_readable,
     wait_writable,
 )
-
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
-
-
-def wait_parked(g: Goroutine, reason: str) -> None:
-    wait_until(
-        lambda: g.state == "waiting" and g.wait_reason == reason, f"{g} to park in {reason!r}"
-    )
 
 
 def run_child(code: str, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:

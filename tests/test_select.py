@@ -4,14 +4,13 @@ exactly-once completion under competition from goroutines and threads."""
 from __future__ import annotations
 
 import random
-import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
 
 import pytest
 
 import goroutines
+from _synctest import wait_parked, wait_until
 from goroutines import (
     Chan,
     ChannelClosedError,
@@ -24,30 +23,6 @@ from goroutines import (
     select,
     send,
 )
-
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
-
-
-def wait_parked(g: goroutines.Goroutine, reason: str) -> None:
-    wait_until(
-        lambda: g.state == "waiting" and g.wait_reason == reason, f"{g} to park in {reason!r}"
-    )
-
-
-@pytest.fixture
-def racy() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 def test_default_runs_when_no_case_is_ready() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import pytest
 
 import goroutines
+from _synctest import wait_until
 from goroutines import (
     Chan,
     Ticker,
@@ -25,7 +26,6 @@ from goroutines import (
     after_func,
     current,
     go,
-    gosched,
     recv,
     select,
     sleep,
@@ -34,13 +34,6 @@ from goroutines import (
 
 LATE = 2.0  # how late a timer may be on a loaded machine before we call it a bug
 
-
-def wait_until(cond: Callable[[], bool], what: str, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if cond():
-            return
-        gosched()
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def nothing_ready(c: object) -> bool:
