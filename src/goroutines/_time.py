@@ -101,7 +101,7 @@ class _ChanTimer:
         self._period = period
         self._blocked = 0
         self._rt = RTimer(_ChanTimer._fire, self)
-        self._when = monotonic() + d
+        self._when = monotonic() + max(d, 0.0)  # Go: d <= 0 means now
 
     # Called by channel operations (c._lock held only where said).
 
@@ -154,11 +154,14 @@ class _ChanTimer:
             if w.token.acquire(False):
                 partner = w
                 break
+        # The value is the time the timer was due, as Go 1.23 sends Now() minus
+        # the delay: a timer run late (lazily, when its channel is looked at)
+        # still tells when it fired, so values keep their deadlines' order.
         if partner is None and not c._buf:
-            c._buf.append(now)  # a Ticker whose last tick is unreceived drops this one
+            c._buf.append(when)  # a Ticker whose last tick is unreceived drops this one
         lock.release()
         if partner is not None:
-            partner.value = now
+            partner.value = when
             partner.ok = True
             partner.done = True
             partner.wake()
@@ -175,7 +178,7 @@ class _ChanTimer:
 
     def _reset_locked(self, d: float) -> bool:
         pending = self._stop_locked()
-        self._when = monotonic() + d
+        self._when = monotonic() + max(d, 0.0)  # Go: d <= 0 means now
         if self._blocked > 0:
             _timers.add(self._rt.p or _timer_p(), self._rt, self._when)
         return pending
