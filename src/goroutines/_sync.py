@@ -88,6 +88,29 @@ _current_waiter = _sched.current_waiter
 _tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
+def _wait_granted(
+    w: Waiter,
+    enqueue: Callable[[Waiter], bool],
+    abandon: Callable[[Waiter], None],
+    reason: str,
+) -> None:
+    """Block the caller until a waker grants w what it waits for.
+
+    enqueue(w) grants it at once (True) or queues w; then park with Go's wait
+    reason. If the park ends in an exception, abandon(w) gives back what was
+    granted meanwhile (the abandonment rule) before it propagates.
+    """
+    if enqueue(w):
+        return
+    try:
+        w.park(reason)
+    except BaseException:
+        abandon(w)
+        raise
+    if not w.done:
+        raise _spurious(reason)
+
+
 def _spurious(what: str) -> BaseException:
     return _sched.throw(f"{what}: woken without a wake-up")
 
@@ -347,16 +370,12 @@ class RWMutex:
             lock.release()
             return
         lock.release()
-        w = _current_waiter(new_token())
-        if self._rlock_or_enqueue(w):
-            return
-        try:
-            w.park(WAIT_RWMUTEX_RLOCK)
-        except BaseException:
-            self._abandon_reader(w)
-            raise
-        if not w.done:
-            raise _spurious("sync.RWMutex.RLock")
+        _wait_granted(
+            _current_waiter(new_token()),
+            self._rlock_or_enqueue,
+            self._abandon_reader,
+            WAIT_RWMUTEX_RLOCK,
+        )
 
     def _rlock_or_enqueue(self, w: Waiter) -> bool:
         """Take a read lock now (True) or queue w until the writer unlocks."""
@@ -459,16 +478,12 @@ class RWMutex:
             lock.release()
             return
         lock.release()
-        w = _current_waiter(new_token())
-        if self._wlock_or_enqueue(w):
-            return
-        try:
-            w.park(WAIT_RWMUTEX_LOCK)
-        except BaseException:
-            self._abandon_writer(w)
-            raise
-        if not w.done:
-            raise _spurious("sync.RWMutex.Lock")
+        _wait_granted(
+            _current_waiter(new_token()),
+            self._wlock_or_enqueue,
+            self._abandon_writer,
+            WAIT_RWMUTEX_LOCK,
+        )
 
     def _wlock_or_enqueue(self, w: Waiter) -> bool:
         """With _w held: take the write lock now (True), or announce a pending
@@ -847,14 +862,7 @@ class Cond:
         try:
             w = _current_waiter(new_token())
             w.elem = t
-            if not self._wait_or_enqueue(w):
-                try:
-                    w.park(WAIT_COND)
-                except BaseException:
-                    self._abandon(t, w)
-                    raise
-                if not w.done:
-                    raise _spurious("sync.Cond.Wait")
+            _wait_granted(w, self._wait_or_enqueue, lambda w: self._abandon(t, w), WAIT_COND)
         finally:
             self.l.lock()
 
