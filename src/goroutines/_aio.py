@@ -84,12 +84,12 @@ def _resume(op: AsyncOp, exc: BaseException | None, args: tuple[Any, ...] = ()) 
     if p is None:
         return op.throw(exc) if exc is not None else op.switch(*args)
     foreign = _tls.foreign
-    _tls.p = None
+    _sched._set_p(None)
     _tls.foreign = True
     try:
         return op.throw(exc) if exc is not None else op.switch(*args)
     finally:
-        _tls.p = p
+        _sched._set_p(p)
         _tls.foreign = foreign
 
 

@@ -29,7 +29,9 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from . import _aio
+from . import errors as _errors
 from ._runtime import sched as _sched
+from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
 from ._runtime.waiter import GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
@@ -587,3 +589,17 @@ def unwrap(ch: object) -> Chan[Any] | None:
     if type(ch) is RecvOnly or type(ch) is SendOnly:
         return ch._c
     raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")
+
+
+if speedups is not None:
+    # The accelerator's ports of the hot methods (accel.py). The Python
+    # methods above stay the reference: the C ones call them for every case
+    # they leave to Python (timer channels, callers without a P, a pending
+    # panic or signal), and help() and inspect see their docs and signatures.
+    speedups.setup_chan(Chan, _errors)
+    for _name, _fn in (
+        ("send", speedups.chan_send),
+        ("recv", speedups.chan_recv),
+        ("recv_ok", speedups.chan_recv_ok),
+    ):
+        setattr(Chan, _name, speedups.method(_fn, getattr(Chan, _name)))

@@ -23,7 +23,8 @@ from types import FrameType
 
 from greenlet import getcurrent
 
-from .g import DEAD, RUNNING, WAITING, G, allgs
+from .accel import speedups
+from .g import DEAD, RUNNING, WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND, WAITING, G, allgs
 
 _INTERNAL = "goroutines._runtime"
 _SCHED = "goroutines._runtime.sched"
@@ -74,6 +75,21 @@ def _stack_of(g: G, here: FrameType | None) -> list[str]:
     return _frame_lines(frame)
 
 
+def _accelerated_op(g: G, lines: list[str]) -> list[str]:
+    """With the accelerator, Chan.send/recv/recv_ok are C functions: no Python
+    frame shows the channel operation a goroutine is parked in. Name it, as
+    Go's runtime.chansend/chanrecv frames do, at the line of its Python twin."""
+    if speedups is None or g.state != WAITING:
+        return lines
+    op = {WAIT_CHAN_SEND: "send", WAIT_CHAN_RECEIVE: "recv"}.get(g.wait_reason)
+    if op is None or (lines and lines[0].startswith("goroutines._chan.")):
+        return lines
+    from .._chan import Chan  # imported by now: only a channel parks this way
+
+    code = getattr(Chan, op).__wrapped__.__code__
+    return [f"goroutines._chan.{code.co_qualname}(...)", f"\t{code.co_filename}:{code.co_firstlineno}", *lines]
+
+
 def goroutine_header(g: G) -> str:
     what = g.wait_reason if g.state == WAITING else g.state
     return f"goroutine {g.id} [{what}]:"
@@ -97,7 +113,7 @@ def dump(first: G | None = None) -> str:
     blocks: list[str] = []
     for g in gs:
         lines = [goroutine_header(g)]
-        lines.extend(_stack_of(g, here))
+        lines.extend(_accelerated_op(g, _stack_of(g, here)))
         code = g.created_code
         if code is not None:
             mod = modules.get(code.co_filename, "?")

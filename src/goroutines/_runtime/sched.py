@@ -66,6 +66,8 @@ from greenlet import GreenletExit, getcurrent, greenlet
 from ..errors import Deadlock, GoroutinePanic, throw
 from . import g as _gmod
 from . import timers
+from . import waiter as _waiter_mod
+from .accel import speedups
 from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, allgs, next_id
 from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_token
 
@@ -89,6 +91,13 @@ class _TLS(threading.local):
 
 
 _tls = _TLS()
+
+
+def _set_p(p: P | None) -> None:
+    """Bind p to this thread (None: unbind): _tls.p, and the accelerator's copy."""
+    _tls.p = p
+    if speedups is not None:
+        speedups.set_p(p)
 
 # _sched_lock protects: every P's .idle, _all_ps, _foreign_threads,
 # _parked_threads, _blocking_calls.
@@ -273,7 +282,7 @@ def _make_main_p(gid: int) -> P:
     p.curg = g1
     p.home = g1.greenlet
     _start_g0(p)
-    _tls.p = p
+    _set_p(p)
     _tls.foreign = False
     allgs[g1.id] = g1
     with _sched_lock:
@@ -300,7 +309,7 @@ def _detach_p(p: P) -> None:
         allgs.pop(p.g1.id, None)
         if _main_g is p.g1:
             _main_g = None
-    _tls.p = None
+    _set_p(None)
     p.selector.close()
     os.close(p.wake_r)
     os.close(p.wake_w)
@@ -321,7 +330,7 @@ def background_p() -> P:
                 bp = P()
                 bp.home = getcurrent()
                 _start_g0(bp)
-                _tls.p = bp
+                _set_p(bp)
                 box.append(bp)
                 with _sched_lock:
                     _all_ps.append(bp)
@@ -1244,6 +1253,15 @@ _graveyard: list[Any] = []
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_child)
+
+if speedups is not None:
+    # The C ports of park_g, ready and GWaiter.wake (see accel.py); every
+    # caller looks them up here or through waiter.install, after this point.
+    speedups.setup_sched(sys.modules[__name__], _gmod, _waiter_mod)
+    park_g = speedups.park_g
+    ready = speedups.ready
+    for _name, _fn in (("wake", speedups.gwaiter_wake),):
+        setattr(GWaiter, _name, speedups.method(_fn, getattr(GWaiter, _name)))
 
 install(ready, park, park_thread)
 

@@ -29,7 +29,11 @@ from greenlet import getcurrent, greenlet
 if TYPE_CHECKING:
     from .g import G
 
-new_token = allocate_lock
+from .accel import speedups
+
+# The park token (and channel lock): the accelerator's Lock, whose
+# uncontended acquire/release is a flag flip, or a plain _thread.lock.
+new_token: Any = allocate_lock if speedups is None else speedups.Lock
 
 
 class Waiter:

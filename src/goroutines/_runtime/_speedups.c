@@ -1,0 +1,1227 @@
+/* _speedups: the hot paths of the runtime in C, an optional accelerator.
+ *
+ * The Python code is the reference: sched.park_g / sched.ready /
+ * GWaiter.wake (sched.py, waiter.py) and Chan.send / recv / recv_ok
+ * (_chan.py). Each function here is a line-by-line port of its Python twin
+ * over the very same objects: Chan, Waiter, G and P stay Python classes with
+ * __slots__, and this module reads and writes their slots at the offsets of
+ * the slot descriptors, looked up once by setup(). So the rest of the runtime
+ * (select, close, timers, sync, asyncio, deadlock detection, dump) runs
+ * unchanged on either path, and GOROUTINES_PURE=1 switches this module off.
+ *
+ * What C buys: no bytecode dispatch, no frame per call, direct slot access,
+ * and greenlet's C switch. What it does not change: every channel operation
+ * still takes the channel's lock and every park still has a token won by
+ * exactly one waker (waiter.py's protocol).
+ *
+ * Lock is the token and channel-lock type when this module is present: a
+ * drop-in for the parts of _thread.lock the runtime uses (acquire with
+ * blocking/timeout, release, locked, the context manager). Its state is one
+ * flag that is only read and written with the GIL held, so the uncontended
+ * acquire/release is a flag flip; a thread that must wait sleeps, GIL
+ * released, on an OS semaphore made at the first contention. A test-and-set
+ * of the flag (acquire(False)) is atomic because nothing between the test
+ * and the set can release the GIL. That argument needs the GIL: free-threaded
+ * builds do not build this module and run the Python path.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <time.h>
+
+#include "greenlet.h"
+
+#ifdef Py_GIL_DISABLED
+#error "goroutines._speedups relies on the GIL; free-threaded builds use the pure-Python path"
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Lock                                                                     */
+
+typedef struct {
+    PyObject_HEAD
+    char locked;
+    int waiters;             /* threads sleeping in acquire() */
+    PyThread_type_lock sema; /* made on first contention; a release posts it */
+} LockObject;
+
+static PyTypeObject Lock_Type;
+
+static PyObject *
+lock_new_fast(void)
+{
+    LockObject *l = PyObject_New(LockObject, &Lock_Type);
+    if (l == NULL)
+        return NULL;
+    l->locked = 0;
+    l->waiters = 0;
+    l->sema = NULL;
+    return (PyObject *)l;
+}
+
+static PyObject *
+Lock_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kw != NULL && PyDict_GET_SIZE(kw) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "Lock() takes no arguments");
+        return NULL;
+    }
+    LockObject *l = (LockObject *)type->tp_alloc(type, 0);
+    if (l == NULL)
+        return NULL;
+    l->locked = 0;
+    l->waiters = 0;
+    l->sema = NULL;
+    return (PyObject *)l;
+}
+
+static void
+Lock_dealloc(LockObject *l)
+{
+    if (l->sema != NULL)
+        PyThread_free_lock(l->sema);
+    PyObject_Free(l);
+}
+
+static double
+monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Wait for the flag. timeout < 0: forever. 1 acquired, 0 timed out, -1 error. */
+static int
+lock_acquire_slow(LockObject *l, double timeout)
+{
+    if (l->sema == NULL) {
+        l->sema = PyThread_allocate_lock();
+        if (l->sema == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        /* Held: a waiter sleeps on it until a release posts it. */
+        PyThread_acquire_lock(l->sema, NOWAIT_LOCK);
+    }
+    double deadline = timeout > 0 ? monotonic_seconds() + timeout : 0.0;
+    for (;;) {
+        if (!l->locked) {
+            l->locked = 1;
+            return 1;
+        }
+        if (timeout == 0)
+            return 0;
+        PY_TIMEOUT_T us = -1;
+        if (timeout > 0) {
+            double left = deadline - monotonic_seconds();
+            if (left <= 0)
+                return 0;
+            us = (PY_TIMEOUT_T)(left * 1e6);
+            if (us < 1)
+                us = 1;
+        }
+        PyThread_type_lock sema = l->sema;
+        PyLockStatus r;
+        l->waiters++;
+        Py_INCREF(l); /* the object outlives the wait even if the caller drops it */
+        Py_BEGIN_ALLOW_THREADS
+        r = PyThread_acquire_lock_timed(sema, us, 1);
+        Py_END_ALLOW_THREADS
+        l->waiters--;
+        Py_DECREF(l);
+        if (r == PY_LOCK_INTR) {
+            if (Py_MakePendingCalls() < 0)
+                return -1;
+        }
+    }
+}
+
+static inline int
+lock_acquire_blocking(LockObject *l)
+{
+    if (!l->locked) {
+        l->locked = 1;
+        return 1;
+    }
+    return lock_acquire_slow(l, -1.0);
+}
+
+static inline void
+lock_release_held(LockObject *l)
+{
+    l->locked = 0;
+    if (l->waiters)
+        PyThread_release_lock(l->sema);
+}
+
+static PyObject *
+Lock_acquire(LockObject *l, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *blocking_o = NULL, *timeout_o = NULL;
+    if (nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "acquire() takes at most 2 arguments");
+        return NULL;
+    }
+    if (nargs >= 1)
+        blocking_o = args[0];
+    if (nargs == 2)
+        timeout_o = args[1];
+    if (kwnames != NULL) {
+        Py_ssize_t nk = PyTuple_GET_SIZE(kwnames);
+        for (Py_ssize_t i = 0; i < nk; i++) {
+            PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+            PyObject *v = args[nargs + i];
+            if (PyUnicode_CompareWithASCIIString(k, "blocking") == 0 && blocking_o == NULL)
+                blocking_o = v;
+            else if (PyUnicode_CompareWithASCIIString(k, "timeout") == 0 && timeout_o == NULL)
+                timeout_o = v;
+            else {
+                PyErr_Format(PyExc_TypeError, "acquire() got an unexpected keyword argument %R", k);
+                return NULL;
+            }
+        }
+    }
+    int blocking = 1;
+    if (blocking_o != NULL) {
+        blocking = PyObject_IsTrue(blocking_o);
+        if (blocking < 0)
+            return NULL;
+    }
+    double timeout = -1.0;
+    if (timeout_o != NULL) {
+        timeout = PyFloat_AsDouble(timeout_o);
+        if (timeout == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (!blocking && timeout != -1.0) {
+            PyErr_SetString(PyExc_ValueError, "can't specify a timeout for a non-blocking call");
+            return NULL;
+        }
+        if (timeout < 0 && timeout != -1.0) {
+            PyErr_SetString(PyExc_ValueError, "timeout value must be a non-negative number");
+            return NULL;
+        }
+    }
+    if (!l->locked) {
+        l->locked = 1;
+        Py_RETURN_TRUE;
+    }
+    if (!blocking)
+        Py_RETURN_FALSE;
+    int r = lock_acquire_slow(l, timeout);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+static PyObject *
+Lock_release(LockObject *l, PyObject *Py_UNUSED(ignored))
+{
+    if (!l->locked) {
+        PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
+        return NULL;
+    }
+    lock_release_held(l);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Lock_locked(LockObject *l, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(l->locked);
+}
+
+static PyObject *
+Lock_enter(LockObject *l, PyObject *Py_UNUSED(ignored))
+{
+    if (lock_acquire_blocking(l) < 0)
+        return NULL;
+    Py_RETURN_TRUE;
+}
+
+static PyObject *
+Lock_exit(LockObject *l, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Lock_release(l, NULL);
+}
+
+static PyObject *
+Lock_repr(LockObject *l)
+{
+    return PyUnicode_FromFormat("<%s goroutines._speedups.Lock object at %p>",
+                                l->locked ? "locked" : "unlocked", l);
+}
+
+static PyMethodDef Lock_methods[] = {
+    {"acquire", (PyCFunction)(void (*)(void))Lock_acquire, METH_FASTCALL | METH_KEYWORDS,
+     "acquire(blocking=True, timeout=-1) -> bool"},
+    {"release", (PyCFunction)Lock_release, METH_NOARGS, "release()"},
+    {"locked", (PyCFunction)Lock_locked, METH_NOARGS, "locked() -> bool"},
+    {"__enter__", (PyCFunction)Lock_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))Lock_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject Lock_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "goroutines._runtime._speedups.Lock",
+    .tp_basicsize = sizeof(LockObject),
+    .tp_dealloc = (destructor)Lock_dealloc,
+    .tp_repr = (reprfunc)Lock_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A lock with _thread.lock's interface; the runtime's park token and channel lock.",
+    .tp_methods = Lock_methods,
+    .tp_new = Lock_tp_new,
+};
+
+/* ------------------------------------------------------------------------ */
+/* method: makes a C function (self, *args) usable as a Python method        */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;    /* the C implementation: called as func(self, *args) */
+    PyObject *wrapped; /* the Python reference implementation (its docs, signature) */
+    vectorcallfunc vectorcall;
+} MethodObject;
+
+static PyTypeObject Method_Type;
+
+static PyObject *
+Method_vectorcall(MethodObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(m->func, args, nargsf, kwnames);
+}
+
+static PyObject *
+Method_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    PyObject *func, *wrapped;
+    if (!PyArg_ParseTuple(args, "OO:method", &func, &wrapped))
+        return NULL;
+    MethodObject *m = (MethodObject *)type->tp_alloc(type, 0);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(func);
+    Py_INCREF(wrapped);
+    m->func = func;
+    m->wrapped = wrapped;
+    m->vectorcall = (vectorcallfunc)Method_vectorcall;
+    return (PyObject *)m;
+}
+
+static void
+Method_dealloc(MethodObject *m)
+{
+    PyObject_GC_UnTrack(m);
+    Py_CLEAR(m->func);
+    Py_CLEAR(m->wrapped);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static int
+Method_traverse(MethodObject *m, visitproc visit, void *arg)
+{
+    Py_VISIT(m->func);
+    Py_VISIT(m->wrapped);
+    return 0;
+}
+
+static PyObject *
+Method_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        Py_INCREF(self);
+        return self;
+    }
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *
+Method_getattro(MethodObject *m, PyObject *name)
+{
+    /* __doc__, __name__, __qualname__, __module__, __annotations__... come from
+       the Python twin, so help(), inspect and the docs see the same method. */
+    PyObject *r = PyObject_GenericGetAttr((PyObject *)m, name);
+    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear();
+    return PyObject_GetAttr(m->wrapped, name);
+}
+
+static PyMemberDef Method_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(MethodObject, wrapped), READONLY, NULL},
+    {"__func__", T_OBJECT, offsetof(MethodObject, func), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+Method_get_doc(MethodObject *m, void *closure)
+{
+    return PyObject_GetAttrString(m->wrapped, "__doc__");
+}
+
+static PyGetSetDef Method_getset[] = {
+    {"__doc__", (getter)Method_get_doc, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject Method_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "goroutines._runtime._speedups.method",
+    .tp_basicsize = sizeof(MethodObject),
+    .tp_dealloc = (destructor)Method_dealloc,
+    .tp_vectorcall_offset = offsetof(MethodObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_getattro = (getattrofunc)Method_getattro,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "method(cfunc, pyfunc): cfunc(self, *args) as a method documented by pyfunc.",
+    .tp_traverse = (traverseproc)Method_traverse,
+    .tp_members = Method_members,
+    .tp_getset = Method_getset,
+    .tp_descr_get = Method_get,
+    .tp_new = Method_tp_new,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Slots of the runtime's Python classes                                     */
+
+#define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
+
+/* Store v (borrowed) in a slot. */
+static inline void
+slot_set(PyObject *o, Py_ssize_t off, PyObject *v)
+{
+    PyObject *old = SLOT(o, off);
+    Py_INCREF(v);
+    SLOT(o, off) = v;
+    Py_XDECREF(old);
+}
+
+/* Read a slot (borrowed); NULL with AttributeError if it was never set. */
+static inline PyObject *
+slot_get(PyObject *o, Py_ssize_t off, const char *name)
+{
+    PyObject *v = SLOT(o, off);
+    if (v == NULL)
+        PyErr_Format(PyExc_AttributeError, "'%s' object has no attribute '%s'",
+                     Py_TYPE(o)->tp_name, name);
+    return v;
+}
+
+static PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
+
+static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
+static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g;
+static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter, g_is_main;
+static Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
+    p_killing, p_curg;
+
+/* From sched.py and friends, installed by setup(). */
+static PyObject *sched_dict;      /* sched's globals: "attention" is read on every operation */
+static PyObject *find_runnable;   /* sched._find_runnable(p) */
+static PyObject *switch_to;       /* sched._switch_to(p, nxt) */
+static PyObject *closed_error;    /* errors.ChannelClosedError */
+static PyObject *s_runnable, *s_running, *s_waiting; /* G states */
+static PyObject *s_chan_send, *s_chan_receive;       /* wait reasons */
+static long timer_check_mask, runnext_streak;
+
+static PyObject *str_attention, *str_wakeup, *str_wake, *str_abandon, *str_acquire;
+static PyObject *deque_popleft, *deque_append; /* unbound deque methods */
+
+/* Python twins, for the paths left to Python (attention, timers, foreign callers). */
+static PyObject *py_send, *py_recv, *py_recv_ok;
+
+/* This thread's P (sched._tls.p, mirrored by set_p). A strong reference. */
+static __thread PyObject *tls_p = NULL;
+
+static int
+slot_offset(PyObject *cls, const char *name, Py_ssize_t *out)
+{
+    PyObject *d = PyObject_GetAttrString(cls, name);
+    if (d == NULL)
+        return -1;
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        PyErr_Format(PyExc_TypeError, "%R.%s is not a __slots__ member", cls, name);
+        Py_DECREF(d);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    if (m->type != T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "%R.%s: unexpected member type", cls, name);
+        Py_DECREF(d);
+        return -1;
+    }
+    *out = m->offset;
+    Py_DECREF(d);
+    return 0;
+}
+
+static inline int
+is_attention(void)
+{
+    PyObject *a = PyDict_GetItemWithError(sched_dict, str_attention);
+    return a == Py_True;
+}
+
+static inline PyObject *
+dq_popleft(PyObject *dq)
+{
+    return PyObject_Vectorcall(deque_popleft, &dq, 1, NULL);
+}
+
+static inline int
+dq_append(PyObject *dq, PyObject *item)
+{
+    PyObject *args[2] = {dq, item};
+    PyObject *r = PyObject_Vectorcall(deque_append, args, 2, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Win a park token: token.acquire(False). 1 won, 0 lost, -1 error. */
+static inline int
+token_win(PyObject *tok)
+{
+    if (Py_IS_TYPE(tok, &Lock_Type)) {
+        LockObject *l = (LockObject *)tok;
+        if (l->locked)
+            return 0;
+        l->locked = 1;
+        return 1;
+    }
+    PyObject *args[2] = {tok, Py_False};
+    PyObject *r = PyObject_VectorcallMethod(str_acquire, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                            NULL);
+    if (r == NULL)
+        return -1;
+    int won = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return won;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ready / wake / park_g                                                    */
+
+/* sched.ready: make a parked g runnable; the caller has won g's park token. */
+static int
+ready_impl(PyObject *g)
+{
+    if (!Py_IS_TYPE(g, g_type)) {
+        PyErr_Format(PyExc_TypeError, "ready() needs a goroutine, got %R", g);
+        return -1;
+    }
+    PyObject *p = slot_get(g, g_p, "p");
+    if (p == NULL)
+        return -1;
+    if (!Py_IS_TYPE(p, p_type)) {
+        PyErr_SetString(PyExc_RuntimeError, "ready(): goroutine has no P");
+        return -1;
+    }
+    slot_set(g, g_state, s_runnable);
+    PyObject *ident = slot_get(p, p_ident, "ident");
+    if (ident == NULL)
+        return -1;
+    unsigned long id = PyLong_AsUnsignedLong(ident);
+    if (id == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (id == PyThread_get_thread_ident()) {
+        PyObject *old = SLOT(p, p_runnext);
+        if (old != NULL && old != Py_None) {
+            if (dq_append(SLOT(p, p_runq), old) < 0)
+                return -1;
+        }
+        slot_set(p, p_runnext, g);
+        return 0;
+    }
+    if (dq_append(SLOT(p, p_inbound), g) < 0)
+        return -1;
+    if (SLOT(p, p_sleeping) == Py_True) {
+        PyObject *r = PyObject_CallMethodNoArgs(p, str_wakeup);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+static PyObject *
+sp_ready(PyObject *mod, PyObject *g)
+{
+    if (ready_impl(g) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* w.wake() for a waiter whose token the caller won. */
+static inline int
+wake(PyObject *w)
+{
+    if (Py_IS_TYPE(w, gwaiter_type)) {
+        PyObject *g = slot_get(w, w_g, "g");
+        return g == NULL ? -1 : ready_impl(g);
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(w, str_wake);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+sp_gwaiter_wake(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], gwaiter_type)) {
+        PyErr_SetString(PyExc_TypeError, "GWaiter.wake() takes no arguments");
+        return NULL;
+    }
+    if (wake(args[0]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static inline long
+long_slot(PyObject *o, Py_ssize_t off)
+{
+    PyObject *v = SLOT(o, off);
+    return v == NULL ? 0 : PyLong_AsLong(v);
+}
+
+static inline int
+set_long_slot(PyObject *o, Py_ssize_t off, long v)
+{
+    PyObject *n = PyLong_FromLong(v);
+    if (n == NULL)
+        return -1;
+    PyObject *old = SLOT(o, off);
+    SLOT(o, off) = n;
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* sched.park_g: block g (p's running G) until its token is won and it is
+   readied; returns 0, or -1 with what a waker delivered (throw_exc) or what
+   the scheduler raised. */
+static int
+park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
+{
+    if (SLOT(p, p_killing) == Py_True && SLOT(g, g_is_main) != Py_True) {
+        PyErr_SetNone(PyExc_GreenletExit);
+        return -1;
+    }
+    slot_set(g, g_state, s_waiting);
+    slot_set(g, g_wait_reason, reason);
+    slot_set(g, g_token, token);
+    /* Fast path of _find_runnable: hand the P to runnext (the G this one just
+       readied) unless it is time to look at timers, other threads or fairness. */
+    PyObject *nxt = SLOT(p, p_runnext);
+    long tick = long_slot(p, p_schedtick) + 1;
+    long streak = long_slot(p, p_streak);
+    if (PyErr_Occurred())
+        return -1;
+    if (nxt != NULL && nxt != Py_None && (tick & timer_check_mask) &&
+        (streak < runnext_streak || PyObject_Length(SLOT(p, p_runq)) == 0) && !is_attention() &&
+        PyObject_Length(SLOT(p, p_inbound)) == 0) {
+        Py_INCREF(nxt);
+        if (set_long_slot(p, p_schedtick, tick) < 0 || set_long_slot(p, p_streak, streak + 1) < 0) {
+            Py_DECREF(nxt);
+            return -1;
+        }
+        slot_set(p, p_runnext, Py_None);
+    } else {
+        nxt = PyObject_CallOneArg(find_runnable, p);
+        if (nxt == NULL)
+            return -1;
+    }
+    if (nxt == g) {
+        slot_set(g, g_state, s_running);
+        slot_set(p, p_curg, g);
+        Py_DECREF(nxt);
+    } else {
+        if (!Py_IS_TYPE(nxt, g_type)) {
+            PyErr_Format(PyExc_RuntimeError, "scheduler picked %R, not a goroutine", nxt);
+            Py_DECREF(nxt);
+            return -1;
+        }
+        slot_set(p, p_curg, nxt);
+        slot_set(nxt, g_state, s_running);
+        PyObject *gr = SLOT(nxt, g_greenlet);
+        PyObject *r;
+        if (gr != NULL && gr != Py_None) {
+            Py_INCREF(gr);
+            r = PyGreenlet_Switch((PyGreenlet *)gr, NULL, NULL);
+            Py_DECREF(gr);
+        } else {
+            r = PyObject_CallFunctionObjArgs(switch_to, p, nxt, NULL);
+        }
+        Py_DECREF(nxt);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    PyObject *exc = SLOT(g, g_throw_exc);
+    if (exc != NULL && exc != Py_None) {
+        Py_INCREF(exc);
+        slot_set(g, g_throw_exc, Py_None);
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+sp_park_g(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "park_g(p, g, reason, token)");
+        return NULL;
+    }
+    if (!Py_IS_TYPE(args[0], p_type) || !Py_IS_TYPE(args[1], g_type)) {
+        PyErr_SetString(PyExc_TypeError, "park_g() needs a P and a goroutine");
+        return NULL;
+    }
+    if (park_g_impl(args[0], args[1], args[2], args[3]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sp_set_p(PyObject *mod, PyObject *p)
+{
+    PyObject *old = tls_p;
+    if (p == Py_None) {
+        tls_p = NULL;
+    } else {
+        Py_INCREF(p);
+        tls_p = p;
+    }
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Chan.send / recv / recv_ok                                               */
+
+static inline LockObject *
+chan_lock(PyObject *c)
+{
+    PyObject *l = SLOT(c, c_lock);
+    if (l == NULL || !Py_IS_TYPE(l, &Lock_Type) || SLOT(c, c_buf) == NULL ||
+        SLOT(c, c_cap) == NULL || SLOT(c, c_closed) == NULL || SLOT(c, c_recvq) == NULL ||
+        SLOT(c, c_sendq) == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "channel not initialised (Chan.__init__ not run)");
+        return NULL;
+    }
+    if (lock_acquire_blocking((LockObject *)l) < 0)
+        return NULL;
+    return (LockObject *)l;
+}
+
+/* The goroutine's reusable GWaiter with a fresh token; NULL on error. */
+static PyObject *
+goroutine_waiter(PyObject *g, PyObject **token_out)
+{
+    PyObject *w = SLOT(g, g_waiter);
+    if (w == NULL || w == Py_None) {
+        PyObject *args[2] = {g, Py_None};
+        w = PyObject_Vectorcall((PyObject *)gwaiter_type, args, 2, NULL);
+        if (w == NULL)
+            return NULL;
+        PyObject *old_w = SLOT(g, g_waiter);
+        SLOT(g, g_waiter) = w; /* the slot owns the new reference */
+        Py_XDECREF(old_w);
+    }
+    PyObject *token = lock_new_fast();
+    if (token == NULL)
+        return NULL;
+    PyObject *old = SLOT(w, w_token);
+    SLOT(w, w_token) = token; /* owned by the slot; borrowed below */
+    Py_XDECREF(old);
+    *token_out = token;
+    return w;
+}
+
+/* The park failed (an exception): take w out of q unless a waker owns it
+   (Chan._abandon), keeping the exception. */
+static void
+abandon(PyObject *chan, PyObject *w, PyObject *q)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
+    if (r == NULL) {
+        Py_XDECREF(exc);
+        return;
+    }
+    Py_DECREF(r);
+    PyErr_SetRaisedException(exc);
+#else
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
+    if (r == NULL) {
+        Py_XDECREF(t);
+        Py_XDECREF(v);
+        Py_XDECREF(tb);
+        return;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(t, v, tb);
+#endif
+}
+
+static PyObject *
+sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !Py_IS_TYPE(args[0], chan_type)) {
+        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
+            PyErr_Format(PyExc_TypeError, "send() needs a Chan, got %R", args[0]);
+            return NULL;
+        }
+        return PyObject_Vectorcall(py_send, args, nargs, NULL); /* Python's arity error */
+    }
+    PyObject *self = args[0], *value = args[1];
+    if (is_attention())
+        return PyObject_Vectorcall(py_send, args, nargs, NULL);
+    LockObject *lock = chan_lock(self);
+    if (lock == NULL)
+        return NULL;
+    if (SLOT(self, c_closed) == Py_True) {
+        lock_release_held(lock);
+        PyErr_SetString(closed_error, "send on closed channel");
+        return NULL;
+    }
+    PyObject *rq = SLOT(self, c_recvq);
+    while (PyObject_Length(rq) > 0) {
+        PyObject *w = dq_popleft(rq);
+        if (w == NULL) {
+            lock_release_held(lock);
+            return NULL;
+        }
+        int won = token_win(SLOT(w, w_token));
+        if (won < 0) {
+            Py_DECREF(w);
+            lock_release_held(lock);
+            return NULL;
+        }
+        if (won) {
+            lock_release_held(lock);
+            slot_set(w, w_value, value);
+            slot_set(w, w_ok, Py_True);
+            slot_set(w, w_done, Py_True);
+            int r = wake(w);
+            Py_DECREF(w);
+            if (r < 0)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_DECREF(w);
+    }
+    PyObject *buf = SLOT(self, c_buf);
+    Py_ssize_t cap = PyLong_AsSsize_t(SLOT(self, c_cap));
+    if (PyObject_Length(buf) < cap) {
+        int r = dq_append(buf, value);
+        lock_release_held(lock);
+        if (r < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *p = tls_p;
+    if (p == NULL) {
+        /* A caller without a P: Python's foreign path, from the start. */
+        lock_release_held(lock);
+        return PyObject_Vectorcall(py_send, args, nargs, NULL);
+    }
+    Py_INCREF(p);
+    PyObject *g = SLOT(p, p_curg);
+    Py_INCREF(g);
+    PyObject *token;
+    PyObject *w = goroutine_waiter(g, &token);
+    if (w == NULL) {
+        lock_release_held(lock);
+        Py_DECREF(g);
+        Py_DECREF(p);
+        return NULL;
+    }
+    Py_INCREF(w);
+    Py_INCREF(token);
+    slot_set(w, w_elem, value);
+    PyObject *sq = SLOT(self, c_sendq);
+    Py_INCREF(sq);
+    int r = dq_append(sq, w);
+    lock_release_held(lock);
+    if (r == 0) {
+        r = park_g_impl(p, g, s_chan_send, token);
+        if (r < 0)
+            abandon(self, w, sq);
+    }
+    slot_set(w, w_elem, Py_None);
+    int ok = SLOT(w, w_ok) == Py_True;
+    Py_DECREF(sq);
+    Py_DECREF(token);
+    Py_DECREF(w);
+    Py_DECREF(g);
+    Py_DECREF(p);
+    if (r < 0)
+        return NULL;
+    if (!ok) {
+        PyErr_SetString(closed_error, "send on closed channel");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* The receive shared by recv and recv_ok: 1 with *value (new ref) and *ok
+   set, 0 if Python must do it (attention, timer, no P: nothing was changed),
+   -1 on error. */
+static int
+chan_recv_impl(PyObject *self, PyObject **value, int *ok)
+{
+    if (is_attention())
+        return 0;
+    PyObject *timer = SLOT(self, c_timer);
+    if (timer != NULL && timer != Py_None)
+        return 0;
+    LockObject *lock = chan_lock(self);
+    if (lock == NULL)
+        return -1;
+    PyObject *buf = SLOT(self, c_buf);
+    PyObject *sq = SLOT(self, c_sendq);
+    if (PyObject_Length(buf) > 0) {
+        PyObject *v = dq_popleft(buf);
+        if (v == NULL) {
+            lock_release_held(lock);
+            return -1;
+        }
+        /* Chan._refill: move the first blocked sender's value into the buffer. */
+        while (PyObject_Length(sq) > 0) {
+            PyObject *w = dq_popleft(sq);
+            if (w == NULL) {
+                lock_release_held(lock);
+                Py_DECREF(v);
+                return -1;
+            }
+            int won = token_win(SLOT(w, w_token));
+            if (won > 0) {
+                int r = dq_append(buf, SLOT(w, w_elem));
+                lock_release_held(lock);
+                slot_set(w, w_ok, Py_True);
+                slot_set(w, w_done, Py_True);
+                if (r == 0)
+                    r = wake(w);
+                Py_DECREF(w);
+                if (r < 0) {
+                    Py_DECREF(v);
+                    return -1;
+                }
+                *value = v;
+                *ok = 1;
+                return 1;
+            }
+            Py_DECREF(w);
+            if (won < 0) {
+                lock_release_held(lock);
+                Py_DECREF(v);
+                return -1;
+            }
+        }
+        lock_release_held(lock);
+        *value = v;
+        *ok = 1;
+        return 1;
+    }
+    while (PyObject_Length(sq) > 0) {
+        PyObject *w = dq_popleft(sq);
+        if (w == NULL) {
+            lock_release_held(lock);
+            return -1;
+        }
+        int won = token_win(SLOT(w, w_token));
+        if (won > 0) {
+            lock_release_held(lock);
+            PyObject *v = SLOT(w, w_elem);
+            Py_INCREF(v);
+            slot_set(w, w_ok, Py_True);
+            slot_set(w, w_done, Py_True);
+            int r = wake(w);
+            Py_DECREF(w);
+            if (r < 0) {
+                Py_DECREF(v);
+                return -1;
+            }
+            *value = v;
+            *ok = 1;
+            return 1;
+        }
+        Py_DECREF(w);
+        if (won < 0) {
+            lock_release_held(lock);
+            return -1;
+        }
+    }
+    if (SLOT(self, c_closed) == Py_True) {
+        lock_release_held(lock);
+        Py_INCREF(Py_None);
+        *value = Py_None;
+        *ok = 0;
+        return 1;
+    }
+    PyObject *p = tls_p;
+    if (p == NULL) {
+        lock_release_held(lock);
+        return 0;
+    }
+    /* Chan._recv_block (no timer here). */
+    Py_INCREF(p);
+    PyObject *g = SLOT(p, p_curg);
+    Py_INCREF(g);
+    PyObject *token;
+    PyObject *w = goroutine_waiter(g, &token);
+    if (w == NULL) {
+        lock_release_held(lock);
+        Py_DECREF(g);
+        Py_DECREF(p);
+        return -1;
+    }
+    Py_INCREF(w);
+    Py_INCREF(token);
+    PyObject *rq = SLOT(self, c_recvq);
+    Py_INCREF(rq);
+    int r = dq_append(rq, w);
+    lock_release_held(lock);
+    if (r == 0) {
+        r = park_g_impl(p, g, s_chan_receive, token);
+        if (r < 0)
+            abandon(self, w, rq);
+    }
+    if (r == 0) {
+        PyObject *v = SLOT(w, w_value);
+        Py_INCREF(v);
+        slot_set(w, w_value, Py_None);
+        *value = v;
+        *ok = SLOT(w, w_ok) == Py_True;
+    }
+    Py_DECREF(rq);
+    Py_DECREF(token);
+    Py_DECREF(w);
+    Py_DECREF(g);
+    Py_DECREF(p);
+    return r < 0 ? -1 : 1;
+}
+
+static PyObject *
+sp_chan_recv(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
+        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
+            PyErr_Format(PyExc_TypeError, "recv() needs a Chan, got %R", args[0]);
+            return NULL;
+        }
+        return PyObject_Vectorcall(py_recv, args, nargs, NULL);
+    }
+    PyObject *v;
+    int ok;
+    int r = chan_recv_impl(args[0], &v, &ok);
+    if (r < 0)
+        return NULL;
+    if (r == 0)
+        return PyObject_Vectorcall(py_recv, args, nargs, NULL);
+    return v;
+}
+
+static PyObject *
+sp_chan_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
+        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
+            PyErr_Format(PyExc_TypeError, "recv_ok() needs a Chan, got %R", args[0]);
+            return NULL;
+        }
+        return PyObject_Vectorcall(py_recv_ok, args, nargs, NULL);
+    }
+    PyObject *v;
+    int ok;
+    int r = chan_recv_impl(args[0], &v, &ok);
+    if (r < 0)
+        return NULL;
+    if (r == 0)
+        return PyObject_Vectorcall(py_recv_ok, args, nargs, NULL);
+    PyObject *t = PyTuple_New(2);
+    if (t == NULL) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, v);
+    PyObject *b = ok ? Py_True : Py_False;
+    Py_INCREF(b);
+    PyTuple_SET_ITEM(t, 1, b);
+    return t;
+}
+
+/* ------------------------------------------------------------------------ */
+/* setup                                                                    */
+
+static int
+get_attr(PyObject *o, const char *name, PyObject **out)
+{
+    PyObject *v = PyObject_GetAttrString(o, name);
+    if (v == NULL)
+        return -1;
+    Py_XSETREF(*out, v);
+    return 0;
+}
+
+static PyObject *
+sp_setup_sched(PyObject *mod, PyObject *args)
+{
+    PyObject *sched, *gmod, *waiter_mod;
+    if (!PyArg_ParseTuple(args, "OOO:setup_sched", &sched, &gmod, &waiter_mod))
+        return NULL;
+    PyObject *W = NULL, *GW = NULL, *G = NULL, *P = NULL;
+    if (get_attr(waiter_mod, "Waiter", &W) || get_attr(waiter_mod, "GWaiter", &GW) ||
+        get_attr(gmod, "G", &G) || get_attr(sched, "P", &P)) {
+        Py_XDECREF(W);
+        Py_XDECREF(GW);
+        Py_XDECREF(G);
+        Py_XDECREF(P);
+        return NULL;
+    }
+    Py_XSETREF(waiter_type, (PyTypeObject *)W);
+    Py_XSETREF(gwaiter_type, (PyTypeObject *)GW);
+    Py_XSETREF(g_type, (PyTypeObject *)G);
+    Py_XSETREF(p_type, (PyTypeObject *)P);
+    if (slot_offset(W, "token", &w_token) || slot_offset(W, "elem", &w_elem) ||
+        slot_offset(W, "value", &w_value) || slot_offset(W, "ok", &w_ok) ||
+        slot_offset(W, "done", &w_done) || slot_offset(GW, "g", &w_g) ||
+        slot_offset(G, "state", &g_state) || slot_offset(G, "wait_reason", &g_wait_reason) ||
+        slot_offset(G, "token", &g_token) || slot_offset(G, "greenlet", &g_greenlet) ||
+        slot_offset(G, "throw_exc", &g_throw_exc) || slot_offset(G, "p", &g_p) ||
+        slot_offset(G, "waiter", &g_waiter) || slot_offset(G, "is_main", &g_is_main) ||
+        slot_offset(P, "ident", &p_ident) || slot_offset(P, "runnext", &p_runnext) ||
+        slot_offset(P, "runq", &p_runq) || slot_offset(P, "inbound", &p_inbound) ||
+        slot_offset(P, "sleeping", &p_sleeping) || slot_offset(P, "schedtick", &p_schedtick) ||
+        slot_offset(P, "streak", &p_streak) || slot_offset(P, "killing", &p_killing) ||
+        slot_offset(P, "curg", &p_curg))
+        return NULL;
+    PyObject *d = PyModule_GetDict(sched);
+    Py_INCREF(d);
+    Py_XSETREF(sched_dict, d);
+    PyObject *mask = NULL, *streak = NULL;
+    if (get_attr(sched, "_find_runnable", &find_runnable) ||
+        get_attr(sched, "_switch_to", &switch_to) || get_attr(gmod, "RUNNABLE", &s_runnable) ||
+        get_attr(gmod, "RUNNING", &s_running) || get_attr(gmod, "WAITING", &s_waiting) ||
+        get_attr(gmod, "WAIT_CHAN_SEND", &s_chan_send) ||
+        get_attr(gmod, "WAIT_CHAN_RECEIVE", &s_chan_receive) ||
+        get_attr(sched, "TIMER_CHECK_MASK", &mask) || get_attr(sched, "RUNNEXT_STREAK", &streak)) {
+        Py_XDECREF(mask);
+        Py_XDECREF(streak);
+        return NULL;
+    }
+    timer_check_mask = PyLong_AsLong(mask);
+    runnext_streak = PyLong_AsLong(streak);
+    Py_DECREF(mask);
+    Py_DECREF(streak);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sp_setup_chan(PyObject *mod, PyObject *args)
+{
+    PyObject *C, *errors;
+    if (!PyArg_ParseTuple(args, "OO:setup_chan", &C, &errors))
+        return NULL;
+    if (g_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_sched() first");
+        return NULL;
+    }
+    if (!PyType_Check(C)) {
+        PyErr_SetString(PyExc_TypeError, "setup_chan() needs the Chan class");
+        return NULL;
+    }
+    Py_INCREF(C);
+    Py_XSETREF(chan_type, (PyTypeObject *)C);
+    if (slot_offset(C, "_lock", &c_lock) || slot_offset(C, "_buf", &c_buf) ||
+        slot_offset(C, "_cap", &c_cap) || slot_offset(C, "_closed", &c_closed) ||
+        slot_offset(C, "_recvq", &c_recvq) || slot_offset(C, "_sendq", &c_sendq) ||
+        slot_offset(C, "_timer", &c_timer))
+        return NULL;
+    if (get_attr(errors, "ChannelClosedError", &closed_error) ||
+        get_attr(C, "send", &py_send) || get_attr(C, "recv", &py_recv) ||
+        get_attr(C, "recv_ok", &py_recv_ok))
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"setup_sched", (PyCFunction)sp_setup_sched, METH_VARARGS,
+     "setup_sched(sched, g_module, waiter_module): learn the scheduler's classes."},
+    {"setup_chan", (PyCFunction)sp_setup_chan, METH_VARARGS,
+     "setup_chan(Chan, errors): learn the channel class; its Python methods become the fallbacks."},
+    {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
+    {"ready", (PyCFunction)sp_ready, METH_O, "sched.ready(g) in C."},
+    {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
+     "sched.park_g(p, g, reason, token) in C."},
+    {"gwaiter_wake", (PyCFunction)(void (*)(void))sp_gwaiter_wake, METH_FASTCALL,
+     "GWaiter.wake(self) in C."},
+    {"chan_send", (PyCFunction)(void (*)(void))sp_chan_send, METH_FASTCALL,
+     "Chan.send(self, value) in C."},
+    {"chan_recv", (PyCFunction)(void (*)(void))sp_chan_recv, METH_FASTCALL,
+     "Chan.recv(self) in C."},
+    {"chan_recv_ok", (PyCFunction)(void (*)(void))sp_chan_recv_ok, METH_FASTCALL,
+     "Chan.recv_ok(self) in C."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "goroutines._runtime._speedups",
+    .m_doc = "The runtime's hot paths in C (optional; see sched.py for the reference).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    PyGreenlet_Import();
+    if (_PyGreenlet_API == NULL)
+        return NULL;
+    if (PyType_Ready(&Lock_Type) < 0 || PyType_Ready(&Method_Type) < 0)
+        return NULL;
+    PyObject *dq = PyImport_ImportModule("collections");
+    if (dq == NULL)
+        return NULL;
+    PyObject *deque = PyObject_GetAttrString(dq, "deque");
+    Py_DECREF(dq);
+    if (deque == NULL)
+        return NULL;
+    deque_popleft = PyObject_GetAttrString(deque, "popleft");
+    deque_append = PyObject_GetAttrString(deque, "append");
+    Py_DECREF(deque);
+    if (deque_popleft == NULL || deque_append == NULL)
+        return NULL;
+    str_attention = PyUnicode_InternFromString("attention");
+    str_wakeup = PyUnicode_InternFromString("wakeup");
+    str_wake = PyUnicode_InternFromString("wake");
+    str_abandon = PyUnicode_InternFromString("_abandon");
+    str_acquire = PyUnicode_InternFromString("acquire");
+    if (!str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
+        return NULL;
+    PyObject *m = PyModule_Create(&speedups_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&Lock_Type);
+    Py_INCREF(&Method_Type);
+    if (PyModule_AddObject(m, "Lock", (PyObject *)&Lock_Type) < 0 ||
+        PyModule_AddObject(m, "method", (PyObject *)&Method_Type) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

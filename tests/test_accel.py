@@ -1,0 +1,256 @@
+"""The optional C accelerator (goroutines._runtime._speedups, see accel.py).
+
+The rest of the suite runs on whichever path is active (`make test` runs it
+both ways); these tests cover what only the accelerator adds: its Lock type
+(the park token and channel lock), the method wrapper that makes the C ports
+look like the Python methods, the dump of a goroutine parked in C, and the
+switch between the two paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import goroutines
+from goroutines import Chan, ChannelClosedError, dump, go
+from goroutines._chan import Chan as _Chan
+from goroutines._runtime.accel import speedups
+from goroutines._runtime.waiter import new_token
+
+needs_accel = pytest.mark.skipif(speedups is None, reason="the C accelerator is not active")
+
+
+def test_expected_path_is_active() -> None:
+    # `make test` says which path each run must be on, so a build that
+    # silently fell back to pure Python fails here instead of passing slowly.
+    expect = os.environ.get("GOROUTINES_EXPECT_SPEEDUPS")
+    if expect is None:
+        pytest.skip("GOROUTINES_EXPECT_SPEEDUPS not set")
+    assert (speedups is not None) == (expect == "1")
+
+
+def test_pure_switch_turns_the_accelerator_off() -> None:
+    code = "from goroutines._runtime.accel import speedups; print(speedups is None)"
+    env = dict(os.environ, GOROUTINES_PURE="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "True", out.stderr
+
+
+# -- Lock -------------------------------------------------------------------
+
+
+@needs_accel
+def test_lock_is_the_token_type() -> None:
+    assert type(new_token()) is speedups.Lock
+    assert type(Chan[int]()._lock) is speedups.Lock
+
+
+@needs_accel
+def test_lock_test_and_set() -> None:
+    lock = speedups.Lock()
+    assert not lock.locked()
+    assert lock.acquire(False) is True
+    assert lock.locked()
+    assert lock.acquire(False) is False
+    assert lock.acquire(blocking=False) is False
+    lock.release()
+    assert not lock.locked()
+    with pytest.raises(RuntimeError, match="release unlocked lock"):
+        lock.release()
+
+
+@needs_accel
+def test_lock_argument_errors() -> None:
+    lock = speedups.Lock()
+    with pytest.raises(ValueError, match="non-blocking"):
+        lock.acquire(False, 1.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        lock.acquire(True, -2)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        lock.acquire(wait=True)
+    with pytest.raises(TypeError, match="at most 2"):
+        lock.acquire(True, 1, 2)
+    with pytest.raises(TypeError):
+        speedups.Lock(1)
+    assert not lock.locked()
+
+
+@needs_accel
+def test_lock_timeout_expires_while_held() -> None:
+    lock = speedups.Lock()
+    lock.acquire()
+    t0 = time.monotonic()
+    assert lock.acquire(timeout=0.05) is False
+    assert time.monotonic() - t0 >= 0.04
+    assert lock.acquire(True, 0) is False
+    lock.release()
+    assert lock.acquire(timeout=0.05) is True
+    lock.release()
+
+
+@needs_accel
+def test_lock_context_manager() -> None:
+    lock = speedups.Lock()
+    with lock:
+        assert lock.locked()
+    assert not lock.locked()
+    assert "unlocked" in repr(lock)
+
+
+@needs_accel
+@pytest.mark.timeout(60)
+def test_lock_excludes_threads_and_wakes_every_waiter() -> None:
+    # Threads that find the lock held sleep (GIL released) and must each be
+    # woken by some release: a lost wake-up hangs this test.
+    def worker(lock: Any, counts: list[int]) -> None:
+        for _ in range(300):
+            lock.acquire()
+            counts[0] += 1  # inside now
+            counts[1] = max(counts[1], counts[0])
+            counts[2] += 1
+            if counts[2] % 7 == 0:
+                time.sleep(0)  # let others find it held
+            counts[0] -= 1
+            lock.release()
+
+    for _ in range(20):
+        lock = speedups.Lock()
+        counts = [0, 0, 0]  # inside, most ever inside, total
+        threads = [threading.Thread(target=worker, args=(lock, counts)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert counts[1] == 1
+        assert counts[2] == 6 * 300
+        assert not lock.locked()
+
+
+@needs_accel
+@pytest.mark.timeout(30)
+def test_lock_released_by_another_thread() -> None:
+    # Like _thread.lock (and unlike RLock), any thread may release it.
+    lock = speedups.Lock()
+    lock.acquire()
+    got = threading.Event()
+
+    def waiter() -> None:
+        lock.acquire()
+        got.set()
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    assert not got.wait(0.05)
+    lock.release()
+    assert got.wait(10)
+    t.join()
+    assert lock.locked()
+
+
+# -- the method wrapper --------------------------------------------------------
+
+
+@needs_accel
+def test_accelerated_methods_keep_docs_and_signatures() -> None:
+    for name in ("send", "recv", "recv_ok"):
+        meth = getattr(_Chan, name)
+        assert type(meth) is speedups.method
+        py = meth.__wrapped__
+        assert inspect.isfunction(py)
+        assert meth.__doc__ == py.__doc__ and meth.__doc__
+        assert meth.__name__ == name
+        assert inspect.signature(meth) == inspect.signature(py)
+        ch: Chan[int] = Chan(1)
+        assert getattr(ch, name).__self__ is ch
+
+
+@needs_accel
+def test_accelerated_methods_reject_other_receivers() -> None:
+    with pytest.raises(TypeError, match="needs a Chan"):
+        _Chan.send(5, 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs a Chan"):
+        _Chan.recv("x")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Chan[int](1).send()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Chan[int](1).recv(2)  # type: ignore[call-arg]
+
+
+@needs_accel
+def test_uninitialised_channel_raises_instead_of_crashing() -> None:
+    ch = _Chan.__new__(_Chan)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        ch.send(1)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        ch.recv()
+
+
+def test_send_on_closed_channel_both_paths() -> None:
+    def main() -> None:
+        ch: Chan[int] = Chan(1)
+        ch.send(1)
+        ch.close()
+        with pytest.raises(ChannelClosedError, match="send on closed channel"):
+            ch.send(2)
+        assert ch.recv_ok() == (1, True)
+        assert ch.recv_ok() == (None, False)
+
+    goroutines.run(main)
+
+
+# -- dump ----------------------------------------------------------------------
+
+
+def _assert_parked_in(block: str, op: str, caller: str) -> None:
+    """The innermost entries are the channel's (the pure path shows its
+    helpers too), the operation among them, then the caller's frame."""
+    lines = block.splitlines()[1:]
+    names, places = lines[0::2], lines[1::2]
+    assert all(p.startswith("\t") for p in places), block
+    n = 0
+    while names[n].startswith("goroutines._chan."):
+        assert "_chan.py:" in places[n], block
+        n += 1
+    assert op in names[:n], block
+    assert caller in names[n], block
+
+
+@pytest.mark.timeout(30)
+def test_dump_names_the_channel_operation_of_a_parked_goroutine() -> None:
+    def main() -> None:
+        ch: Chan[int] = Chan()
+        out: Chan[int] = Chan()
+
+        def receiver() -> None:
+            out.send(ch.recv() or 0)  # parks in recv
+
+        def sender() -> None:
+            out.send(0)
+            ch.send(7)  # parks in send once receiver is gone
+
+        go(receiver)
+        goroutines.gosched()
+        text = dump()
+        block = next(b for b in text.split("\n\n") if "[chan receive]" in b)
+        _assert_parked_in(block, "goroutines._chan.Chan.recv(...)", "receiver")
+        ch.send(1)
+        assert out.recv() == 1
+        go(sender)
+        assert out.recv() == 0
+        goroutines.gosched()
+        text = dump()
+        block = next(b for b in text.split("\n\n") if "[chan send]" in b)
+        _assert_parked_in(block, "goroutines._chan.Chan.send(...)", "sender")
+        assert ch.recv() == 7
+
+    goroutines.run(main)
