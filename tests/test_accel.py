@@ -254,3 +254,41 @@ def test_dump_names_the_channel_operation_of_a_parked_goroutine() -> None:
         assert ch.recv() == 7
 
     goroutines.run(main)
+
+
+# -- frame-stack chunk cache -------------------------------------------------------
+
+
+@needs_accel
+def test_frame_stack_cache_is_installed_once() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux only")
+    assert speedups.cache_frame_stacks() is True  # sched installed it; again is a no-op
+    assert speedups.cache_frame_stacks() is True
+
+
+@pytest.mark.timeout(60)
+def test_goroutines_with_deep_and_shallow_frame_stacks_reuse_chunks() -> None:
+    # Deep recursion needs frame-stack chunks larger than the cached 16 KiB
+    # size (they pass through to the interpreter's allocator); shallow ones are
+    # cached and reused. Rounds of many live goroutines of both kinds must all
+    # compute the right answer.
+    def depth(n: int) -> int:
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    def main() -> None:
+        for _ in range(5):
+            out: Chan[int] = Chan(400)
+            gate: Chan[None] = Chan()
+
+            def worker(n: int, out: Chan[int] = out, gate: Chan[None] = gate) -> None:
+                gate.recv()  # all alive at once
+                out.send(depth(n))
+
+            sizes = [600 if i % 3 == 0 else 3 for i in range(400)]
+            for n in sizes:
+                go(worker, n)
+            gate.close()
+            assert sorted(out.recv() or 0 for _ in sizes) == sorted(sizes)
+
+    goroutines.run(main)

@@ -1258,6 +1258,9 @@ if speedups is not None:
     # The C ports of park_g, ready and GWaiter.wake (see accel.py); every
     # caller looks them up here or through waiter.install, after this point.
     speedups.setup_sched(sys.modules[__name__], _gmod, _waiter_mod)
+    # Greenlets' frame-stack chunks from a cache instead of an mmap/munmap
+    # per goroutine (see _speedups.c).
+    speedups.cache_frame_stacks()
     park_g = speedups.park_g
     ready = speedups.ready
     for _name, _fn in (("wake", speedups.gwaiter_wake),):
