@@ -292,3 +292,35 @@ def test_goroutines_with_deep_and_shallow_frame_stacks_reuse_chunks() -> None:
             assert sorted(out.recv() or 0 for _ in sizes) == sorted(sizes)
 
     goroutines.run(main)
+
+
+def test_channel_iterator_stops_for_good_once_closed_and_drained() -> None:
+    def main() -> None:
+        ch: Chan[int] = Chan(3)
+        for v in (1, 2, 3):
+            ch.send(v)
+        ch.close()
+        it = iter(ch)
+        assert iter(it) is it
+        assert list(it) == [1, 2, 3]
+        assert list(it) == []
+        with pytest.raises(StopIteration):
+            next(it)
+
+    goroutines.run(main)
+
+
+@pytest.mark.timeout(30)
+def test_channel_iterator_parks_until_values_come() -> None:
+    def main() -> None:
+        ch: Chan[int] = Chan()
+
+        def produce() -> None:
+            for i in range(1000):
+                ch.send(i)
+            ch.close()
+
+        go(produce)
+        assert sum(ch) == sum(range(1000))
+
+    goroutines.run(main)

@@ -601,5 +601,6 @@ if speedups is not None:
         ("send", speedups.chan_send),
         ("recv", speedups.chan_recv),
         ("recv_ok", speedups.chan_recv_ok),
+        ("__iter__", speedups.chan_iter),
     ):
         setattr(Chan, _name, speedups.method(_fn, getattr(Chan, _name)))

@@ -1107,6 +1107,96 @@ sp_chan_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 }
 
 
+/* Chan.__iter__: receive until closed and drained. The Python twin is a
+   generator; this iterator receives without one, so a goroutine parked in
+   `for v in ch` has no generator's interpreter frame on its saved C stack. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *chan; /* NULL once the channel was found closed and drained */
+} ChanIterObject;
+
+static PyTypeObject ChanIter_Type;
+
+static PyObject *
+ChanIter_next(ChanIterObject *it)
+{
+    PyObject *chan = it->chan;
+    if (chan == NULL)
+        return NULL;
+    PyObject *v;
+    int ok;
+    Py_INCREF(chan);
+    int r = chan_recv_impl(chan, &v, &ok);
+    if (r == 0) {
+        PyObject *t = PyObject_CallOneArg(py_recv_ok, chan);
+        if (t == NULL) {
+            r = -1;
+        } else if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 2) {
+            PyErr_SetString(PyExc_TypeError, "recv_ok() must return (value, ok)");
+            Py_DECREF(t);
+            r = -1;
+        } else {
+            v = PyTuple_GET_ITEM(t, 0);
+            Py_INCREF(v);
+            ok = PyTuple_GET_ITEM(t, 1) == Py_True;
+            Py_DECREF(t);
+            r = 1;
+        }
+    }
+    Py_DECREF(chan);
+    if (r < 0)
+        return NULL;
+    if (!ok) {
+        Py_DECREF(v);
+        Py_CLEAR(it->chan);
+        return NULL; /* StopIteration */
+    }
+    return v;
+}
+
+static void
+ChanIter_dealloc(ChanIterObject *it)
+{
+    PyObject_GC_UnTrack(it);
+    Py_CLEAR(it->chan);
+    PyObject_GC_Del(it);
+}
+
+static int
+ChanIter_traverse(ChanIterObject *it, visitproc visit, void *arg)
+{
+    Py_VISIT(it->chan);
+    return 0;
+}
+
+static PyTypeObject ChanIter_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "goroutines._runtime._speedups.ChanIterator",
+    .tp_basicsize = sizeof(ChanIterObject),
+    .tp_dealloc = (destructor)ChanIter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Iterator over a channel's values until it is closed and drained.",
+    .tp_traverse = (traverseproc)ChanIter_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)ChanIter_next,
+};
+
+static PyObject *
+sp_chan_iter(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
+        PyErr_SetString(PyExc_TypeError, "__iter__() needs a Chan and no arguments");
+        return NULL;
+    }
+    ChanIterObject *it = PyObject_GC_New(ChanIterObject, &ChanIter_Type);
+    if (it == NULL)
+        return NULL;
+    Py_INCREF(args[0]);
+    it->chan = args[0];
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Frame-stack chunks                                                       */
 /*
@@ -1325,6 +1415,8 @@ static PyMethodDef module_methods[] = {
      "Chan.recv(self) in C."},
     {"chan_recv_ok", (PyCFunction)(void (*)(void))sp_chan_recv_ok, METH_FASTCALL,
      "Chan.recv_ok(self) in C."},
+    {"chan_iter", (PyCFunction)(void (*)(void))sp_chan_iter, METH_FASTCALL,
+     "Chan.__iter__(self) in C."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1342,7 +1434,8 @@ PyInit__speedups(void)
     PyGreenlet_Import();
     if (_PyGreenlet_API == NULL)
         return NULL;
-    if (PyType_Ready(&Lock_Type) < 0 || PyType_Ready(&Method_Type) < 0)
+    if (PyType_Ready(&Lock_Type) < 0 || PyType_Ready(&Method_Type) < 0 ||
+        PyType_Ready(&ChanIter_Type) < 0)
         return NULL;
     PyObject *dq = PyImport_ImportModule("collections");
     if (dq == NULL)
