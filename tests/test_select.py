@@ -204,6 +204,69 @@ def test_select_returns_the_index_of_the_case_that_ran() -> None:
     goroutines.run(main)
 
 
+@pytest.mark.timeout(30)
+def test_select_chooses_uniformly_among_ready_cases_only() -> None:
+    # Port of the idea of runtime/chan_test.go TestSelectFairness, with
+    # unready and nil cases between the ready ones: a scan from a random
+    # start would favour the ready case after a run of unready ones (here
+    # case 3 would win 3/7 of the time instead of 1/4).
+    rounds = 6000
+
+    def main() -> list[int]:
+        full = [Chan[int](rounds) for _ in range(3)]
+        for c in full:
+            for i in range(rounds):
+                c.send(i)
+        empty: Chan[int] = Chan(1)
+        unbuffered: Chan[int] = Chan()
+        room: Chan[int] = Chan(rounds)
+        counts = [0] * 7
+        for _ in range(rounds):
+            i, _v = select(
+                recv(full[0]),
+                recv(empty),
+                recv_ok(unbuffered),
+                recv(full[1]),
+                recv(None),
+                send(room, 0),
+                recv_ok(full[2]),
+            )
+            counts[i] += 1
+        return counts
+
+    counts = goroutines.run(main)
+    assert counts[1] == counts[2] == counts[4] == 0, counts
+    # expected 1500 each, standard deviation 34
+    assert all(1300 < counts[i] < 1700 for i in (0, 3, 5, 6)), counts
+
+
+@pytest.mark.timeout(30)
+def test_select_skips_a_partner_that_already_won_elsewhere() -> None:
+    # g blocks in a select over two sends; receiving from b makes its waiter
+    # on a stale until g runs again. A select of this goroutine that sees
+    # that waiter must not count it as a sender, whatever else is ready.
+    def main() -> None:
+        a: Chan[int] = Chan()
+        b: Chan[int] = Chan()
+        ready: Chan[int] = Chan(1000)
+        for i in range(200):
+            g = go(select, send(a, 1), send(b, 2))
+            wait_parked(g, "select")
+            assert b.recv() == 2  # g is runnable, not yet running
+            assert select(recv(a), default=True) == (-1, None), f"iteration {i}"
+            g = go(select, send(a, 1), send(b, 2))
+            wait_parked(g, "select")
+            assert b.recv() == 2
+            ready.send(i)
+            assert select(recv_ok(a), recv(ready)) == (1, i), f"iteration {i}"
+        # a works as before: nothing was left behind on it
+        go(a.send, 7)
+        assert a.recv() == 7
+        assert select(recv(a), default=True) == (-1, None)
+
+    goroutines.run(main)
+
+
 def test_select_times_out_with_after() -> None:
     def main() -> None:
         never: Chan[int] = Chan()

@@ -10,19 +10,28 @@ favoured), so it was rejected.
 
 Pass 1 runs with every channel of the select locked, in one global order
 (lockorder: by id, duplicates once), so the set of ready cases cannot change
-under it. A ready case can still fail to complete when the partner waiter it
-saw belongs to another select that has just won elsewhere: then pass 1 runs
-again (the stale waiter has been dropped, so this terminates).
+under it. It counts a case whose partner queue is non-empty as ready without
+looking at the waiters: one of them may be stale (its select has won
+elsewhere, its park was interrupted). Completing the chosen case drops stale
+waiters; if none was live, pass 1 runs again, now without them (so this
+terminates). The choice stays uniform among the live ready cases: every
+round picks uniformly among its candidates, and a round that picks a stale
+one only removes it.
 Pass 2 queues one waiter per case, all sharing one park token, so exactly one
 partner can win; pass 3, after waking, takes the losers off their queues.
 A select never pairs with itself: its waiters are queued only after its own
 poll found nothing ready.
+
+A case is a plain tuple ``(chan, kind, value)`` whose kind is one of three
+private markers: made by recv/recv_ok/send, it costs one tuple, where an
+object with attributes cost several times as much (W6 builds four cases per
+select), and no other tuple can pass for one.
 """
 
 from __future__ import annotations
 
 from random import random, sample
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, TypeAlias, TypeVar, final
 
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import sched as _sched
@@ -34,30 +43,39 @@ T = TypeVar("T")
 
 _tls = _sched._tls
 
-RECV: Final = 0
-RECV_OK: Final = 1
-SEND: Final = 2
+# Spare GWaiters for pass 2, as Go keeps spare sudogs: a select that parks
+# would otherwise make and free one per case. A waiter goes back only after
+# pass 3, when no queue holds it and no dequeuer still can (they drop or win
+# waiters under the channel's lock, and a winner is done with it once wake()
+# has readied the G). List pop/extend are atomic, so threads can share it.
+_spare: list[GWaiter] = []
+_spare_pop = _spare.pop
+_SPARE_MAX: Final = 64
 
 
 @final
-class Case:
-    """One select case: made by ``recv(ch)``, ``recv_ok(ch)`` or ``send(ch, v)``."""
+class _Kind:
+    """What a case does: one of RECV, RECV_OK, SEND (compared by identity)."""
 
-    __slots__ = ("chan", "kind", "value")
+    __slots__ = ("name",)
 
-    def __init__(self, chan: Chan[Any] | None, kind: int, value: Any) -> None:
-        self.chan = chan
-        self.kind = kind
-        self.value = value
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        what = ("recv", "recv_ok", "send")[self.kind]
-        return f"{what}({self.chan!r})"
+        return self.name
+
+
+RECV: Final = _Kind("recv")
+RECV_OK: Final = _Kind("recv_ok")
+SEND: Final = _Kind("send")
+_KINDS: Final = (RECV, RECV_OK, SEND)
+
+Case: TypeAlias = "tuple[Chan[Any] | None, _Kind, Any]"
+"""One select case: made by ``recv(ch)``, ``recv_ok(ch)`` or ``send(ch, v)``."""
 
 
 def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
-    if type(ch) is Chan:
-        return ch
     if sending and type(ch) is RecvOnly:
         raise TypeError("select: send case on a receive-only channel")
     if not sending and type(ch) is SendOnly:
@@ -65,27 +83,50 @@ def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
     return unwrap(ch)
 
 
+# The constructors test for a Chan or None inline: a call less per case.
+
+
 def recv(ch: RecvChan[T] | None) -> Case:
     """Select case: receive from ch; the select returns the value (None once closed)."""
-    return Case(_chan_for(ch, False), RECV, None)
+    c: object = ch
+    if type(c) is Chan or c is None:
+        return (c, RECV, None)
+    return (_chan_for(c, False), RECV, None)
 
 
 def recv_ok(ch: RecvChan[T] | None) -> Case:
     """Select case: receive from ch; the select returns ``(value, ok)``."""
-    return Case(_chan_for(ch, False), RECV_OK, None)
+    c: object = ch
+    if type(c) is Chan or c is None:
+        return (c, RECV_OK, None)
+    return (_chan_for(c, False), RECV_OK, None)
 
 
 def send(ch: SendChan[T] | None, value: T) -> Case:
     """Select case: send value on ch; the select returns None for it."""
-    return Case(_chan_for(ch, True), SEND, value)
+    c: object = ch
+    if type(c) is Chan or c is None:
+        return (c, SEND, value)
+    return (_chan_for(c, True), SEND, value)
 
 
-def _reject_cases(cases: tuple[object, ...]) -> None:
+def _case_error(cases: tuple[object, ...]) -> TypeError | None:
+    """The error for the first of cases that is not a case, if any."""
     for i, case in enumerate(cases):
-        if type(case) is not Case:
-            raise TypeError(
+        if type(case) is not tuple or len(case) != 3 or case[1] not in _KINDS:
+            return TypeError(
                 f"select: case {i} is {case!r}; use recv(ch), recv_ok(ch) or send(ch, value)"
             )
+    return None
+
+
+def _dedupe(chans: list[Chan[Any]]) -> list[Chan[Any]]:
+    """chans sorted by id, each channel once."""
+    lockorder = [chans[0]]
+    for ch in chans:
+        if ch is not lockorder[-1]:
+            lockorder.append(ch)
+    return lockorder
 
 
 def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
@@ -100,163 +141,171 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """
     if _sched.attention:
         _sched.check_attention()
-    w: Waiter
     chans: list[Chan[Any]] = []
-    for case in cases:
-        if type(case) is not Case:
-            _reject_cases(cases)
-        ch = case.chan
-        if ch is not None:
-            chans.append(ch)
-            if ch._timer is not None and case.kind != SEND:
-                ch._timer._maybe_run()
-    if not chans:
+    try:
+        for case in cases:
+            if type(case) is not tuple:
+                raise TypeError
+            ch, kind, _ = case  # ValueError for a tuple of another length
+            if kind is not RECV_OK and kind is not RECV and kind is not SEND:
+                raise TypeError
+            if ch is not None:
+                chans.append(ch)
+                if ch._timer is not None and kind is not SEND:
+                    ch._timer._maybe_run()
+    except (TypeError, ValueError):
+        # Not a case - or an error of _maybe_run's own, raised as it is.
+        err = _case_error(cases)
+        if err is None:
+            raise
+        raise err from None
+    n = len(chans)
+    if not n:
         if default:
             return -1, None
         # Go says "select" when every case has a nil channel, and
         # "select (no cases)" only for an empty select {}.
         _sched.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
         raise AssertionError("unreachable: a select with no cases was woken")
-    if len(chans) == 1:
-        lockorder = chans
-    else:
+    if n > 1:
         chans.sort(key=id)
-        lockorder = [chans[0]]
-        for ch in chans:
-            if ch is not lockorder[-1]:
-                lockorder.append(ch)
-    for ch in lockorder:
-        ch._lock.acquire()
-    locked = True
+    # Exactly one of: a partner to wake once unlocked and (i, result) to
+    # return; (i, result) alone (buffer, closed channel, default); or the
+    # waiters of pass 2 to park on.
+    partner: Waiter | None = None
+    result: Any = None
+    i = -1
+    waiters: list[Waiter] = []
+    lockorder = chans
+    last = None
+    for ch in chans:
+        if ch is not last:
+            ch._lock.acquire()
+            last = ch
+        elif lockorder is chans:
+            lockorder = _dedupe(chans)  # a channel in several cases: locked once
     try:
         while True:
-            # Pass 1: which cases can proceed now? (Stale waiters at a queue's
-            # head - their token already won elsewhere - are dropped.)
+            # Pass 1: which cases can proceed now?
             ready: list[int] = []
             i = 0
-            for case in cases:
-                ch = case.chan
+            for ch, kind, _ in cases:
                 if ch is not None:
-                    if case.kind == SEND:
-                        q = ch._recvq
-                        while q and q[0].token.locked():
-                            q.popleft()
-                        if q or ch._closed or len(ch._buf) < ch._cap:
+                    if kind is SEND:
+                        if ch._recvq or ch._closed or len(ch._buf) < ch._cap:
                             ready.append(i)
-                    elif ch._buf or ch._closed:
+                    elif ch._buf or ch._sendq or ch._closed:
                         ready.append(i)
-                    else:
-                        q = ch._sendq
-                        while q and q[0].token.locked():
-                            q.popleft()
-                        if q:
-                            ready.append(i)
                 i += 1
             if not ready:
                 break
             i = ready[0] if len(ready) == 1 else ready[int(random() * len(ready))]
-            case = cases[i]
-            ch = case.chan
+            ch, kind, value = cases[i]
             assert ch is not None
-            partner: Waiter | None = None
-            if case.kind == SEND:
+            if kind is SEND:
                 if ch._closed:
-                    _unlock(lockorder)
-                    locked = False
                     raise ChannelClosedError("send on closed channel")
                 rq = ch._recvq
                 while rq:
                     w = rq.popleft()
                     if w.token.acquire(False):
+                        w.value = value
+                        w.ok = True
+                        w.done = True
                         partner = w
                         break
-                if partner is not None:
-                    _unlock(lockorder)
-                    locked = False
-                    partner.value = case.value
-                    partner.ok = True
-                    partner.done = True
-                    partner.wake()
-                    return i, None
-                if len(ch._buf) < ch._cap:
-                    ch._buf.append(case.value)
-                    _unlock(lockorder)
-                    locked = False
-                    return i, None
-                continue  # the receiver we saw was stale: poll again
+                else:
+                    if len(ch._buf) < ch._cap:
+                        ch._buf.append(value)
+                    else:
+                        continue  # the receivers we saw were stale: poll again
+                break
             buf = ch._buf
             sq = ch._sendq
             if buf:
-                value = buf.popleft()
+                result = buf.popleft()
                 while sq:
                     w = sq.popleft()
                     if w.token.acquire(False):
                         buf.append(w.elem)
+                        w.ok = True
+                        w.done = True
                         partner = w
                         break
-                _unlock(lockorder)
-                locked = False
-                if partner is not None:
-                    partner.ok = True
-                    partner.done = True
-                    partner.wake()
-                return i, ((value, True) if case.kind == RECV_OK else value)
-            while sq:
-                w = sq.popleft()
-                if w.token.acquire(False):
-                    partner = w
-                    break
-            if partner is not None:
-                _unlock(lockorder)
-                locked = False
-                value = partner.elem
-                partner.ok = True
-                partner.done = True
-                partner.wake()
-                return i, ((value, True) if case.kind == RECV_OK else value)
-            if ch._closed:
-                _unlock(lockorder)
-                locked = False
-                return i, ((None, False) if case.kind == RECV_OK else None)
-            # the sender we saw was stale: poll again
-        if default:
-            _unlock(lockorder)
-            locked = False
-            return -1, None
-        # Pass 2: queue a waiter on every channel, sharing one token.
-        token = new_token()
-        p = _tls.p
-        first: Waiter = _sched.current_waiter(token) if p is None else GWaiter(p.curg, token)
-        waiters: list[Waiter] = []
-        order: Any = range(len(cases))
-        if len(lockorder) < len(chans):
-            # Cases on one channel queue in random order, as Go's (its
-            # lockorder comes from a random pollorder): a partner arriving
-            # later must not always pick the first of them.
-            order = sample(order, len(cases))
-        for i in order:
-            case = cases[i]
-            ch = case.chan
-            if ch is None:
-                continue
-            w = first if not waiters else first.sibling(token)
-            w.case = i
-            w.chan = ch
-            if case.kind == SEND:
-                w.elem = case.value
-                ch._sendq.append(w)
             else:
-                ch._recvq.append(w)
-                if ch._timer is not None:
-                    ch._timer._block()
-            waiters.append(w)
-        _unlock(lockorder)
-        locked = False
+                while sq:
+                    w = sq.popleft()
+                    if w.token.acquire(False):
+                        result = w.elem
+                        w.ok = True
+                        w.done = True
+                        partner = w
+                        break
+                else:
+                    if not ch._closed:
+                        continue  # the senders we saw were stale: poll again
+                    if kind is RECV_OK:
+                        result = (None, False)
+                    break
+            if kind is RECV_OK:
+                result = (result, True)
+            break
+        if not ready:
+            if default:
+                return -1, None  # (unlocked by the finally clause)
+            # Pass 2: queue a waiter on every channel, sharing one token.
+            token = new_token()
+            p = _tls.p
+            g = None if p is None else p.curg
+            first: Waiter | None = None if g is not None else _sched.current_waiter(token)
+            order: Any = range(len(cases))
+            if len(lockorder) < n:
+                # Cases on one channel queue in random order, as Go's (its
+                # lockorder comes from a random pollorder): a partner arriving
+                # later must not always pick the first of them.
+                order = sample(order, len(cases))
+            for i in order:
+                ch, kind, value = cases[i]
+                if ch is None:
+                    continue
+                if g is None:
+                    assert first is not None
+                    w = first.sibling(token) if waiters else first
+                elif not _spare:
+                    w = GWaiter(g, token)
+                else:
+                    try:
+                        w = _spare_pop()
+                    except IndexError:  # another thread took the last one
+                        w = GWaiter(g, token)
+                    else:
+                        w.g = g
+                        w.token = token
+                        w.done = False
+                w.case = i
+                w.chan = ch
+                if kind is SEND:
+                    w.elem = value
+                    ch._sendq.append(w)
+                else:
+                    ch._recvq.append(w)
+                    if ch._timer is not None:
+                        ch._timer._block()
+                waiters.append(w)
     finally:
-        if locked:
-            _unlock(lockorder)
+        for ch in lockorder:
+            ch._lock.release()
+    if not waiters:
+        if partner is not None:
+            partner.wake()
+        return i, result
     try:
-        first.park(WAIT_SELECT)
+        if g is not None:
+            assert p is not None
+            _sched.park_g(p, g, WAIT_SELECT, token)
+        else:
+            assert first is not None
+            first.park(WAIT_SELECT)
     finally:
         # Pass 3: dequeue from every channel but the winner's.
         token.acquire(False)
@@ -266,26 +315,35 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
             if w.done:
                 winner = w
             else:
-                ch._lock.acquire()
-                q = ch._sendq if cases[w.case].kind == SEND else ch._recvq
-                if w in q:  # a dequeuer may have dropped it as stale already
+                # A dequeuer may have dropped it as stale already.
+                lock = ch._lock
+                lock.acquire()
+                q = ch._recvq
+                if w in q:
                     q.remove(w)
-                ch._lock.release()
-            if ch._timer is not None and cases[w.case].kind != SEND:
+                else:
+                    q = ch._sendq
+                    if w in q:
+                        q.remove(w)
+                lock.release()
+            w.elem = w.chan = None
+            if ch._timer is not None and cases[w.case][1] is not SEND:
                 ch._timer._unblock()
     if winner is None:
         raise _sched.throw("selectgo: woken without a winning case")
     i = winner.case
-    kind = cases[i].kind
-    if kind == SEND:
-        if not winner.ok:
+    value = winner.value
+    ok = winner.ok
+    winner.value = None
+    if g is not None and len(_spare) < _SPARE_MAX:
+        for w in waiters:
+            w.g = None  # type: ignore[attr-defined]  # keep no G alive
+        _spare.extend(waiters)  # type: ignore[arg-type]  # all GWaiters (g is set)
+    kind = cases[i][1]
+    if kind is SEND:
+        if not ok:
             raise ChannelClosedError("send on closed channel")
         return i, None
-    if kind == RECV_OK:
-        return i, (winner.value, winner.ok)
-    return i, winner.value
-
-
-def _unlock(lockorder: list[Chan[Any]]) -> None:
-    for ch in reversed(lockorder):
-        ch._lock.release()
+    if kind is RECV_OK:
+        return i, (value, ok)
+    return i, value
