@@ -324,3 +324,59 @@ def test_channel_iterator_parks_until_values_come() -> None:
         assert sum(ch) == sum(range(1000))
 
     goroutines.run(main)
+
+
+# -- select ------------------------------------------------------------------------
+
+
+@needs_accel
+def test_select_is_the_accelerated_one() -> None:
+    import goroutines._select as sel
+
+    assert type(goroutines.select) is speedups.method
+    assert goroutines.select is sel.select
+    assert inspect.signature(goroutines.select) == inspect.signature(sel.select.__wrapped__)
+
+
+@pytest.mark.timeout(60)
+def test_select_over_many_cases_and_duplicates() -> None:
+    # More cases than the C path takes (64) go to the Python twin; duplicates
+    # of one channel are locked once. Either way exactly the ready one runs.
+    from goroutines import recv, send
+
+    def main() -> None:
+        for ncases in (2, 63, 64, 65, 100):
+            chans = [Chan[int](1) for _ in range(ncases)]
+            for k in range(ncases):
+                chans[k].send(k)
+                cases = [recv(c) for c in chans] + [recv(chans[k])]
+                i, v = goroutines.select(*cases)
+                assert v == k and i in (k, ncases)
+            full = Chan[int](1)
+            full.send(0)
+            i, v = goroutines.select(send(full, 1), send(full, 2), default=True)
+            assert (i, v) == (-1, None)
+
+    goroutines.run(main)
+
+
+@pytest.mark.timeout(60)
+def test_select_blocked_on_duplicates_is_woken_once() -> None:
+    from goroutines import recv, send
+
+    def main() -> None:
+        for _ in range(200):
+            a: Chan[int] = Chan()
+            done: Chan[tuple[int, object]] = Chan(1)
+
+            def chooser(a: Chan[int] = a, done: Chan[tuple[int, object]] = done) -> None:
+                done.send(goroutines.select(recv(a), recv(a), send(a, 5)))
+
+            go(chooser)
+            goroutines.gosched()
+            a.send(9)  # pairs with one of the two receive cases
+            i, v = done.recv() or (None, None)
+            assert i in (0, 1) and v == 9
+            assert a.try_send(1) is False  # nothing of the select is left queued
+
+    goroutines.run(main)

@@ -35,6 +35,7 @@ from typing import Any, Final, TypeAlias, TypeVar, final
 
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import sched as _sched
+from ._runtime.accel import speedups
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
 from ._runtime.waiter import GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
@@ -347,3 +348,11 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     if kind is RECV_OK:
         return i, (value, ok)
     return i, value
+
+
+if speedups is not None:
+    # The accelerator's port of select (accel.py) for goroutines whose cases
+    # are on plain channels; it calls the function above for everything else.
+    # Rebound through globals() so that type checkers keep the signature above.
+    speedups.setup_select(RECV, RECV_OK, SEND, _spare, select, WAIT_SELECT)
+    globals()["select"] = speedups.method(speedups.select, select)

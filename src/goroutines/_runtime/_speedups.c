@@ -28,6 +28,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
 #include <time.h>
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -1198,6 +1199,502 @@ sp_chan_iter(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ------------------------------------------------------------------------ */
+/* select                                                                   */
+/*
+ * _select.select for a goroutine whose cases are all on plain channels (no
+ * timer channel): the same three passes, the same lock order (by address,
+ * each channel once), the same pooled waiters (_select._spare). Everything
+ * else - a caller without a P, a timer channel among the cases, a pending
+ * panic or signal, no channel at all, malformed cases, more than MAX_CASES -
+ * goes to the Python twin, before anything was locked or changed.
+ */
+
+#define MAX_CASES 64
+#define SPARE_MAX 64
+
+static PyObject *kind_recv, *kind_recv_ok, *kind_send; /* _select's case markers */
+static PyObject *select_spare;                          /* _select._spare */
+static PyObject *py_select;                             /* the Python twin */
+static PyObject *s_select;                              /* wait reason "select" */
+static PyObject *str_remove;
+static Py_ssize_t w_case, w_chan;
+
+static __thread uint64_t rng_state;
+
+/* xorshift64*: a uniform choice among ready cases needs no more. */
+static inline uint64_t
+rng_next(void)
+{
+    uint64_t x = rng_state;
+    if (x == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&rng_state;
+        x |= 1;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static inline Py_ssize_t
+rng_below(Py_ssize_t n)
+{
+    return (Py_ssize_t)(rng_next() % (uint64_t)n);
+}
+
+static void
+unlock_all(PyObject **lockorder, Py_ssize_t n)
+{
+    for (Py_ssize_t k = n - 1; k >= 0; k--)
+        lock_release_held((LockObject *)SLOT(lockorder[k], c_lock));
+}
+
+/* Remove w from q if it is there (a dequeuer may have dropped it already). */
+static int
+dq_discard(PyObject *q, PyObject *w)
+{
+    int has = PySequence_Contains(q, w);
+    if (has <= 0)
+        return has;
+    PyObject *r = PyObject_CallMethodOneArg(q, str_remove, w);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 1;
+}
+
+static PyObject *
+select_result(PyObject *kind, PyObject *value, int ok)
+{
+    /* (i, result) is built by the caller; this is result. value is stolen. */
+    if (kind == kind_send) {
+        Py_XDECREF(value);
+        Py_RETURN_NONE;
+    }
+    if (value == NULL) {
+        Py_INCREF(Py_None);
+        value = Py_None;
+    }
+    if (kind == kind_recv_ok) {
+        PyObject *t = PyTuple_New(2);
+        if (t == NULL) {
+            Py_DECREF(value);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 0, value);
+        PyObject *b = ok ? Py_True : Py_False;
+        Py_INCREF(b);
+        PyTuple_SET_ITEM(t, 1, b);
+        return t;
+    }
+    return value;
+}
+
+static PyObject *
+pair(Py_ssize_t i, PyObject *result)
+{
+    if (result == NULL)
+        return NULL;
+    PyObject *n = PyLong_FromSsize_t(i);
+    if (n == NULL) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyObject *t = PyTuple_New(2);
+    if (t == NULL) {
+        Py_DECREF(n);
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, n);
+    PyTuple_SET_ITEM(t, 1, result);
+    return t;
+}
+
+static int
+addr_less(PyObject *a, PyObject *b)
+{
+    return (uintptr_t)a < (uintptr_t)b;
+}
+
+static PyObject *
+sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t ncases = PyVectorcall_NARGS(nargsf);
+    int dflt = 0;
+    if (kwnames != NULL) {
+        if (PyTuple_GET_SIZE(kwnames) != 1 ||
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "default") != 0)
+            goto python;
+        dflt = PyObject_IsTrue(args[ncases]);
+        if (dflt < 0)
+            return NULL;
+    }
+    if (ncases == 0 || ncases > MAX_CASES || is_attention())
+        goto python;
+    PyObject *p = tls_p;
+    if (p == NULL)
+        goto python;
+
+    PyObject *chan_of[MAX_CASES], *kind_of[MAX_CASES], *value_of[MAX_CASES];
+    PyObject *lockorder[MAX_CASES];
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < ncases; i++) {
+        PyObject *c = args[i];
+        if (!PyTuple_CheckExact(c) || PyTuple_GET_SIZE(c) != 3)
+            goto python;
+        PyObject *ch = PyTuple_GET_ITEM(c, 0), *kind = PyTuple_GET_ITEM(c, 1);
+        if (kind != kind_recv && kind != kind_recv_ok && kind != kind_send)
+            goto python;
+        if (ch != Py_None) {
+            if (!Py_IS_TYPE(ch, chan_type))
+                goto python;
+            PyObject *timer = SLOT(ch, c_timer);
+            if (timer == NULL || timer != Py_None || SLOT(ch, c_lock) == NULL ||
+                !Py_IS_TYPE(SLOT(ch, c_lock), &Lock_Type) || SLOT(ch, c_buf) == NULL ||
+                SLOT(ch, c_cap) == NULL || SLOT(ch, c_closed) == NULL ||
+                SLOT(ch, c_recvq) == NULL || SLOT(ch, c_sendq) == NULL)
+                goto python;
+            /* insertion into lockorder, by address */
+            Py_ssize_t k = n++;
+            while (k > 0 && addr_less(ch, lockorder[k - 1])) {
+                lockorder[k] = lockorder[k - 1];
+                k--;
+            }
+            lockorder[k] = ch;
+        }
+        chan_of[i] = ch;
+        kind_of[i] = kind;
+        value_of[i] = PyTuple_GET_ITEM(c, 2);
+    }
+    if (n == 0)
+        goto python;
+    Py_ssize_t nlock = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (nlock == 0 || lockorder[k] != lockorder[nlock - 1])
+            lockorder[nlock++] = lockorder[k];
+    }
+    /* The cases tuple (args) keeps every channel and value alive throughout. */
+    for (Py_ssize_t k = 0; k < nlock; k++) {
+        if (lock_acquire_blocking((LockObject *)SLOT(lockorder[k], c_lock)) < 0) {
+            unlock_all(lockorder, k);
+            return NULL;
+        }
+    }
+
+    Py_ssize_t ready[MAX_CASES];
+    Py_ssize_t nready;
+    PyObject *partner = NULL; /* a waiter whose token we won: wake once unlocked */
+    PyObject *result = NULL;  /* owned */
+    int ok = 1;
+    Py_ssize_t i;
+    for (;;) {
+        /* Pass 1: which cases can proceed now? */
+        nready = 0;
+        for (i = 0; i < ncases; i++) {
+            PyObject *ch = chan_of[i];
+            if (ch == Py_None)
+                continue;
+            if (kind_of[i] == kind_send) {
+                if (PyObject_Length(SLOT(ch, c_recvq)) > 0 || SLOT(ch, c_closed) == Py_True ||
+                    PyObject_Length(SLOT(ch, c_buf)) < PyLong_AsSsize_t(SLOT(ch, c_cap)))
+                    ready[nready++] = i;
+            } else if (PyObject_Length(SLOT(ch, c_buf)) > 0 ||
+                       PyObject_Length(SLOT(ch, c_sendq)) > 0 || SLOT(ch, c_closed) == Py_True) {
+                ready[nready++] = i;
+            }
+        }
+        if (nready == 0)
+            break;
+        i = nready == 1 ? ready[0] : ready[rng_below(nready)];
+        PyObject *ch = chan_of[i], *kind = kind_of[i];
+        if (kind == kind_send) {
+            if (SLOT(ch, c_closed) == Py_True) {
+                unlock_all(lockorder, nlock);
+                PyErr_SetString(closed_error, "send on closed channel");
+                return NULL;
+            }
+            PyObject *rq = SLOT(ch, c_recvq);
+            while (PyObject_Length(rq) > 0) {
+                PyObject *w = dq_popleft(rq);
+                if (w == NULL)
+                    goto fail_locked;
+                int won = token_win(SLOT(w, w_token));
+                if (won < 0) {
+                    Py_DECREF(w);
+                    goto fail_locked;
+                }
+                if (won) {
+                    slot_set(w, w_value, value_of[i]);
+                    slot_set(w, w_ok, Py_True);
+                    slot_set(w, w_done, Py_True);
+                    partner = w;
+                    break;
+                }
+                Py_DECREF(w);
+            }
+            if (partner == NULL) {
+                PyObject *buf = SLOT(ch, c_buf);
+                if (PyObject_Length(buf) < PyLong_AsSsize_t(SLOT(ch, c_cap))) {
+                    if (dq_append(buf, value_of[i]) < 0)
+                        goto fail_locked;
+                } else {
+                    continue; /* the receivers we saw were stale: poll again */
+                }
+            }
+            break;
+        }
+        PyObject *buf = SLOT(ch, c_buf), *sq = SLOT(ch, c_sendq);
+        if (PyObject_Length(buf) > 0) {
+            result = dq_popleft(buf);
+            if (result == NULL)
+                goto fail_locked;
+            while (PyObject_Length(sq) > 0) {
+                PyObject *w = dq_popleft(sq);
+                if (w == NULL)
+                    goto fail_locked;
+                int won = token_win(SLOT(w, w_token));
+                if (won < 0) {
+                    Py_DECREF(w);
+                    goto fail_locked;
+                }
+                if (won) {
+                    if (dq_append(buf, SLOT(w, w_elem)) < 0) {
+                        Py_DECREF(w);
+                        goto fail_locked;
+                    }
+                    slot_set(w, w_ok, Py_True);
+                    slot_set(w, w_done, Py_True);
+                    partner = w;
+                    break;
+                }
+                Py_DECREF(w);
+            }
+            break;
+        }
+        while (PyObject_Length(sq) > 0) {
+            PyObject *w = dq_popleft(sq);
+            if (w == NULL)
+                goto fail_locked;
+            int won = token_win(SLOT(w, w_token));
+            if (won < 0) {
+                Py_DECREF(w);
+                goto fail_locked;
+            }
+            if (won) {
+                result = SLOT(w, w_elem);
+                Py_INCREF(result);
+                slot_set(w, w_ok, Py_True);
+                slot_set(w, w_done, Py_True);
+                partner = w;
+                break;
+            }
+            Py_DECREF(w);
+        }
+        if (partner == NULL) {
+            if (SLOT(ch, c_closed) != Py_True)
+                continue; /* the senders we saw were stale: poll again */
+            ok = 0;
+        }
+        break;
+    }
+    if (nready > 0) {
+        unlock_all(lockorder, nlock);
+        if (partner != NULL) {
+            int r = wake(partner);
+            Py_DECREF(partner);
+            if (r < 0) {
+                Py_XDECREF(result);
+                return NULL;
+            }
+        }
+        return pair(i, select_result(kind_of[i], result, ok));
+    }
+    if (dflt) {
+        unlock_all(lockorder, nlock);
+        return pair(-1, (Py_INCREF(Py_None), Py_None));
+    }
+
+    /* Pass 2: queue a waiter on every channel, sharing one token. */
+    PyObject *g = SLOT(p, p_curg);
+    PyObject *token = lock_new_fast();
+    PyObject *waiters[MAX_CASES];
+    Py_ssize_t nw = 0;
+    if (token == NULL) {
+        unlock_all(lockorder, nlock);
+        return NULL;
+    }
+    Py_INCREF(p);
+    Py_INCREF(g);
+    Py_ssize_t order[MAX_CASES];
+    for (i = 0; i < ncases; i++)
+        order[i] = i;
+    if (nlock < n) {
+        /* Cases on one channel queue in random order, as Go's (its lockorder
+           comes from a random pollorder): a partner arriving later must not
+           always pick the first of them. */
+        for (i = ncases - 1; i > 0; i--) {
+            Py_ssize_t j = rng_below(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+    int err = 0;
+    for (Py_ssize_t k = 0; k < ncases && !err; k++) {
+        i = order[k];
+        PyObject *ch = chan_of[i];
+        if (ch == Py_None)
+            continue;
+        PyObject *w = NULL;
+        Py_ssize_t nspare = PyList_GET_SIZE(select_spare);
+        if (nspare > 0) {
+            w = PyList_GET_ITEM(select_spare, nspare - 1);
+            Py_INCREF(w);
+            if (PyList_SetSlice(select_spare, nspare - 1, nspare, NULL) < 0) {
+                Py_DECREF(w);
+                err = 1;
+                break;
+            }
+            slot_set(w, w_g, g);
+            slot_set(w, w_token, token);
+            slot_set(w, w_done, Py_False);
+        } else {
+            PyObject *a[2] = {g, token};
+            w = PyObject_Vectorcall((PyObject *)gwaiter_type, a, 2, NULL);
+            if (w == NULL) {
+                err = 1;
+                break;
+            }
+        }
+        PyObject *idx = PyLong_FromSsize_t(i);
+        if (idx == NULL) {
+            Py_DECREF(w);
+            err = 1;
+            break;
+        }
+        PyObject *old = SLOT(w, w_case);
+        SLOT(w, w_case) = idx;
+        Py_XDECREF(old);
+        slot_set(w, w_chan, ch);
+        if (kind_of[i] == kind_send) {
+            slot_set(w, w_elem, value_of[i]);
+            err = dq_append(SLOT(ch, c_sendq), w) < 0;
+        } else {
+            err = dq_append(SLOT(ch, c_recvq), w) < 0;
+        }
+        waiters[nw++] = w; /* owned */
+    }
+    unlock_all(lockorder, nlock);
+    int parked = 0;
+    if (!err) {
+        parked = park_g_impl(p, g, s_select, token) == 0;
+        err = !parked;
+    }
+    /* Pass 3: dequeue from every channel but the winner's (keeping any error). */
+    PyObject *et = NULL, *ev = NULL, *etb = NULL;
+    if (err)
+        PyErr_Fetch(&et, &ev, &etb);
+    ((LockObject *)token)->locked = 1;
+    PyObject *winner = NULL;
+    for (Py_ssize_t k = 0; k < nw; k++) {
+        PyObject *w = waiters[k];
+        PyObject *ch = SLOT(w, w_chan);
+        if (SLOT(w, w_done) == Py_True) {
+            winner = w;
+        } else if (ch != NULL && ch != Py_None) {
+            Py_INCREF(ch);
+            LockObject *l = (LockObject *)SLOT(ch, c_lock);
+            if (lock_acquire_blocking(l) < 0) {
+                Py_DECREF(ch);
+                PyErr_Clear();
+                continue;
+            }
+            int r = dq_discard(SLOT(ch, c_recvq), w);
+            if (r == 0)
+                r = dq_discard(SLOT(ch, c_sendq), w);
+            lock_release_held(l);
+            Py_DECREF(ch);
+            if (r < 0)
+                PyErr_Clear();
+        }
+        slot_set(w, w_elem, Py_None);
+        slot_set(w, w_chan, Py_None);
+    }
+    PyObject *ret = NULL;
+    if (err) {
+        PyErr_Restore(et, ev, etb);
+    } else if (winner == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "selectgo: woken without a winning case");
+    } else {
+        i = PyLong_AsSsize_t(SLOT(winner, w_case));
+        PyObject *value = SLOT(winner, w_value);
+        Py_INCREF(value);
+        int wok = SLOT(winner, w_ok) == Py_True;
+        slot_set(winner, w_value, Py_None);
+        if (PyList_GET_SIZE(select_spare) < SPARE_MAX) {
+            for (Py_ssize_t k = 0; k < nw; k++) {
+                slot_set(waiters[k], w_g, Py_None); /* keep no G alive */
+                if (PyList_Append(select_spare, waiters[k]) < 0)
+                    PyErr_Clear();
+            }
+        }
+        if (kind_of[i] == kind_send && !wok) {
+            Py_DECREF(value);
+            PyErr_SetString(closed_error, "send on closed channel");
+        } else {
+            ret = pair(i, select_result(kind_of[i], value, wok));
+        }
+    }
+    for (Py_ssize_t k = 0; k < nw; k++)
+        Py_DECREF(waiters[k]);
+    Py_DECREF(token);
+    Py_DECREF(g);
+    Py_DECREF(p);
+    return ret;
+
+fail_locked:
+    unlock_all(lockorder, nlock);
+    Py_XDECREF(partner);
+    Py_XDECREF(result);
+    return NULL;
+
+python:
+    return PyObject_Vectorcall(py_select, args, nargsf, kwnames);
+}
+
+static PyObject *
+sp_setup_select(PyObject *mod, PyObject *args)
+{
+    PyObject *recv, *recv_ok, *send, *spare, *pyselect, *reason;
+    if (!PyArg_ParseTuple(args, "OOOO!OO:setup_select", &recv, &recv_ok, &send, &PyList_Type,
+                          &spare, &pyselect, &reason))
+        return NULL;
+    if (chan_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_chan() first");
+        return NULL;
+    }
+    if (slot_offset((PyObject *)waiter_type, "case", &w_case) ||
+        slot_offset((PyObject *)waiter_type, "chan", &w_chan))
+        return NULL;
+    Py_INCREF(recv);
+    Py_XSETREF(kind_recv, recv);
+    Py_INCREF(recv_ok);
+    Py_XSETREF(kind_recv_ok, recv_ok);
+    Py_INCREF(send);
+    Py_XSETREF(kind_send, send);
+    Py_INCREF(spare);
+    Py_XSETREF(select_spare, spare);
+    Py_INCREF(pyselect);
+    Py_XSETREF(py_select, pyselect);
+    Py_INCREF(reason);
+    Py_XSETREF(s_select, reason);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Frame-stack chunks                                                       */
 /*
  * Each greenlet gets its own chunk of the interpreter's frame stack when it
@@ -1417,6 +1914,10 @@ static PyMethodDef module_methods[] = {
      "Chan.recv_ok(self) in C."},
     {"chan_iter", (PyCFunction)(void (*)(void))sp_chan_iter, METH_FASTCALL,
      "Chan.__iter__(self) in C."},
+    {"select", (PyCFunction)(void (*)(void))sp_select, METH_FASTCALL | METH_KEYWORDS,
+     "_select.select(*cases, default=False) in C."},
+    {"setup_select", (PyCFunction)sp_setup_select, METH_VARARGS,
+     "setup_select(RECV, RECV_OK, SEND, spare, select, WAIT_SELECT)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1454,7 +1955,8 @@ PyInit__speedups(void)
     str_wake = PyUnicode_InternFromString("wake");
     str_abandon = PyUnicode_InternFromString("_abandon");
     str_acquire = PyUnicode_InternFromString("acquire");
-    if (!str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
+    str_remove = PyUnicode_InternFromString("remove");
+    if (!str_remove || !str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);
     if (m == NULL)
