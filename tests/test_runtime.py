@@ -377,6 +377,59 @@ def test_each_goroutine_has_its_own_context_copy() -> None:
     goroutines.run(main)
 
 
+def test_a_goroutine_does_not_see_what_the_previous_one_on_its_worker_set() -> None:
+    # Goroutines that finish run one after another on one worker greenlet.
+    fresh: contextvars.ContextVar[str] = contextvars.ContextVar("fresh", default="unset")
+
+    def main() -> None:
+        out: Chan[str] = Chan(4)
+
+        def setter() -> None:
+            fresh.set("set")
+            out.send(fresh.get())
+
+        def reader() -> None:
+            out.send(fresh.get())
+
+        for _ in range(2):
+            go(setter)
+            go(reader)
+        assert [out.recv() for _ in range(4)] == ["set", "unset"] * 2
+        assert fresh.get() == "unset"
+
+    # An empty context (goroutines start with none) and a non-empty one
+    # (goroutines start with a copy).
+    contextvars.Context().run(goroutines.run, main)
+    ctx = contextvars.copy_context()
+    ctx.run(var.set, "outer")
+    ctx.run(goroutines.run, main)
+
+
+def test_go_sets_every_field_that_goroutine_init_sets() -> None:
+    # sched.go() builds a G without calling G.__init__.
+    from goroutines._runtime.g import G
+
+    def fields(g: Any) -> set[str]:
+        return {n for n in G.__slots__ if n != "__weakref__" and hasattr(g, n)}
+
+    def main() -> None:
+        assert fields(go(lambda: None)) == fields(G(0, None, (), None))
+
+    goroutines.run(main)
+
+
+def test_goroutine_with_keyword_arguments() -> None:
+    def main() -> None:
+        out: Chan[tuple[Any, ...]] = Chan(3)
+        go(lambda *a, **k: out.send((a, k)), 1, 2, x=3)
+        go(lambda **k: out.send(((), k)), y=4)
+        go(lambda a, b, c, d, e: out.send((a, b, c, d, e)), 1, 2, 3, 4, 5)
+        got = [out.recv() for _ in range(3)]
+        assert got == [((1, 2), {"x": 3}), ((), {"y": 4}), (1, 2, 3, 4, 5)], got
+
+    goroutines.run(main)
+
+
 def test_after_func_and_blocking_see_the_context() -> None:
     def main() -> None:
         var.set("ctx")

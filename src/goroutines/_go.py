@@ -59,12 +59,14 @@ def go(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> G:
     TypeError at once for a non-callable or an async function.
     Go: ``go fn(args...)``.
     """
-    code = getattr(fn, "__code__", None)
-    if code is None:
+    try:
+        flags = fn.__code__.co_flags
+    except AttributeError:  # not a Python function or method
         if not callable(fn) or _is_async(fn):
             _reject(fn)
-    elif code.co_flags & _ASYNC_FLAGS:
-        _reject(fn)
+    else:
+        if flags & _ASYNC_FLAGS:
+            _reject(fn)
     return _sched_go(fn, args, kwargs, 2)
 
 

@@ -418,9 +418,9 @@ static PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
 
 static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
 static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g;
-static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter, g_is_main;
+static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 static Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
-    p_killing, p_curg, p_free_workers, p_g0;
+    p_killing, p_curg, p_free_workers, p_g0, p_g1;
 
 /* From sched.py and friends, installed by setup(). */
 static PyObject *sched_dict;      /* sched's globals: "attention" is read on every operation */
@@ -621,9 +621,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         Py_DECREF(gr);
         return r;
     }
-    PyObject *args = PyTuple_Pack(1, nxt);
-    if (args == NULL)
-        return NULL;
+    /* The greenlet that starts nxt finds it in p.curg (see sched._worker). */
     PyObject *free_workers = SLOT(p, p_free_workers);
     if (free_workers != NULL && PyList_CheckExact(free_workers) &&
         PyList_GET_SIZE(free_workers) > 0) {
@@ -632,26 +630,22 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         Py_INCREF(gr);
         if (PyList_SetSlice(free_workers, n - 1, n, NULL) < 0) {
             Py_DECREF(gr);
-            Py_DECREF(args);
             return NULL;
         }
         slot_set(nxt, g_greenlet, gr);
     } else {
         gr = slot_get(p, p_g0, "g0");
-        if (gr == NULL) {
-            Py_DECREF(args);
+        if (gr == NULL)
             return NULL;
-        }
         Py_INCREF(gr);
     }
     if (!PyGreenlet_Check(gr)) {
         PyErr_Format(PyExc_TypeError, "expected a greenlet, got %R", gr);
         r = NULL;
     } else {
-        r = PyGreenlet_Switch((PyGreenlet *)gr, args, NULL);
+        r = PyGreenlet_Switch((PyGreenlet *)gr, NULL, NULL);
     }
     Py_DECREF(gr);
-    Py_DECREF(args);
     return r;
 }
 
@@ -661,7 +655,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
 static int
 park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
 {
-    if (SLOT(p, p_killing) == Py_True && SLOT(g, g_is_main) != Py_True) {
+    if (SLOT(p, p_killing) == Py_True && SLOT(p, p_g1) != g) { /* g is not goroutine 1 */
         PyErr_SetNone(PyExc_GreenletExit);
         return -1;
     }
@@ -1834,7 +1828,7 @@ sp_setup_sched(PyObject *mod, PyObject *args)
         slot_offset(G, "state", &g_state) || slot_offset(G, "wait_reason", &g_wait_reason) ||
         slot_offset(G, "token", &g_token) || slot_offset(G, "greenlet", &g_greenlet) ||
         slot_offset(G, "throw_exc", &g_throw_exc) || slot_offset(G, "p", &g_p) ||
-        slot_offset(G, "waiter", &g_waiter) || slot_offset(G, "is_main", &g_is_main) ||
+        slot_offset(G, "waiter", &g_waiter) || slot_offset(P, "g1", &p_g1) ||
         slot_offset(P, "ident", &p_ident) || slot_offset(P, "runnext", &p_runnext) ||
         slot_offset(P, "runq", &p_runq) || slot_offset(P, "inbound", &p_inbound) ||
         slot_offset(P, "sleeping", &p_sleeping) || slot_offset(P, "schedtick", &p_schedtick) ||

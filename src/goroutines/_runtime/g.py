@@ -65,6 +65,18 @@ def reset_ids(start: int) -> None:
 
 
 @final
+class KwCall(tuple[tuple[Any, ...], dict[str, Any]]):
+    """G.args of a goroutine started with keyword arguments: (args, kwargs).
+
+    Nearly every goroutine has none, and its G.args is the plain tuple: a G
+    field for kwargs would be one more for the garbage collector to visit
+    in every G, at every collection.
+    """
+
+    __slots__ = ()
+
+
+@final
 class G:
     """A goroutine (Go's ``g``). Public as ``goroutines.Goroutine``.
 
@@ -73,18 +85,20 @@ class G:
     ``"waiting"`` or ``"dead"``. ``wait_reason``: Go's words for why it waits.
     """
 
+    # Few fields on purpose: the garbage collector visits every field of every
+    # G at each collection while the G lives, and spawning 100,000 goroutines
+    # spends as much time there as in go() itself. _name is unset until read.
+    # sched.go() sets the same fields as __init__ (without calling it).
     __slots__ = (
         "__weakref__",
         "_name",
         "args",
         "context",
         "created_code",
-        "created_line",
+        "created_lasti",
         "fn",
         "greenlet",
         "id",
-        "is_main",
-        "kwargs",
         "p",
         "parent_id",
         "state",
@@ -97,45 +111,71 @@ class G:
     id: int
     state: str
     wait_reason: str
+    _name: str
 
     def __init__(
         self,
         gid: int,
         fn: Callable[..., Any] | None,
         args: tuple[Any, ...],
-        kwargs: dict[str, Any],
         p: P | None,
+        context: Context | None = None,
+        parent_id: int = 0,
+        created_code: CodeType | None = None,
+        created_lasti: int = 0,
     ) -> None:
         self.id = gid
         self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
+        self.args = args  # or a KwCall
         self.p = p
-        self._name: str | None = None  # computed from fn on first read
         self.state = RUNNABLE
         self.wait_reason = ""
         self.greenlet: Any = None
-        self.context: Context | None = None
+        # The context fn runs in: a copy of the creator's, or None for an
+        # empty one (the usual case, made only if fn sets a ContextVar).
+        self.context = context
         self.token: Any = None
         self.throw_exc: BaseException | None = None
-        self.parent_id = 0
-        self.created_code: CodeType | None = None
-        self.created_line = 0
-        self.is_main = False
+        self.parent_id = parent_id
+        # The creation site: the code and instruction offset of go()'s caller.
+        # Its line number is worked out only when asked for (created_line):
+        # f_lineno decodes the line table on every go().
+        self.created_code = created_code
+        self.created_lasti = created_lasti
         # The GWaiter of this G's plain channel operations, made on first use
         # and reused: a non-select park leaves no reference to it behind.
         self.waiter: Any = None
 
     @property
+    def is_main(self) -> bool:
+        """The goroutine that run() (or the main thread) started: its P's g1."""
+        p = self.p
+        return p is not None and p.g1 is self
+
+    @property
+    def created_line(self) -> int:
+        """The line of the go() call that created this goroutine (0: unknown)."""
+        code = self.created_code
+        if code is None:
+            return 0
+        lasti = self.created_lasti
+        for start, end, line in code.co_lines():
+            if start <= lasti < end:
+                return line or 0
+        return 0
+
+    @property
     def name(self) -> str:
-        name = self._name
-        if name is None:
-            fn = self.fn
-            if fn is None:
-                name = "main" if self.is_main else "?"
-            else:
-                name = getattr(fn, "__qualname__", None) or repr(fn)
-            self._name = name
+        try:
+            return self._name
+        except AttributeError:  # computed from fn on first read
+            pass
+        fn = self.fn
+        if fn is None:
+            name = "main" if self.is_main else "?"
+        else:
+            name = getattr(fn, "__qualname__", None) or repr(fn)
+        self._name = name
         return name
 
     @name.setter

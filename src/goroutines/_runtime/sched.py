@@ -68,12 +68,13 @@ from . import g as _gmod
 from . import timers
 from . import waiter as _waiter_mod
 from .accel import speedups
-from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, allgs, next_id
+from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, KwCall, allgs, next_id
 from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_token
 
 T = TypeVar("T")
 
 _copy_context = contextvars.copy_context
+_new_object = object.__new__
 _getframe = sys._getframe
 _modules = sys.modules
 
@@ -273,9 +274,8 @@ def note_foreign() -> None:
 def _make_main_p(gid: int) -> P:
     global _main_g
     p = P()
-    g1 = G(gid, None, (), {}, p)
+    g1 = G(gid, None, (), p)
     g1.name = "main"
-    g1.is_main = True
     g1.state = RUNNING
     g1.greenlet = getcurrent()
     p.g1 = g1
@@ -365,15 +365,37 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
             p = None
     if attention and p is not None:
         check_attention()
-    g = G(next(_gmod._ids), fn, args, kwargs, p)
-    g.context = _copy_context()
+    # The goroutine runs in a copy of the caller's context. An empty one
+    # (None: no ContextVar was ever set here) needs no copy: the goroutine
+    # starts with none, and the interpreter makes an empty one if fn sets a
+    # ContextVar. A Context is one more object for the garbage collector to
+    # visit for as long as the goroutine lives.
+    context = getcurrent().gr_context
+    if context:
+        context = _copy_context()
+    else:
+        context = None
     f = _getframe(depth)
+    # G.__init__'s work without calling it: calling a class with an __init__
+    # costs a C-level call, and this runs once per goroutine.
+    g = _new_object(G)
+    g.id = next(_gmod._ids)
+    g.fn = fn
+    g.args = KwCall((args, kwargs)) if kwargs else args
+    g.p = p
+    g.state = RUNNABLE
+    g.wait_reason = ""
+    g.greenlet = None
+    g.context = context
+    g.token = None
+    g.throw_exc = None
+    cur = p.curg if p is not None else None
+    g.parent_id = cur.id if cur is not None else 0
     g.created_code = f.f_code
-    g.created_line = f.f_lineno
+    g.created_lasti = f.f_lasti
+    g.waiter = None
     allgs[g.id] = g
     if p is not None:
-        cur = p.curg
-        g.parent_id = cur.id if cur is not None else 0
         p.runq.append(g)
     else:
         bp = background_p()
@@ -483,56 +505,87 @@ def _switch_to(p: P, nxt: G) -> None:
     nxt.state = RUNNING
     gr = nxt.greenlet
     if gr is None:
+        # The greenlet that starts nxt finds it in p.curg. Passed as a switch
+        # argument, nxt would travel in a tuple that the C stack of this
+        # greenlet (or the new worker's start) keeps alive: a tracked object
+        # more per parked goroutine.
         if p.free_workers:
             gr = p.free_workers.pop()
             nxt.greenlet = gr
-            gr.switch(nxt)
+            gr.switch()
         else:
             # A new greenlet inherits the interpreter's recursion depth of the
             # greenlet that first switches into it; started from a parked
             # goroutine's stack, depths would add up (10,000 sleeping
             # goroutines -> RecursionError). p.g0 starts them all from its
             # own shallow stack.
-            p.g0.switch(nxt)
+            p.g0.switch()
     else:
         gr.switch()
 
 
-def _g0_main() -> None:
-    """Body of a P's g0 greenlet: start a worker greenlet for each G handed over."""
-    me = getcurrent()
-    nxt = me.parent.switch()  # back to the P's creator; wait for work
+def _g0_main(p: P) -> None:
+    """Body of a P's g0 greenlet: start a worker greenlet for each G handed over
+    (p.curg)."""
+    home = getcurrent().parent
+    home.switch()  # back to the P's creator; wait for work
     while True:
-        gr = greenlet(_worker, me.parent)
-        nxt.greenlet = gr
-        nxt = gr.switch(nxt)
+        gr = greenlet(_worker, home)
+        p.curg.greenlet = gr
+        gr.switch()
 
 
 def _start_g0(p: P) -> None:
     """Create and start p's g0 from the current (shallow) greenlet, p.home."""
     p.g0 = greenlet(_g0_main, p.home)
-    p.g0.switch()
+    p.g0.switch(p)
 
 
-def _worker(g: G) -> None:
-    """Body of a worker greenlet: run g, then every unstarted G that comes next."""
+def _worker() -> None:
+    """Body of a worker greenlet: run p.curg, then every unstarted G that comes
+    next."""
     gr = getcurrent()
-    p = g.p
+    p = _tls.p
     assert p is not None
+    g = p.curg
     runq = p.runq
     while True:
-        # Run g. Go: goexit0 is the finally block.
+        # Run g in its context. Setting the greenlet's context is what
+        # Context.run would do (nobody else runs in g.context). Neither
+        # g.context.run(fn, ...) nor fn(*args) is used: each C call that calls
+        # back into Python starts another C-level interpreter loop, ~500 bytes
+        # of C stack that greenlet copies out for every parked goroutine. A
+        # call with a fixed number of positional arguments runs a Python fn in
+        # this loop (CPython >= 3.11), and is faster too. Go: goexit0 is the
+        # finally block.
+        gr.gr_context = g.context
+        fn: Any = g.fn
+        args: Any = g.args
         try:
-            g.context.run(g.fn, *g.args, **g.kwargs)  # type: ignore[union-attr, arg-type]
+            n = len(args)
+            if args.__class__ is KwCall:
+                fn(*args[0], **args[1])
+            elif n == 0:
+                fn()
+            elif n == 1:
+                fn(args[0])
+            elif n == 2:
+                fn(args[0], args[1])
+            elif n == 3:
+                fn(args[0], args[1], args[2])
+            elif n == 4:
+                fn(args[0], args[1], args[2], args[3])
+            else:
+                fn(*args)
         except GreenletExit:
             pass
         except BaseException as e:
             _panic(g, e)
         finally:
+            fn = args = None  # an idle worker keeps nothing of g alive
             g.state = DEAD
             g.context = None
             g.args = ()
-            g.kwargs = _NO_KWARGS
             allgs.pop(g.id, None)
         if p.killing:
             return
@@ -558,16 +611,15 @@ def _worker(g: G) -> None:
             g = nxt
             continue
         if len(p.free_workers) < MAX_FREE_WORKERS:
+            gr.gr_context = None  # let the finished goroutine's context go
             p.free_workers.append(gr)
-            g = nxt.greenlet.switch()
+            nxt.greenlet.switch()
+            g = p.curg  # handed over by _switch_to
         else:
             # Too many idle workers: end this greenlet; ending switches to
             # its parent, so make the parent the G that runs next.
             gr.parent = nxt.greenlet
             return
-
-
-_NO_KWARGS: dict[str, Any] = {}
 
 
 def _find_runnable(p: P) -> G:
@@ -1235,7 +1287,6 @@ def _after_fork_child() -> None:
     p._open_poller()
     g = p.curg
     assert g is not None
-    g.is_main = True
     g.id = 1
     g.name = "main" if g.fn is None else g.name
     g.state = RUNNING
