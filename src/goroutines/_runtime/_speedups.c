@@ -461,11 +461,23 @@ slot_offset(PyObject *cls, const char *name, Py_ssize_t *out)
     return 0;
 }
 
+/* sched.attention, mirrored by sched._set_attention on every change. */
+static int attention_flag;
+
 static inline int
 is_attention(void)
 {
-    PyObject *a = PyDict_GetItemWithError(sched_dict, str_attention);
-    return a == Py_True;
+    return attention_flag;
+}
+
+static PyObject *
+sp_set_attention(PyObject *mod, PyObject *flag)
+{
+    int v = PyObject_IsTrue(flag);
+    if (v < 0)
+        return NULL;
+    attention_flag = v;
+    Py_RETURN_NONE;
 }
 
 static inline PyObject *
@@ -665,7 +677,9 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
     /* Fast path of _find_runnable: hand the P to runnext (the G this one just
        readied) unless it is time to look at timers, other threads or fairness. */
     PyObject *nxt = SLOT(p, p_runnext);
-    long tick = long_slot(p, p_schedtick) + 1;
+    /* Kept below 256 (cached small ints, no allocation per park): only
+       tick & TIMER_CHECK_MASK and tick & 7 are ever looked at. */
+    long tick = (long_slot(p, p_schedtick) + 1) & 255;
     long streak = long_slot(p, p_streak);
     if (PyErr_Occurred())
         return -1;
@@ -1894,6 +1908,8 @@ static PyMethodDef module_methods[] = {
      "setup_chan(Chan, errors): learn the channel class; its Python methods become the fallbacks."},
     {"cache_frame_stacks", (PyCFunction)sp_cache_frame_stacks, METH_NOARGS,
      "Serve greenlets' frame-stack chunks from a cache (True if installed here)."},
+    {"set_attention", (PyCFunction)sp_set_attention, METH_O,
+     "set_attention(flag): mirror of sched.attention."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
     {"ready", (PyCFunction)sp_ready, METH_O, "sched.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,

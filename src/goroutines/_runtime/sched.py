@@ -118,6 +118,8 @@ _main_g: G | None = None  # goroutine 1
 
 # attention: something waits to be delivered to goroutine 1 (a panic, a
 # SIGINT). Checked by every public entry point with one global load.
+# Every assignment is followed by speedups.set_attention: the accelerator
+# keeps a C copy, read on each of its operations.
 attention = False
 _pending_panic: BaseException | None = None
 _panic_in_flight = False  # a panic was raised and not yet delivered/reported
@@ -942,6 +944,8 @@ def _panic(g: G, e: BaseException) -> None:
     _panic_in_flight = True
     _pending_panic = exc
     attention = True
+    if speedups is not None:
+        speedups.set_attention(attention)
     p1 = g1.p
     if p1 is not None and p1.ident != get_ident():
         p1.wakeup()
@@ -969,11 +973,15 @@ def _take_pending() -> BaseException | None:
     if _sigint_pending:
         _sigint_pending = False
         attention = _pending_panic is not None
+        if speedups is not None:
+            speedups.set_attention(attention)
         return KeyboardInterrupt()
     exc = _pending_panic
     _pending_panic = None
     _panic_in_flight = False
     attention = _sigint_pending
+    if speedups is not None:
+        speedups.set_attention(attention)
     return exc
 
 
@@ -1018,6 +1026,8 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
     _sigint_pending = True
     attention = True
+    if speedups is not None:
+        speedups.set_attention(attention)
     if g1 is not None and g1.p is not None:
         g1.p.wakeup()
 
@@ -1256,6 +1266,8 @@ def _after_fork_child() -> None:
     _panic_in_flight = False
     _sigint_pending = False
     attention = False
+    if speedups is not None:
+        speedups.set_attention(attention)
     p = _tls.p
     _graveyard.append(list(allgs.values()))
     allgs.clear()
