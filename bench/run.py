@@ -123,6 +123,7 @@ def run_cell_once(
 ) -> tuple[str, dict[str, float], str]:
     """One repetition in a fresh process: (status, metrics, message)."""
     env = dict(os.environ)
+    env.update(RUNTIME_BY_KEY[runtime].env)
     if runtime == "go":
         env["GOMAXPROCS"] = "1"
     proc = subprocess.Popen(

@@ -198,13 +198,21 @@ class Runtime:
     module: str | None  # bench.workloads.<module>; None for the Go binary
     requires: tuple[str, ...]  # importable modules it needs
     note: str  # the idioms used, for the report
+    env: tuple[tuple[str, str], ...] = ()  # environment of its cells
 
 
 RUNTIMES: tuple[Runtime, ...] = (
     Runtime(
         "goroutines", "goroutines", "goroutines", ("goroutines",),
         "`go`, `Chan` (unbuffered unless stated), `select` over `recv_ok` cases, "
-        "`WaitGroup`, `sleep`; each program runs under `run()`.",
+        "`WaitGroup`, `sleep`; each program runs under `run()`. With the optional C "
+        "accelerator (`goroutines._runtime._speedups`), as installed by default.",
+    ),
+    Runtime(
+        "goroutines-pure", "goroutines (pure Python)", "goroutines", ("goroutines",),
+        "The goroutines programs, unchanged, with `GOROUTINES_PURE=1`: the pure-Python "
+        "runtime, what runs where the accelerator is not built.",
+        env=(("GOROUTINES_PURE", "1"),),
     ),
     Runtime(
         "greenlet", "raw greenlet (floor)", "greenlet", ("greenlet",),

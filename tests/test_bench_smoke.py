@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run as runner  # noqa: E402
-from bench.spec import RUNTIMES, WORKLOAD_BY_ID, WORKLOADS, nth_prime  # noqa: E402
+from bench.spec import RUNTIME_BY_KEY, RUNTIMES, WORKLOAD_BY_ID, WORKLOADS, nth_prime  # noqa: E402
 from bench.workloads import BenchmarkError, check  # noqa: E402
 
 TINY = {
@@ -37,7 +37,9 @@ TINY = {
     "timers": 20,
 }
 NEEDS = {"gevent": "gevent", "uvloop": "uvloop", "trio": "trio"}
-PYTHON_RUNTIMES = [r.key for r in RUNTIMES if r.module is not None]
+# Runtimes with a module of their own (goroutines-pure runs goroutines' module
+# with an environment of its own).
+PYTHON_RUNTIMES = [r.key for r in RUNTIMES if r.module is not None and not r.env]
 
 
 def _module(runtime: str) -> Any:
@@ -102,6 +104,14 @@ def test_a_cell_runs_in_a_fresh_process_and_reports_json() -> None:
     status, metrics, message = runner.run_cell_once("goroutines", "W2", 100, 60, None)
     assert (status, message) == ("ok", "")
     assert metrics["W2"] > 0
+
+
+def test_the_pure_python_column_runs_without_the_accelerator() -> None:
+    rt = RUNTIME_BY_KEY["goroutines-pure"]
+    assert rt.module == "goroutines" and dict(rt.env) == {"GOROUTINES_PURE": "1"}
+    status, metrics, message = runner.run_cell_once("goroutines-pure", "W3", 1_000, 60, None)
+    assert (status, message) == ("ok", "")
+    assert metrics["W3"] > 0
 
 
 # --- the runner's report, on fake results -----------------------------------
