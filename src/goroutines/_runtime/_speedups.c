@@ -1066,43 +1066,41 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
     return r < 0 ? -1 : 1;
 }
 
+/* The argument check and receive shared by recv and recv_ok: 1 with *v and
+   *ok from C, 2 with *v the Python twin's whole result, -1 on error. */
+static int
+recv_entry(PyObject *const *args, Py_ssize_t nargs, PyObject *twin, const char *name,
+           PyObject **v, int *ok)
+{
+    if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
+        PyErr_Format(PyExc_TypeError, "%s() needs a Chan, got %R", name, args[0]);
+        return -1;
+    }
+    int r = nargs == 1 ? chan_recv_impl(args[0], v, ok) : 0; /* else: the twin's arity error */
+    if (r != 0)
+        return r;
+    *v = PyObject_Vectorcall(twin, args, nargs, NULL);
+    return *v == NULL ? -1 : 2;
+}
+
 static PyObject *
 sp_chan_recv(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
-        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
-            PyErr_Format(PyExc_TypeError, "recv() needs a Chan, got %R", args[0]);
-            return NULL;
-        }
-        return PyObject_Vectorcall(py_recv, args, nargs, NULL);
-    }
     PyObject *v;
     int ok;
-    int r = chan_recv_impl(args[0], &v, &ok);
-    if (r < 0)
-        return NULL;
-    if (r == 0)
-        return PyObject_Vectorcall(py_recv, args, nargs, NULL);
-    return v;
+    return recv_entry(args, nargs, py_recv, "recv", &v, &ok) < 0 ? NULL : v;
 }
 
 static PyObject *
 sp_chan_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
-        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
-            PyErr_Format(PyExc_TypeError, "recv_ok() needs a Chan, got %R", args[0]);
-            return NULL;
-        }
-        return PyObject_Vectorcall(py_recv_ok, args, nargs, NULL);
-    }
     PyObject *v;
     int ok;
-    int r = chan_recv_impl(args[0], &v, &ok);
+    int r = recv_entry(args, nargs, py_recv_ok, "recv_ok", &v, &ok);
     if (r < 0)
         return NULL;
-    if (r == 0)
-        return PyObject_Vectorcall(py_recv_ok, args, nargs, NULL);
+    if (r == 2)
+        return v;
     PyObject *t = PyTuple_New(2);
     if (t == NULL) {
         Py_DECREF(v);
