@@ -12,8 +12,9 @@ bits.
 
 from __future__ import annotations
 
-from _thread import allocate_lock
 from typing import final
+
+from ._runtime.waiter import new_lock
 
 
 def _check(v: object, name: str) -> int:
@@ -34,7 +35,7 @@ class AtomicInt:
     __slots__ = ("__weakref__", "_lock", "_value")
 
     def __init__(self, value: int = 0) -> None:
-        self._lock = allocate_lock()  # guards writes of _value
+        self._lock = new_lock()  # guards writes of _value
         self._value = _check(value, "value")
 
     def load(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from ._runtime import blocking as _blocking
 from ._runtime import sched as _sched
+from ._runtime.accel import speedups
 from ._runtime.dump import dump as _dump
 from ._runtime.g import G, allgs
 
@@ -166,3 +167,11 @@ def wait_readable(fd: Any) -> None:
 def wait_writable(fd: Any) -> None:
     """Park until fd is writable (wait reason ``"IO wait"``)."""
     _sched.wait_fd(_fileno(fd), selectors.EVENT_WRITE)
+
+
+if speedups is not None:
+    # The accelerator's go (accel.py): plain functions and methods started
+    # from a goroutine; it calls the function above for everything else.
+    # Rebound through globals() so that type checkers keep the signature above.
+    speedups.setup_public_go(go)
+    globals()["go"] = speedups.method(speedups.go, go)

@@ -25,14 +25,13 @@ a negative size or weight raises ValueError (Go does not check).
 
 from __future__ import annotations
 
-from _thread import allocate_lock
 from collections import deque
 from typing import TYPE_CHECKING, Any, final
 
 from ._chan import Chan, unwrap
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE_NIL, WAIT_SEMACQUIRE
-from ._runtime.waiter import Waiter, new_token
+from ._runtime.waiter import Waiter, new_lock, new_token
 from ._sync import _check_int, _spurious
 
 if TYPE_CHECKING:
@@ -107,7 +106,7 @@ class Semaphore:
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         self._size = n
-        self._lock = allocate_lock()  # guards the two fields below
+        self._lock = new_lock()  # guards the two fields below
         self._cur = 0  # units held
         self._waiters: deque[Waiter] = deque()  # w.elem is the weight asked for
 

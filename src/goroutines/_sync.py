@@ -62,7 +62,6 @@ Departures from Go, on purpose:
 
 from __future__ import annotations
 
-from _thread import allocate_lock
 from collections import deque
 from collections.abc import Callable
 from time import monotonic
@@ -77,7 +76,7 @@ from ._runtime.g import (
     WAIT_RWMUTEX_RLOCK,
     WAIT_WAITGROUP,
 )
-from ._runtime.waiter import Waiter, new_token
+from ._runtime.waiter import Waiter, new_lock, new_token
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -158,7 +157,7 @@ class Mutex:
     __slots__ = ("__weakref__", "_lock", "_locked", "_starving", "_waitq", "_woken")
 
     def __init__(self) -> None:
-        self._lock = allocate_lock()  # guards the four fields below
+        self._lock = new_lock()  # guards the four fields below
         self._locked = False
         self._starving = False
         self._woken = False
@@ -348,7 +347,7 @@ class RWMutex:
 
     def __init__(self) -> None:
         self._w = Mutex()  # held by the writer (pending or locked): writers queue here
-        self._lock = allocate_lock()  # guards the four fields below
+        self._lock = new_lock()  # guards the four fields below
         self._readers = 0  # readers holding the lock
         self._writer = _W_NONE
         self._writer_waiter: Waiter | None = None  # the PENDING writer's waiter
@@ -605,7 +604,7 @@ class WaitGroup:
     __slots__ = ("__weakref__", "_count", "_lock", "_waiters")
 
     def __init__(self) -> None:
-        self._lock = allocate_lock()  # guards the two fields below
+        self._lock = new_lock()  # guards the two fields below
         self._count = 0
         self._waiters: list[Waiter] = []
 
@@ -848,7 +847,7 @@ class Cond:
         self.l = locker  # Go's c.L
         # Go's notifyList, guarded by _lock: a waiter takes a ticket before it
         # unlocks l, so a signal between its unlock and its park is not lost.
-        self._lock = allocate_lock()
+        self._lock = new_lock()
         self._ticket = 0  # next ticket to hand out
         self._notify = 0  # next ticket to notify
         self._waitq: deque[Waiter] = deque()  # w.elem is the ticket

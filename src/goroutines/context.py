@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import abc
 import math
-from _thread import allocate_lock
 from collections.abc import Callable
 from time import monotonic
 from typing import Any, Final, TypeAlias, final
@@ -53,6 +52,7 @@ from ._go import _is_async
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.timers import RTimer
+from ._runtime.waiter import new_lock
 from ._select import recv, select
 from ._time import check_duration
 from .errors import ChannelClosedError
@@ -161,7 +161,7 @@ class _CancelCtx(Context):
 
     def __init__(self, parent: Context) -> None:
         self._parent = parent
-        self._lock = allocate_lock()  # guards the four fields below
+        self._lock = new_lock()  # guards the four fields below
         self._done: Chan[None] | None = None  # made on first done()
         self._children: dict[_CancelCtx, None] | None = None
         self._err: Canceled | DeadlineExceeded | None = None

@@ -20,13 +20,13 @@ active (the rule Go documents), not only when a limit was already in force
 
 from __future__ import annotations
 
-from _thread import allocate_lock
 from collections.abc import Callable
 from typing import Any, ParamSpec, final
 
 from ._chan import Chan
 from ._go import _is_async, _reject
 from ._runtime import sched as _sched
+from ._runtime.waiter import new_lock
 from ._sync import WaitGroup
 from .context import CancelCauseFunc, Context, with_cancel_cause
 
@@ -47,7 +47,7 @@ class Group:
         self._wg = WaitGroup()
         self._sem: Chan[None] | None = None  # one token per active goroutine, with a limit
         self._cancel: CancelCauseFunc | None = None
-        self._err_lock = allocate_lock()  # guards the two fields below
+        self._err_lock = new_lock()  # guards the two fields below
         self._err: BaseException | None = None
         self._tb: Any = None
 

@@ -414,6 +414,8 @@ slot_get(PyObject *o, Py_ssize_t off, const char *name)
     return v;
 }
 
+static int get_attr(PyObject *o, const char *name, PyObject **out);
+
 static PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
 
 static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
@@ -753,6 +755,223 @@ sp_set_p(PyObject *mod, PyObject *p)
         tls_p = p;
     }
     Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* go                                                                       */
+/*
+ * sched.go, and the public go() that calls it, for a goroutine started by a
+ * goroutine of this thread's P: the same G, filled the same way, queued the
+ * same way. The Python twins take every other case (no P, a thread running an
+ * asyncio loop, a pending panic, keyword arguments, a callable that is not a
+ * plain function or method), before anything was done.
+ */
+
+static PyObject *gmod_dict;          /* goroutines._runtime.g's globals (_ids is replaced by run) */
+static PyObject *allgs_dict;         /* g.allgs */
+static PyObject *get_running_loop;   /* asyncio.events._get_running_loop, once imported */
+static PyObject *py_sched_go, *py_go;
+static PyObject *s_empty, *zero, *str_ids, *str_asyncio_events, *str_gr_context;
+static Py_ssize_t g_id, g_fn, g_args, g_context, g_parent_id, g_created_code, g_created_lasti;
+
+/* This thread's P if go() may put the new G on it; NULL (no error) if the
+   Python twin must decide. */
+static PyObject *
+go_p(void)
+{
+    PyObject *p = tls_p;
+    if (p == NULL || is_attention())
+        return NULL;
+    PyObject *ev = PyDict_GetItemWithError(PyImport_GetModuleDict(), str_asyncio_events);
+    if (ev != NULL) {
+        /* A thread running an asyncio loop: sched.go's rules decide. */
+        if (get_running_loop == NULL) {
+            get_running_loop = PyObject_GetAttrString(ev, "_get_running_loop");
+            if (get_running_loop == NULL)
+                return NULL;
+        }
+        PyObject *loop = PyObject_CallNoArgs(get_running_loop);
+        if (loop == NULL)
+            return NULL;
+        Py_DECREF(loop);
+        if (loop != Py_None)
+            return NULL;
+    } else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return p;
+}
+
+/* A new G running fn(*args) on p, queued, in allgs; created at frame. */
+static PyObject *
+new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
+{
+    PyObject *ids = PyDict_GetItemWithError(gmod_dict, str_ids);
+    if (ids == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "goroutine ids not initialised");
+        return NULL;
+    }
+    PyObject *id = PyIter_Next(ids);
+    if (id == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "goroutine ids exhausted");
+        return NULL;
+    }
+    /* A copy of the caller's context, or None for an empty one (sched.go). */
+    PyObject *cur = (PyObject *)PyGreenlet_GetCurrent();
+    PyObject *ctx = cur == NULL ? NULL : PyObject_GetAttr(cur, str_gr_context);
+    Py_XDECREF(cur);
+    if (ctx == NULL) {
+        Py_DECREF(id);
+        return NULL;
+    }
+    if (ctx != Py_None) {
+        Py_ssize_t n = PyObject_Length(ctx);
+        Py_DECREF(ctx);
+        ctx = n > 0 ? PyContext_CopyCurrent() : (n == 0 ? Py_NewRef(Py_None) : NULL);
+        if (ctx == NULL) {
+            Py_DECREF(id);
+            return NULL;
+        }
+    }
+    PyObject *code = frame != NULL ? (PyObject *)PyFrame_GetCode(frame) : Py_NewRef(Py_None);
+    PyObject *lasti = frame != NULL ? PyLong_FromLong(PyFrame_GetLasti(frame)) : Py_NewRef(zero);
+    PyObject *g = lasti == NULL ? NULL : g_type->tp_alloc(g_type, 0);
+    if (g == NULL) {
+        Py_DECREF(id);
+        Py_DECREF(ctx);
+        Py_XDECREF(code);
+        Py_XDECREF(lasti);
+        return NULL;
+    }
+    SLOT(g, g_id) = id; /* the slots own these new references */
+    SLOT(g, g_context) = ctx;
+    SLOT(g, g_created_code) = code;
+    SLOT(g, g_created_lasti) = lasti;
+    slot_set(g, g_fn, fn);
+    slot_set(g, g_args, args);
+    slot_set(g, g_p, p);
+    slot_set(g, g_state, s_runnable);
+    slot_set(g, g_wait_reason, s_empty);
+    slot_set(g, g_greenlet, Py_None);
+    slot_set(g, g_token, Py_None);
+    slot_set(g, g_throw_exc, Py_None);
+    slot_set(g, g_waiter, Py_None);
+    PyObject *curg = SLOT(p, p_curg);
+    PyObject *parent = curg != NULL && curg != Py_None ? SLOT(curg, g_id) : NULL;
+    slot_set(g, g_parent_id, parent != NULL ? parent : zero);
+    if (PyDict_SetItem(allgs_dict, id, g) < 0 || dq_append(SLOT(p, p_runq), g) < 0) {
+        Py_DECREF(g);
+        return NULL;
+    }
+    return g;
+}
+
+static PyObject *
+sp_sched_go(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyTuple_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        PyDict_GET_SIZE(args[2]) != 0 || !PyLong_CheckExact(args[3]))
+        goto python;
+    PyObject *p = go_p();
+    if (p == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        goto python;
+    }
+    long depth = PyLong_AsLong(args[3]);
+    if (depth < 1) {
+        if (PyErr_Occurred())
+            return NULL;
+        goto python;
+    }
+    /* sys._getframe(depth) as sched.go counts it: its own frame is depth 0,
+       which this C function does not have. */
+    PyFrameObject *f = PyEval_GetFrame();
+    Py_XINCREF(f);
+    for (long k = 1; k < depth && f != NULL; k++) {
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+    PyObject *g = new_g(p, args[0], args[1], f);
+    Py_XDECREF(f);
+    return g;
+python:
+    return PyObject_Vectorcall(py_sched_go, args, nargs, NULL);
+}
+
+#define ASYNC_FLAGS (CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE)
+
+static PyObject *
+sp_go(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs < 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0))
+        goto python;
+    PyObject *fn = args[0], *func = fn;
+    if (PyMethod_Check(fn))
+        func = PyMethod_GET_FUNCTION(fn);
+    if (!PyFunction_Check(func) ||
+        (((PyCodeObject *)PyFunction_GET_CODE(func))->co_flags & ASYNC_FLAGS))
+        goto python; /* other callables, and the TypeError for async ones */
+    PyObject *p = go_p();
+    if (p == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        goto python;
+    }
+    PyObject *tup = PyTuple_New(nargs - 1);
+    if (tup == NULL)
+        return NULL;
+    for (Py_ssize_t k = 1; k < nargs; k++)
+        PyTuple_SET_ITEM(tup, k - 1, Py_NewRef(args[k]));
+    PyObject *g = new_g(p, fn, tup, PyEval_GetFrame()); /* the caller's frame */
+    Py_DECREF(tup);
+    return g;
+python:
+    return PyObject_Vectorcall(py_go, args, nargsf, kwnames);
+}
+
+static PyObject *
+sp_setup_go(PyObject *mod, PyObject *args)
+{
+    PyObject *sched_go, *gmod;
+    if (!PyArg_ParseTuple(args, "OO:setup_go", &sched_go, &gmod))
+        return NULL;
+    if (g_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_sched() first");
+        return NULL;
+    }
+    PyObject *G = (PyObject *)g_type, *allgs = NULL;
+    if (slot_offset(G, "id", &g_id) || slot_offset(G, "fn", &g_fn) ||
+        slot_offset(G, "args", &g_args) || slot_offset(G, "context", &g_context) ||
+        slot_offset(G, "parent_id", &g_parent_id) ||
+        slot_offset(G, "created_code", &g_created_code) ||
+        slot_offset(G, "created_lasti", &g_created_lasti) || get_attr(gmod, "allgs", &allgs))
+        return NULL;
+    if (!PyDict_CheckExact(allgs)) {
+        Py_DECREF(allgs);
+        PyErr_SetString(PyExc_TypeError, "allgs must be a dict");
+        return NULL;
+    }
+    Py_XSETREF(allgs_dict, allgs);
+    PyObject *d = PyModule_GetDict(gmod);
+    Py_XSETREF(gmod_dict, Py_NewRef(d));
+    Py_XSETREF(py_sched_go, Py_NewRef(sched_go));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sp_setup_public_go(PyObject *mod, PyObject *go)
+{
+    if (py_sched_go == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_go() first");
+        return NULL;
+    }
+    Py_XSETREF(py_go, Py_NewRef(go));
     Py_RETURN_NONE;
 }
 
@@ -1924,6 +2143,14 @@ static PyMethodDef module_methods[] = {
      "Chan.__iter__(self) in C."},
     {"select", (PyCFunction)(void (*)(void))sp_select, METH_FASTCALL | METH_KEYWORDS,
      "_select.select(*cases, default=False) in C."},
+    {"sched_go", (PyCFunction)(void (*)(void))sp_sched_go, METH_FASTCALL,
+     "sched.go(fn, args, kwargs, depth) in C."},
+    {"go", (PyCFunction)(void (*)(void))sp_go, METH_FASTCALL | METH_KEYWORDS,
+     "go(fn, *args, **kwargs) in C."},
+    {"setup_go", (PyCFunction)sp_setup_go, METH_VARARGS,
+     "setup_go(sched.go, g_module): the Python twin of sched_go."},
+    {"setup_public_go", (PyCFunction)sp_setup_public_go, METH_O,
+     "setup_public_go(go): the Python twin of go."},
     {"setup_select", (PyCFunction)sp_setup_select, METH_VARARGS,
      "setup_select(RECV, RECV_OK, SEND, spare, select, WAIT_SELECT)."},
     {NULL, NULL, 0, NULL},
@@ -1964,6 +2191,13 @@ PyInit__speedups(void)
     str_abandon = PyUnicode_InternFromString("_abandon");
     str_acquire = PyUnicode_InternFromString("acquire");
     str_remove = PyUnicode_InternFromString("remove");
+    str_ids = PyUnicode_InternFromString("_ids");
+    str_asyncio_events = PyUnicode_InternFromString("asyncio.events");
+    str_gr_context = PyUnicode_InternFromString("gr_context");
+    s_empty = PyUnicode_InternFromString("");
+    zero = PyLong_FromLong(0);
+    if (!str_ids || !str_asyncio_events || !str_gr_context || !s_empty || !zero)
+        return NULL;
     if (!str_remove || !str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);

@@ -1326,6 +1326,8 @@ if speedups is not None:
     speedups.cache_frame_stacks()
     park_g = speedups.park_g
     ready = speedups.ready
+    speedups.setup_go(go, _gmod)
+    go = speedups.sched_go
     for _name, _fn in (("wake", speedups.gwaiter_wake),):
         setattr(GWaiter, _name, speedups.method(_fn, getattr(GWaiter, _name)))
 

@@ -34,6 +34,9 @@ from .accel import speedups
 # The park token (and channel lock): the accelerator's Lock, whose
 # uncontended acquire/release is a flag flip, or a plain _thread.lock.
 new_token: Any = allocate_lock if speedups is None else speedups.Lock
+# The internal lock of a primitive (WaitGroup, Mutex, context...): the same
+# type, for the same cheap uncontended acquire/release.
+new_lock: Any = new_token
 
 
 class Waiter:
@@ -236,5 +239,6 @@ __all__ = [
     "ThreadWaiter",
     "Waiter",
     "foreign_waiter",
+    "new_lock",
     "new_token",
 ]
