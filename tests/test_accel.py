@@ -23,6 +23,7 @@ import goroutines
 from goroutines import Chan, ChannelClosedError, dump, go
 from goroutines._chan import Chan as _Chan
 from goroutines._runtime.accel import speedups
+from goroutines._runtime.g import allgs
 from goroutines._runtime.waiter import new_token
 
 needs_accel = pytest.mark.skipif(speedups is None, reason="the C accelerator is not active")
@@ -378,5 +379,59 @@ def test_select_blocked_on_duplicates_is_woken_once() -> None:
             i, v = done.recv() or (None, None)
             assert i in (0, 1) and v == 9
             assert a.try_send(1) is False  # nothing of the select is left queued
+
+    goroutines.run(main)
+
+
+# -- go ----------------------------------------------------------------------------
+
+
+def test_creation_site_is_the_callers_line_on_every_entry() -> None:
+    # go() (C or Python), WaitGroup.go and errgroup's go pass a frame depth to
+    # sched.go; each G must name the line that started it.
+    from goroutines import WaitGroup, errgroup
+
+    def noop() -> None:
+        pass
+
+    class Obj:
+        def meth(self, x: int) -> None:
+            pass
+
+    def main() -> None:
+        here = inspect.currentframe()
+        assert here is not None
+        g1 = go(noop); line1 = here.f_lineno  # noqa: E702
+        g2 = go(Obj().meth, 1); line2 = here.f_lineno  # noqa: E702
+        g3 = go(noop, **{}); line3 = here.f_lineno  # noqa: E702
+        g4 = go(print, end=""); line4 = here.f_lineno  # noqa: E702  (keyword arguments)
+        wg = WaitGroup()
+        wg.go(noop)
+        line5 = here.f_lineno - 1
+        grp = errgroup.Group()
+        grp.go(noop)
+        line6 = here.f_lineno - 1
+        for g, line in ((g1, line1), (g2, line2), (g3, line3), (g4, line4)):
+            assert g.created_line == line, (g, g.created_line, line)
+            assert g.created_code is here.f_code
+        gs = [g for g in list(allgs.values()) if g.created_line in (line5, line6)]
+        assert len(gs) == 2, gs
+        wg.wait()
+        grp.wait()
+
+    goroutines.run(main)
+
+
+def test_go_rejects_what_it_always_rejected() -> None:
+    async def coro() -> None:
+        pass
+
+    def main() -> None:
+        with pytest.raises(TypeError):
+            go(coro)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            go(42)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            go()  # type: ignore[call-arg]
 
     goroutines.run(main)
