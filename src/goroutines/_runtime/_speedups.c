@@ -422,7 +422,7 @@ static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
 static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g;
 static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 static Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
-    p_killing, p_curg, p_free_workers, p_g0, p_g1;
+    p_killing, p_curg, p_free_workers, p_g0, p_g1, p_timerq;
 
 /* From sched.py and friends, installed by setup(). */
 static PyObject *sched_dict;      /* sched's globals: "attention" is read on every operation */
@@ -482,17 +482,36 @@ sp_set_attention(PyObject *mod, PyObject *flag)
     Py_RETURN_NONE;
 }
 
+/* The runtime's queues are collections.deque objects. Their length is the
+   object's ob_size, and popleft/append are called through their C functions:
+   no method dispatch on the hot path. Anything else goes the generic way. */
+static PyTypeObject *deque_type;
+static PyCFunction deque_popleft_c, deque_append_c;
+
+static inline Py_ssize_t
+dq_len(PyObject *dq)
+{
+    return Py_IS_TYPE(dq, deque_type) ? Py_SIZE(dq) : PyObject_Length(dq);
+}
+
 static inline PyObject *
 dq_popleft(PyObject *dq)
 {
+    if (Py_IS_TYPE(dq, deque_type))
+        return deque_popleft_c(dq, NULL);
     return PyObject_Vectorcall(deque_popleft, &dq, 1, NULL);
 }
 
 static inline int
 dq_append(PyObject *dq, PyObject *item)
 {
-    PyObject *args[2] = {dq, item};
-    PyObject *r = PyObject_Vectorcall(deque_append, args, 2, NULL);
+    PyObject *r;
+    if (Py_IS_TYPE(dq, deque_type)) {
+        r = deque_append_c(dq, item);
+    } else {
+        PyObject *args[2] = {dq, item};
+        r = PyObject_Vectorcall(deque_append, args, 2, NULL);
+    }
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -539,13 +558,19 @@ ready_impl(PyObject *g)
         return -1;
     }
     slot_set(g, g_state, s_runnable);
-    PyObject *ident = slot_get(p, p_ident, "ident");
-    if (ident == NULL)
-        return -1;
-    unsigned long id = PyLong_AsUnsignedLong(ident);
-    if (id == (unsigned long)-1 && PyErr_Occurred())
-        return -1;
-    if (id == PyThread_get_thread_ident()) {
+    /* p.ident == get_ident(): p is this thread's P (tls_p, the common case),
+       or its ident says so (while _aio unbinds tls_p). */
+    int local = p == tls_p;
+    if (!local) {
+        PyObject *ident = slot_get(p, p_ident, "ident");
+        if (ident == NULL)
+            return -1;
+        unsigned long id = PyLong_AsUnsignedLong(ident);
+        if (id == (unsigned long)-1 && PyErr_Occurred())
+            return -1;
+        local = id == PyThread_get_thread_ident();
+    }
+    if (local) {
         PyObject *old = SLOT(p, p_runnext);
         if (old != NULL && old != Py_None) {
             if (dq_append(SLOT(p, p_runq), old) < 0)
@@ -619,6 +644,47 @@ set_long_slot(PyObject *o, Py_ssize_t off, long v)
     return 0;
 }
 
+/* One round of sched._find_runnable when it has nothing but queues to look
+   at (no attention, nothing inbound from other threads, not a tick for the
+   timers and the netpoller): runnext (within its streak), the timer-woken
+   queue, the run queue. A new reference, or NULL without an error when the
+   Python twin must run (it may wait). Without this, a fifth of W5's parks
+   went through a Python call. */
+static PyObject *
+find_runnable_fast(PyObject *p)
+{
+    if (is_attention() || dq_len(SLOT(p, p_inbound)) != 0)
+        return NULL;
+    long tick = (long_slot(p, p_schedtick) + 1) & 255;
+    if (!(tick & timer_check_mask))
+        return NULL;
+    PyObject *runq = SLOT(p, p_runq);
+    Py_ssize_t nrunq = dq_len(runq);
+    PyObject *g = SLOT(p, p_runnext);
+    long streak = long_slot(p, p_streak);
+    if (PyErr_Occurred() || nrunq < 0)
+        return NULL;
+    if (set_long_slot(p, p_schedtick, tick) < 0)
+        return NULL;
+    if (g != NULL && g != Py_None && (streak < runnext_streak || nrunq == 0)) {
+        Py_INCREF(g);
+        slot_set(p, p_runnext, Py_None);
+        if (set_long_slot(p, p_streak, streak + 1) < 0) {
+            Py_DECREF(g);
+            return NULL;
+        }
+        return g;
+    }
+    if (set_long_slot(p, p_streak, 0) < 0)
+        return NULL;
+    PyObject *tq = SLOT(p, p_timerq);
+    if (dq_len(tq) > 0 && ((tick & 7) || nrunq == 0))
+        return dq_popleft(tq);
+    if (nrunq > 0)
+        return dq_popleft(runq);
+    return NULL;
+}
+
 /* sched._switch_to after its first two lines (the caller has set p.curg and
    nxt.state): switch to nxt's greenlet, or start nxt on an idle worker
    greenlet, or have p's g0 start a new worker for it. Doing this here rather
@@ -686,8 +752,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
     if (PyErr_Occurred())
         return -1;
     if (nxt != NULL && nxt != Py_None && (tick & timer_check_mask) &&
-        (streak < runnext_streak || PyObject_Length(SLOT(p, p_runq)) == 0) && !is_attention() &&
-        PyObject_Length(SLOT(p, p_inbound)) == 0) {
+        (streak < runnext_streak || dq_len(SLOT(p, p_runq)) == 0) && !is_attention() &&
+        dq_len(SLOT(p, p_inbound)) == 0) {
         Py_INCREF(nxt);
         if (set_long_slot(p, p_schedtick, tick) < 0 || set_long_slot(p, p_streak, streak + 1) < 0) {
             Py_DECREF(nxt);
@@ -695,9 +761,14 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
         }
         slot_set(p, p_runnext, Py_None);
     } else {
-        nxt = PyObject_CallOneArg(find_runnable, p);
-        if (nxt == NULL)
-            return -1;
+        nxt = find_runnable_fast(p);
+        if (nxt == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            nxt = PyObject_CallOneArg(find_runnable, p);
+            if (nxt == NULL)
+                return -1;
+        }
     }
     if (nxt == g) {
         slot_set(g, g_state, s_running);
@@ -1068,7 +1139,7 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *rq = SLOT(self, c_recvq);
-    while (PyObject_Length(rq) > 0) {
+    while (dq_len(rq) > 0) {
         PyObject *w = dq_popleft(rq);
         if (w == NULL) {
             lock_release_held(lock);
@@ -1095,7 +1166,7 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *buf = SLOT(self, c_buf);
     Py_ssize_t cap = PyLong_AsSsize_t(SLOT(self, c_cap));
-    if (PyObject_Length(buf) < cap) {
+    if (dq_len(buf) < cap) {
         int r = dq_append(buf, value);
         lock_release_held(lock);
         if (r < 0)
@@ -1163,14 +1234,14 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         return -1;
     PyObject *buf = SLOT(self, c_buf);
     PyObject *sq = SLOT(self, c_sendq);
-    if (PyObject_Length(buf) > 0) {
+    if (dq_len(buf) > 0) {
         PyObject *v = dq_popleft(buf);
         if (v == NULL) {
             lock_release_held(lock);
             return -1;
         }
         /* Chan._refill: move the first blocked sender's value into the buffer. */
-        while (PyObject_Length(sq) > 0) {
+        while (dq_len(sq) > 0) {
             PyObject *w = dq_popleft(sq);
             if (w == NULL) {
                 lock_release_held(lock);
@@ -1206,7 +1277,7 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         *ok = 1;
         return 1;
     }
-    while (PyObject_Length(sq) > 0) {
+    while (dq_len(sq) > 0) {
         PyObject *w = dq_popleft(sq);
         if (w == NULL) {
             lock_release_held(lock);
@@ -1624,11 +1695,11 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             if (ch == Py_None)
                 continue;
             if (kind_of[i] == kind_send) {
-                if (PyObject_Length(SLOT(ch, c_recvq)) > 0 || SLOT(ch, c_closed) == Py_True ||
-                    PyObject_Length(SLOT(ch, c_buf)) < PyLong_AsSsize_t(SLOT(ch, c_cap)))
+                if (dq_len(SLOT(ch, c_recvq)) > 0 || SLOT(ch, c_closed) == Py_True ||
+                    dq_len(SLOT(ch, c_buf)) < PyLong_AsSsize_t(SLOT(ch, c_cap)))
                     ready[nready++] = i;
-            } else if (PyObject_Length(SLOT(ch, c_buf)) > 0 ||
-                       PyObject_Length(SLOT(ch, c_sendq)) > 0 || SLOT(ch, c_closed) == Py_True) {
+            } else if (dq_len(SLOT(ch, c_buf)) > 0 ||
+                       dq_len(SLOT(ch, c_sendq)) > 0 || SLOT(ch, c_closed) == Py_True) {
                 ready[nready++] = i;
             }
         }
@@ -1643,7 +1714,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
                 return NULL;
             }
             PyObject *rq = SLOT(ch, c_recvq);
-            while (PyObject_Length(rq) > 0) {
+            while (dq_len(rq) > 0) {
                 PyObject *w = dq_popleft(rq);
                 if (w == NULL)
                     goto fail_locked;
@@ -1663,7 +1734,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             }
             if (partner == NULL) {
                 PyObject *buf = SLOT(ch, c_buf);
-                if (PyObject_Length(buf) < PyLong_AsSsize_t(SLOT(ch, c_cap))) {
+                if (dq_len(buf) < PyLong_AsSsize_t(SLOT(ch, c_cap))) {
                     if (dq_append(buf, value_of[i]) < 0)
                         goto fail_locked;
                 } else {
@@ -1673,11 +1744,11 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             break;
         }
         PyObject *buf = SLOT(ch, c_buf), *sq = SLOT(ch, c_sendq);
-        if (PyObject_Length(buf) > 0) {
+        if (dq_len(buf) > 0) {
             result = dq_popleft(buf);
             if (result == NULL)
                 goto fail_locked;
-            while (PyObject_Length(sq) > 0) {
+            while (dq_len(sq) > 0) {
                 PyObject *w = dq_popleft(sq);
                 if (w == NULL)
                     goto fail_locked;
@@ -1700,7 +1771,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             }
             break;
         }
-        while (PyObject_Length(sq) > 0) {
+        while (dq_len(sq) > 0) {
             PyObject *w = dq_popleft(sq);
             if (w == NULL)
                 goto fail_locked;
@@ -2065,7 +2136,7 @@ sp_setup_sched(PyObject *mod, PyObject *args)
         slot_offset(P, "sleeping", &p_sleeping) || slot_offset(P, "schedtick", &p_schedtick) ||
         slot_offset(P, "streak", &p_streak) || slot_offset(P, "killing", &p_killing) ||
         slot_offset(P, "curg", &p_curg) || slot_offset(P, "free_workers", &p_free_workers) ||
-        slot_offset(P, "g0", &p_g0))
+        slot_offset(P, "g0", &p_g0) || slot_offset(P, "timerq", &p_timerq))
         return NULL;
     PyObject *d = PyModule_GetDict(sched);
     Py_INCREF(d);
@@ -2182,9 +2253,22 @@ PyInit__speedups(void)
         return NULL;
     deque_popleft = PyObject_GetAttrString(deque, "popleft");
     deque_append = PyObject_GetAttrString(deque, "append");
-    Py_DECREF(deque);
-    if (deque_popleft == NULL || deque_append == NULL)
+    if (deque_popleft == NULL || deque_append == NULL || !PyType_Check(deque)) {
+        Py_DECREF(deque);
         return NULL;
+    }
+    deque_type = (PyTypeObject *)deque; /* kept: the module holds it for good */
+    if (Py_IS_TYPE(deque_popleft, &PyMethodDescr_Type) &&
+        Py_IS_TYPE(deque_append, &PyMethodDescr_Type)) {
+        PyMethodDef *pl = ((PyMethodDescrObject *)deque_popleft)->d_method;
+        PyMethodDef *ap = ((PyMethodDescrObject *)deque_append)->d_method;
+        if ((pl->ml_flags & 0xff) == METH_NOARGS && (ap->ml_flags & 0xff) == METH_O) {
+            deque_popleft_c = pl->ml_meth;
+            deque_append_c = ap->ml_meth;
+        }
+    }
+    if (deque_popleft_c == NULL)
+        deque_type = NULL; /* unexpected layout: always the generic calls */
     str_attention = PyUnicode_InternFromString("attention");
     str_wakeup = PyUnicode_InternFromString("wakeup");
     str_wake = PyUnicode_InternFromString("wake");
