@@ -435,3 +435,62 @@ def test_go_rejects_what_it_always_rejected() -> None:
             go()  # type: ignore[call-arg]
 
     goroutines.run(main)
+
+
+# -- WaitGroup ---------------------------------------------------------------------
+
+
+def test_waitgroup_fast_path_keeps_every_rule() -> None:
+    from goroutines import WaitGroup
+
+    def main() -> None:
+        wg = WaitGroup()
+        with pytest.raises(RuntimeError, match="sync: negative WaitGroup counter"):
+            wg.done()
+        with pytest.raises(RuntimeError, match="sync: negative WaitGroup counter"):
+            wg.add(-1)
+        with pytest.raises(TypeError):
+            wg.add("1")  # type: ignore[arg-type]
+        wg.add(2**70)  # beyond a C long: the Python twin
+        wg.add(-(2**70))
+        results: list[int] = []
+        wg.add(3)
+        for k in range(3):
+
+            def work(k: int = k) -> None:
+                results.append(k)
+                wg.done()
+
+            go(work)
+        wg.wait()  # parks: the last done() wakes it (the Python twin's case)
+        assert sorted(results) == [0, 1, 2]
+        with pytest.raises(TypeError, match="got bool"):
+            wg.add(True)  # an int subclass: the Python twin decides
+        wg.wait()
+
+    goroutines.run(main)
+
+
+@pytest.mark.timeout(60)
+def test_waitgroup_from_threads_and_goroutines() -> None:
+    from goroutines import WaitGroup
+
+    def main() -> None:
+        for _ in range(20):
+            wg = WaitGroup()
+            wg.add(8)
+
+            def thread_part(wg: WaitGroup) -> None:
+                for _ in range(4):
+                    wg.done()
+
+            threads = [threading.Thread(target=thread_part, args=(wg,))]
+            for t in threads:
+                t.start()
+            for _ in range(4):
+                go(wg.done)
+            wg.wait()
+            for t in threads:
+                t.join()
+
+    goroutines.run(main)

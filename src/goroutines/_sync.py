@@ -69,6 +69,7 @@ from typing import Any, Final, Generic, ParamSpec, Protocol, TypeVar, final
 
 from ._go import _is_async, _reject
 from ._runtime import sched as _sched
+from ._runtime.accel import speedups
 from ._runtime.g import (
     WAIT_COND,
     WAIT_MUTEX,
@@ -975,3 +976,11 @@ __all__ = [
     "once_value",
     "once_values",
 ]
+
+
+if speedups is not None:
+    # The accelerator's WaitGroup.add and done (accel.py): the common case in
+    # C, the methods above for the rest.
+    speedups.setup_waitgroup(WaitGroup)
+    for _name, _fn in (("add", speedups.wg_add), ("done", speedups.wg_done)):
+        setattr(WaitGroup, _name, speedups.method(_fn, getattr(WaitGroup, _name)))

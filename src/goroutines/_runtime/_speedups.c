@@ -1047,6 +1047,93 @@ sp_setup_public_go(PyObject *mod, PyObject *go)
 }
 
 /* ------------------------------------------------------------------------ */
+/* WaitGroup.add / done                                                     */
+/*
+ * The common case of each: the counter changes and stays above zero, or
+ * reaches zero with nobody waiting. Everything else (a foreign thread adding,
+ * a wrong type, going negative, waking waiters) is the Python twin's, called
+ * after the lock was released and nothing was changed.
+ */
+
+static PyTypeObject *wg_type;
+static Py_ssize_t wg_lock, wg_count, wg_waiters;
+static PyObject *py_wg_add, *py_wg_done;
+
+/* 1 done, 0 leave it to Python, -1 error. */
+static int
+wg_add_fast(PyObject *wg, long delta)
+{
+    PyObject *lock = SLOT(wg, wg_lock);
+    PyObject *count = SLOT(wg, wg_count);
+    PyObject *waiters = SLOT(wg, wg_waiters);
+    if (lock == NULL || !Py_IS_TYPE(lock, &Lock_Type) || count == NULL || waiters == NULL ||
+        !PyList_CheckExact(waiters) || (delta > 0 && tls_p == NULL))
+        return 0;
+    if (lock_acquire_blocking((LockObject *)lock) < 0)
+        return -1;
+    count = SLOT(wg, wg_count);
+    long n = PyLong_AsLong(count);
+    if (n == -1 && PyErr_Occurred()) {
+        lock_release_held((LockObject *)lock);
+        return -1;
+    }
+    n += delta;
+    if (n < 0 || (n == 0 && PyList_GET_SIZE(waiters) > 0)) {
+        lock_release_held((LockObject *)lock);
+        return 0;
+    }
+    int r = set_long_slot(wg, wg_count, n);
+    lock_release_held((LockObject *)lock);
+    return r < 0 ? -1 : 1;
+}
+
+static PyObject *
+sp_wg_add(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 2 && Py_IS_TYPE(args[0], wg_type) && PyLong_CheckExact(args[1])) {
+        int overflow;
+        long delta = PyLong_AsLongAndOverflow(args[1], &overflow);
+        if (!overflow && !(delta == -1 && PyErr_Occurred())) {
+            int r = wg_add_fast(args[0], delta);
+            if (r < 0)
+                return NULL;
+            if (r > 0)
+                Py_RETURN_NONE;
+        }
+        PyErr_Clear();
+    }
+    return PyObject_Vectorcall(py_wg_add, args, nargs, NULL);
+}
+
+static PyObject *
+sp_wg_done(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 1 && Py_IS_TYPE(args[0], wg_type)) {
+        int r = wg_add_fast(args[0], -1);
+        if (r < 0)
+            return NULL;
+        if (r > 0)
+            Py_RETURN_NONE;
+    }
+    return PyObject_Vectorcall(py_wg_done, args, nargs, NULL);
+}
+
+static PyObject *
+sp_setup_waitgroup(PyObject *mod, PyObject *cls)
+{
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "setup_waitgroup() needs the WaitGroup class");
+        return NULL;
+    }
+    if (slot_offset(cls, "_lock", &wg_lock) || slot_offset(cls, "_count", &wg_count) ||
+        slot_offset(cls, "_waiters", &wg_waiters) || get_attr(cls, "add", &py_wg_add) ||
+        get_attr(cls, "done", &py_wg_done))
+        return NULL;
+    Py_XSETREF(wg_type, (PyTypeObject *)Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Chan.send / recv / recv_ok                                               */
 
 static inline LockObject *
@@ -2222,6 +2309,12 @@ static PyMethodDef module_methods[] = {
      "setup_go(sched.go, g_module): the Python twin of sched_go."},
     {"setup_public_go", (PyCFunction)sp_setup_public_go, METH_O,
      "setup_public_go(go): the Python twin of go."},
+    {"wg_add", (PyCFunction)(void (*)(void))sp_wg_add, METH_FASTCALL,
+     "WaitGroup.add(self, delta) in C."},
+    {"wg_done", (PyCFunction)(void (*)(void))sp_wg_done, METH_FASTCALL,
+     "WaitGroup.done(self) in C."},
+    {"setup_waitgroup", (PyCFunction)sp_setup_waitgroup, METH_O,
+     "setup_waitgroup(WaitGroup): its Python add and done become the fallbacks."},
     {"setup_select", (PyCFunction)sp_setup_select, METH_VARARGS,
      "setup_select(RECV, RECV_OK, SEND, spare, select, WAIT_SELECT)."},
     {NULL, NULL, 0, NULL},
