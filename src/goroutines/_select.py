@@ -351,8 +351,16 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
 
 
 if speedups is not None:
-    # The accelerator's port of select (accel.py) for goroutines whose cases
-    # are on plain channels; it calls the function above for everything else.
+    # The accelerator's ports of select (accel.py) for goroutines whose cases
+    # are on plain channels, and of the case constructors for a Chan or None;
+    # they call the functions above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
     speedups.setup_select(RECV, RECV_OK, SEND, _spare, select, WAIT_SELECT)
-    globals()["select"] = speedups.method(speedups.select, select)
+    speedups.setup_cases(recv, recv_ok, send)
+    for _name, _fn in (
+        ("select", speedups.select),
+        ("recv", speedups.case_recv),
+        ("recv_ok", speedups.case_recv_ok),
+        ("send", speedups.case_send),
+    ):
+        globals()[_name] = speedups.method(_fn, globals()[_name])

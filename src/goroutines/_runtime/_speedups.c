@@ -2048,6 +2048,62 @@ python:
     return PyObject_Vectorcall(py_select, args, nargsf, kwnames);
 }
 
+/* The case constructors recv(ch), recv_ok(ch), send(ch, value) for a Chan
+   or None; views and errors are the Python twins'. */
+static PyObject *py_case_recv, *py_case_recv_ok, *py_case_send;
+
+static inline PyObject *
+make_case(PyObject *ch, PyObject *kind, PyObject *value)
+{
+    PyObject *t = PyTuple_New(3);
+    if (t == NULL)
+        return NULL;
+    PyTuple_SET_ITEM(t, 0, Py_NewRef(ch));
+    PyTuple_SET_ITEM(t, 1, Py_NewRef(kind));
+    PyTuple_SET_ITEM(t, 2, Py_NewRef(value));
+    return t;
+}
+
+static PyObject *
+sp_case_recv(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 1 && (Py_IS_TYPE(args[0], chan_type) || args[0] == Py_None))
+        return make_case(args[0], kind_recv, Py_None);
+    return PyObject_Vectorcall(py_case_recv, args, nargs, NULL);
+}
+
+static PyObject *
+sp_case_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 1 && (Py_IS_TYPE(args[0], chan_type) || args[0] == Py_None))
+        return make_case(args[0], kind_recv_ok, Py_None);
+    return PyObject_Vectorcall(py_case_recv_ok, args, nargs, NULL);
+}
+
+static PyObject *
+sp_case_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 2 && (Py_IS_TYPE(args[0], chan_type) || args[0] == Py_None))
+        return make_case(args[0], kind_send, args[1]);
+    return PyObject_Vectorcall(py_case_send, args, nargs, NULL);
+}
+
+static PyObject *
+sp_setup_cases(PyObject *mod, PyObject *args)
+{
+    PyObject *r, *rok, *snd;
+    if (!PyArg_ParseTuple(args, "OOO:setup_cases", &r, &rok, &snd))
+        return NULL;
+    if (kind_recv == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_select() first");
+        return NULL;
+    }
+    Py_XSETREF(py_case_recv, Py_NewRef(r));
+    Py_XSETREF(py_case_recv_ok, Py_NewRef(rok));
+    Py_XSETREF(py_case_send, Py_NewRef(snd));
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 sp_setup_select(PyObject *mod, PyObject *args)
 {
@@ -2315,6 +2371,14 @@ static PyMethodDef module_methods[] = {
      "WaitGroup.done(self) in C."},
     {"setup_waitgroup", (PyCFunction)sp_setup_waitgroup, METH_O,
      "setup_waitgroup(WaitGroup): its Python add and done become the fallbacks."},
+    {"case_recv", (PyCFunction)(void (*)(void))sp_case_recv, METH_FASTCALL,
+     "_select.recv(ch) in C."},
+    {"case_recv_ok", (PyCFunction)(void (*)(void))sp_case_recv_ok, METH_FASTCALL,
+     "_select.recv_ok(ch) in C."},
+    {"case_send", (PyCFunction)(void (*)(void))sp_case_send, METH_FASTCALL,
+     "_select.send(ch, value) in C."},
+    {"setup_cases", (PyCFunction)sp_setup_cases, METH_VARARGS,
+     "setup_cases(recv, recv_ok, send): the Python twins of the case constructors."},
     {"setup_select", (PyCFunction)sp_setup_select, METH_VARARGS,
      "setup_select(RECV, RECV_OK, SEND, spare, select, WAIT_SELECT)."},
     {NULL, NULL, 0, NULL},
