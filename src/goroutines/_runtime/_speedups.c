@@ -1,20 +1,25 @@
 /* _speedups: the hot paths of the runtime in C, an optional accelerator.
  *
- * The Python code is the reference: sched.park_g / sched.ready /
- * GWaiter.wake (sched.py, waiter.py) and Chan.send / recv / recv_ok
- * (_chan.py). Each function here is a line-by-line port of its Python twin
- * over the very same objects: Chan, Waiter, G and P stay Python classes with
+ * The Python code is the reference: sched.go / park_g / ready and the
+ * queue-only round of _find_runnable, GWaiter.wake (sched.py, waiter.py),
+ * go (_go.py), Chan.send / recv / recv_ok / __iter__ (_chan.py), select and
+ * its case constructors (_select.py), WaitGroup.add / done (_sync.py). Each
+ * function here is a line-by-line port of its Python twin over the very same
+ * objects: Chan, Waiter, G, P and WaitGroup stay Python classes with
  * __slots__, and this module reads and writes their slots at the offsets of
- * the slot descriptors, looked up once by setup(). So the rest of the runtime
- * (select, close, timers, sync, asyncio, deadlock detection, dump) runs
- * unchanged on either path, and GOROUTINES_PURE=1 switches this module off.
+ * the slot descriptors, looked up once by the setup_* functions. So the rest
+ * of the runtime (close, timers, the other sync primitives, asyncio, deadlock
+ * detection, dump) runs unchanged on either path, every case a port leaves to
+ * Python is handled by its twin, and GOROUTINES_PURE=1 switches this module
+ * off.
  *
  * What C buys: no bytecode dispatch, no frame per call, direct slot access,
  * and greenlet's C switch. What it does not change: every channel operation
  * still takes the channel's lock and every park still has a token won by
  * exactly one waker (waiter.py's protocol).
  *
- * Lock is the token and channel-lock type when this module is present: a
+ * Lock is the type of park tokens, channel locks and the sync primitives'
+ * internal locks when this module is present: a
  * drop-in for the parts of _thread.lock the runtime uses (acquire with
  * blocking/timeout, release, locked, the context manager). Its state is one
  * flag that is only read and written with the GIL held, so the uncontended

@@ -1,7 +1,9 @@
 """The optional C accelerator, or None.
 
-``_speedups.c`` ports the hottest paths (Chan.send/recv/recv_ok, park_g,
-ready, GWaiter.wake) and supplies the park-token/channel-lock type. The
+``_speedups.c`` ports the hottest paths (go, Chan.send/recv/recv_ok and
+iteration, select and its case constructors, WaitGroup.add/done, park_g,
+ready, GWaiter.wake, the queue-only round of _find_runnable) and supplies the
+lock type of park tokens, channels and the sync primitives. The
 Python code stays the reference and the fallback: it runs when the extension
 was not built (no compiler, a free-threaded interpreter) or when the
 environment variable GOROUTINES_PURE is set to anything but "" or "0" before

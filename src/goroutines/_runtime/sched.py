@@ -69,7 +69,7 @@ from . import timers
 from . import waiter as _waiter_mod
 from .accel import speedups
 from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, KwCall, allgs, next_id
-from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_token
+from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_lock, new_token
 
 T = TypeVar("T")
 
@@ -166,7 +166,7 @@ class P:
         self.runq: deque[G] = deque()
         self.inbound: deque[G] = deque()
         self.timers: list[Any] = []
-        self.timer_lock = allocate_lock()  # guards timers, ntimers
+        self.timer_lock = new_lock()  # guards timers, ntimers
         self.ntimers = 0
         # Gs woken by their timers (sleep): served before the run queue, but
         # every 8th pick goes to the run queue, so neither can starve the
@@ -1279,7 +1279,7 @@ def _after_fork_child() -> None:
     _graveyard.append(p.free_workers)
     p.free_workers = []
     p.ident = get_ident()
-    p.timer_lock = allocate_lock()
+    p.timer_lock = new_lock()
     p.runq.clear()
     p.timerq.clear()
     p.runnext = None
