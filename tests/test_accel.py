@@ -494,3 +494,44 @@ def test_waitgroup_from_threads_and_goroutines() -> None:
                 t.join()
 
     goroutines.run(main)
+
+
+def test_channel_construction_rules_on_both_paths() -> None:
+    def main() -> None:
+        huge: Chan[int] = Chan(10**30)  # beyond a C size: as good as unbounded
+        for i in range(1000):
+            huge.send(i)
+        assert len(huge) == 1000 and huge.cap == 10**30
+        assert huge.recv() == 0
+        assert Chan[int](capacity=2).cap == 2
+        assert Chan[int]().cap == 0
+        with pytest.raises(ValueError, match="makechan: size out of range"):
+            Chan(-1)
+        with pytest.raises(ValueError):
+            Chan(-(10**30))
+        with pytest.raises(TypeError):
+            Chan(True)
+        with pytest.raises(TypeError):
+            Chan(1.0)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            Chan(1, 2)  # type: ignore[call-arg]
+
+    goroutines.run(main)
+
+
+def test_keyword_arguments_reach_the_python_twin() -> None:
+    # The C ports take positional arguments; a call with keywords goes to the
+    # Python function with the same signature, so every spelling still works.
+    from goroutines import WaitGroup, recv, recv_ok, send
+
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(delta=1)
+        wg.done()
+        wg.wait()
+        c: Chan[int] = Chan(capacity=1)
+        assert goroutines.select(send(ch=c, value=5)) == (0, None)
+        assert goroutines.select(recv_ok(ch=c), default=True) == (0, (5, True))
+        assert goroutines.select(recv(ch=c), default=True) == (-1, None)
+
+    goroutines.run(main)

@@ -596,8 +596,9 @@ if speedups is not None:
     # methods above stay the reference: the C ones call them for every case
     # they leave to Python (timer channels, callers without a P, a pending
     # panic or signal), and help() and inspect see their docs and signatures.
-    speedups.setup_chan(Chan, _errors)
+    speedups.setup_chan(Chan, _errors, _NO_BUFFER)
     for _name, _fn in (
+        ("__init__", speedups.chan_init),
         ("send", speedups.chan_send),
         ("recv", speedups.chan_recv),
         ("recv_ok", speedups.chan_recv_ok),

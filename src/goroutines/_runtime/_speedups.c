@@ -292,6 +292,7 @@ typedef struct {
     PyObject *func;    /* the C implementation: called as func(self, *args) */
     PyObject *wrapped; /* the Python reference implementation (its docs, signature) */
     vectorcallfunc vectorcall;
+    int takes_keywords; /* func handles keyword arguments; else they go to wrapped */
 } MethodObject;
 
 static PyTypeObject Method_Type;
@@ -299,6 +300,8 @@ static PyTypeObject Method_Type;
 static PyObject *
 Method_vectorcall(MethodObject *m, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0 && !m->takes_keywords)
+        return PyObject_Vectorcall(m->wrapped, args, nargsf, kwnames);
     return PyObject_Vectorcall(m->func, args, nargsf, kwnames);
 }
 
@@ -316,6 +319,7 @@ Method_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     m->func = func;
     m->wrapped = wrapped;
     m->vectorcall = (vectorcallfunc)Method_vectorcall;
+    m->takes_keywords = !PyCFunction_Check(func) || (PyCFunction_GET_FLAGS(func) & METH_KEYWORDS);
     return (PyObject *)m;
 }
 
@@ -424,7 +428,7 @@ static int get_attr(PyObject *o, const char *name, PyObject **out);
 static PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
 
 static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
-static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g;
+static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g, w_case, w_chan;
 static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 static Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
     p_killing, p_curg, p_free_workers, p_g0, p_g1, p_timerq;
@@ -848,7 +852,7 @@ static PyObject *gmod_dict;          /* goroutines._runtime.g's globals (_ids is
 static PyObject *allgs_dict;         /* g.allgs */
 static PyObject *get_running_loop;   /* asyncio.events._get_running_loop, once imported */
 static PyObject *py_sched_go, *py_go;
-static PyObject *s_empty, *zero, *str_ids, *str_asyncio_events, *str_gr_context;
+static PyObject *s_empty, *zero, *minus_one, *str_ids, *str_asyncio_events, *str_gr_context;
 static Py_ssize_t g_id, g_fn, g_args, g_context, g_parent_id, g_created_code, g_created_lasti;
 
 /* This thread's P if go() may put the new G on it; NULL (no error) if the
@@ -1162,10 +1166,18 @@ goroutine_waiter(PyObject *g, PyObject **token_out)
 {
     PyObject *w = SLOT(g, g_waiter);
     if (w == NULL || w == Py_None) {
-        PyObject *args[2] = {g, Py_None};
-        w = PyObject_Vectorcall((PyObject *)gwaiter_type, args, 2, NULL);
+        /* GWaiter(g, None), its __init__'s stores without the call */
+        w = gwaiter_type->tp_alloc(gwaiter_type, 0);
         if (w == NULL)
             return NULL;
+        slot_set(w, w_token, Py_None);
+        slot_set(w, w_elem, Py_None);
+        slot_set(w, w_value, Py_None);
+        slot_set(w, w_ok, Py_False);
+        slot_set(w, w_done, Py_False);
+        slot_set(w, w_case, minus_one);
+        slot_set(w, w_chan, Py_None);
+        slot_set(w, w_g, g);
         PyObject *old_w = SLOT(g, g_waiter);
         SLOT(g, g_waiter) = w; /* the slot owns the new reference */
         Py_XDECREF(old_w);
@@ -1207,6 +1219,63 @@ abandon(PyObject *chan, PyObject *w, PyObject *q)
     Py_DECREF(r);
     PyErr_Restore(t, v, tb);
 #endif
+}
+
+/* Chan.__init__(self, capacity=0) for an int capacity >= 0 given by
+   position (the Python twin validates everything else and raises). */
+static PyObject *no_buffer; /* _chan._NO_BUFFER */
+static PyObject *py_chan_init;
+
+static PyObject *
+sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2 || !Py_IS_TYPE(args[0], chan_type) ||
+        (nargs == 2 && !PyLong_CheckExact(args[1])))
+        goto python;
+    PyObject *self = args[0];
+    PyObject *cap = nargs == 2 ? args[1] : zero;
+    int neg = PyObject_RichCompareBool(cap, zero, Py_LT);
+    int sign = neg == 0 ? PyObject_RichCompareBool(cap, zero, Py_GT) : 0;
+    if (neg < 0 || sign < 0)
+        return NULL;
+    if (neg)
+        goto python; /* the Python twin's ValueError */
+    PyObject *lock = lock_new_fast();
+    PyObject *buf = lock == NULL ? NULL
+                    : sign ? PyObject_CallNoArgs((PyObject *)deque_type) : Py_NewRef(no_buffer);
+    PyObject *rq = buf == NULL ? NULL : PyObject_CallNoArgs((PyObject *)deque_type);
+    PyObject *sq = rq == NULL ? NULL : PyObject_CallNoArgs((PyObject *)deque_type);
+    if (sq == NULL) {
+        Py_XDECREF(lock);
+        Py_XDECREF(buf);
+        Py_XDECREF(rq);
+        return NULL;
+    }
+    slot_set(self, c_cap, cap);
+    PyObject *old;
+#define TAKE(off, v) (old = SLOT(self, off), SLOT(self, off) = (v), Py_XDECREF(old))
+    TAKE(c_lock, lock);
+    TAKE(c_buf, buf);
+    TAKE(c_recvq, rq);
+    TAKE(c_sendq, sq);
+#undef TAKE
+    slot_set(self, c_closed, Py_False);
+    slot_set(self, c_timer, Py_None);
+    Py_RETURN_NONE;
+python:
+    return PyObject_Vectorcall(py_chan_init, args, nargs, NULL);
+}
+
+/* c._cap as a size; a capacity beyond that is as good as unbounded. */
+static inline Py_ssize_t
+chan_cap(PyObject *c)
+{
+    Py_ssize_t cap = PyLong_AsSsize_t(SLOT(c, c_cap));
+    if (cap == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return PY_SSIZE_T_MAX;
+    }
+    return cap;
 }
 
 static PyObject *
@@ -1257,7 +1326,7 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(w);
     }
     PyObject *buf = SLOT(self, c_buf);
-    Py_ssize_t cap = PyLong_AsSsize_t(SLOT(self, c_cap));
+    Py_ssize_t cap = chan_cap(self);
     if (dq_len(buf) < cap) {
         int r = dq_append(buf, value);
         lock_release_held(lock);
@@ -1605,7 +1674,6 @@ static PyObject *select_spare;                          /* _select._spare */
 static PyObject *py_select;                             /* the Python twin */
 static PyObject *s_select;                              /* wait reason "select" */
 static PyObject *str_remove;
-static Py_ssize_t w_case, w_chan;
 
 static __thread uint64_t rng_state;
 
@@ -1788,7 +1856,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
                 continue;
             if (kind_of[i] == kind_send) {
                 if (dq_len(SLOT(ch, c_recvq)) > 0 || SLOT(ch, c_closed) == Py_True ||
-                    dq_len(SLOT(ch, c_buf)) < PyLong_AsSsize_t(SLOT(ch, c_cap)))
+                    dq_len(SLOT(ch, c_buf)) < chan_cap(ch))
                     ready[nready++] = i;
             } else if (dq_len(SLOT(ch, c_buf)) > 0 ||
                        dq_len(SLOT(ch, c_sendq)) > 0 || SLOT(ch, c_closed) == Py_True) {
@@ -1826,7 +1894,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             }
             if (partner == NULL) {
                 PyObject *buf = SLOT(ch, c_buf);
-                if (dq_len(buf) < PyLong_AsSsize_t(SLOT(ch, c_cap))) {
+                if (dq_len(buf) < chan_cap(ch)) {
                     if (dq_append(buf, value_of[i]) < 0)
                         goto fail_locked;
                 } else {
@@ -2120,9 +2188,6 @@ sp_setup_select(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "setup_chan() first");
         return NULL;
     }
-    if (slot_offset((PyObject *)waiter_type, "case", &w_case) ||
-        slot_offset((PyObject *)waiter_type, "chan", &w_chan))
-        return NULL;
     Py_INCREF(recv);
     Py_XSETREF(kind_recv, recv);
     Py_INCREF(recv_ok);
@@ -2275,6 +2340,7 @@ sp_setup_sched(PyObject *mod, PyObject *args)
     if (slot_offset(W, "token", &w_token) || slot_offset(W, "elem", &w_elem) ||
         slot_offset(W, "value", &w_value) || slot_offset(W, "ok", &w_ok) ||
         slot_offset(W, "done", &w_done) || slot_offset(GW, "g", &w_g) ||
+        slot_offset(W, "case", &w_case) || slot_offset(W, "chan", &w_chan) ||
         slot_offset(G, "state", &g_state) || slot_offset(G, "wait_reason", &g_wait_reason) ||
         slot_offset(G, "token", &g_token) || slot_offset(G, "greenlet", &g_greenlet) ||
         slot_offset(G, "throw_exc", &g_throw_exc) || slot_offset(G, "p", &g_p) ||
@@ -2312,8 +2378,8 @@ sp_setup_sched(PyObject *mod, PyObject *args)
 static PyObject *
 sp_setup_chan(PyObject *mod, PyObject *args)
 {
-    PyObject *C, *errors;
-    if (!PyArg_ParseTuple(args, "OO:setup_chan", &C, &errors))
+    PyObject *C, *errors, *no_buf;
+    if (!PyArg_ParseTuple(args, "OOO:setup_chan", &C, &errors, &no_buf))
         return NULL;
     if (g_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "setup_sched() first");
@@ -2332,8 +2398,13 @@ sp_setup_chan(PyObject *mod, PyObject *args)
         return NULL;
     if (get_attr(errors, "ChannelClosedError", &closed_error) ||
         get_attr(C, "send", &py_send) || get_attr(C, "recv", &py_recv) ||
-        get_attr(C, "recv_ok", &py_recv_ok))
+        get_attr(C, "recv_ok", &py_recv_ok) || get_attr(C, "__init__", &py_chan_init))
         return NULL;
+    if (deque_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "collections.deque has an unexpected layout");
+        return NULL;
+    }
+    Py_XSETREF(no_buffer, Py_NewRef(no_buf));
     Py_RETURN_NONE;
 }
 
@@ -2341,7 +2412,7 @@ static PyMethodDef module_methods[] = {
     {"setup_sched", (PyCFunction)sp_setup_sched, METH_VARARGS,
      "setup_sched(sched, g_module, waiter_module): learn the scheduler's classes."},
     {"setup_chan", (PyCFunction)sp_setup_chan, METH_VARARGS,
-     "setup_chan(Chan, errors): learn the channel class; its Python methods become the fallbacks."},
+     "setup_chan(Chan, errors, no_buffer): learn the channel class; its Python methods become the fallbacks."},
     {"cache_frame_stacks", (PyCFunction)sp_cache_frame_stacks, METH_NOARGS,
      "Serve greenlets' frame-stack chunks from a cache (True if installed here)."},
     {"set_attention", (PyCFunction)sp_set_attention, METH_O,
@@ -2358,6 +2429,8 @@ static PyMethodDef module_methods[] = {
      "Chan.recv(self) in C."},
     {"chan_recv_ok", (PyCFunction)(void (*)(void))sp_chan_recv_ok, METH_FASTCALL,
      "Chan.recv_ok(self) in C."},
+    {"chan_init", (PyCFunction)(void (*)(void))sp_chan_init, METH_FASTCALL,
+     "Chan.__init__(self, capacity=0) in C."},
     {"chan_iter", (PyCFunction)(void (*)(void))sp_chan_iter, METH_FASTCALL,
      "Chan.__iter__(self) in C."},
     {"select", (PyCFunction)(void (*)(void))sp_select, METH_FASTCALL | METH_KEYWORDS,
@@ -2442,7 +2515,8 @@ PyInit__speedups(void)
     str_gr_context = PyUnicode_InternFromString("gr_context");
     s_empty = PyUnicode_InternFromString("");
     zero = PyLong_FromLong(0);
-    if (!str_ids || !str_asyncio_events || !str_gr_context || !s_empty || !zero)
+    minus_one = PyLong_FromLong(-1);
+    if (!str_ids || !str_asyncio_events || !str_gr_context || !s_empty || !zero || !minus_one)
         return NULL;
     if (!str_remove || !str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
         return NULL;
