@@ -535,3 +535,13 @@ def test_keyword_arguments_reach_the_python_twin() -> None:
         assert goroutines.select(recv(ch=c), default=True) == (-1, None)
 
     goroutines.run(main)
+
+
+def test_public_functions_pickle_and_print_like_functions() -> None:
+    import pickle
+
+    from goroutines import WaitGroup
+
+    for f in (go, goroutines.select, goroutines.recv, Chan.send, Chan.recv, WaitGroup.add):
+        assert pickle.loads(pickle.dumps(f)) is f
+        assert f.__name__ in repr(f)

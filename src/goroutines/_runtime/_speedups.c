@@ -362,6 +362,30 @@ Method_getattro(MethodObject *m, PyObject *name)
     return PyObject_GetAttr(m->wrapped, name);
 }
 
+static PyObject *
+Method_repr(MethodObject *m)
+{
+    PyObject *name = PyObject_GetAttrString(m->wrapped, "__qualname__");
+    if (name == NULL)
+        return NULL;
+    PyObject *r = PyUnicode_FromFormat("<function %U (C accelerated) at %p>", name, m);
+    Py_DECREF(name);
+    return r;
+}
+
+/* Pickled by reference, as the Python function would be: its qualified name
+   in its module names this object. */
+static PyObject *
+Method_reduce(MethodObject *m, PyObject *Py_UNUSED(ignored))
+{
+    return PyObject_GetAttrString(m->wrapped, "__qualname__");
+}
+
+static PyMethodDef Method_methods[] = {
+    {"__reduce__", (PyCFunction)Method_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMemberDef Method_members[] = {
     {"__wrapped__", T_OBJECT, offsetof(MethodObject, wrapped), READONLY, NULL},
     {"__func__", T_OBJECT, offsetof(MethodObject, func), READONLY, NULL},
@@ -387,6 +411,8 @@ static PyTypeObject Method_Type = {
     .tp_vectorcall_offset = offsetof(MethodObject, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_getattro = (getattrofunc)Method_getattro,
+    .tp_repr = (reprfunc)Method_repr,
+    .tp_methods = Method_methods,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
                 Py_TPFLAGS_METHOD_DESCRIPTOR,
     .tp_doc = "method(cfunc, pyfunc): cfunc(self, *args) as a method documented by pyfunc.",
