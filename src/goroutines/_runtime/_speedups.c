@@ -1292,6 +1292,30 @@ python:
     return PyObject_Vectorcall(py_chan_init, args, nargs, NULL);
 }
 
+/* Pop waiters off q (a channel's queue, its lock held) until one whose park
+   token this caller wins, and mark it completed (ok, done): a new reference,
+   and the caller now owns its wake-up. NULL without an error if no waiter
+   was live (the stale ones are dropped), NULL with an error. */
+static PyObject *
+pop_partner(PyObject *q)
+{
+    while (dq_len(q) > 0) {
+        PyObject *w = dq_popleft(q);
+        if (w == NULL)
+            return NULL;
+        int won = token_win(SLOT(w, w_token));
+        if (won > 0) {
+            slot_set(w, w_ok, Py_True);
+            slot_set(w, w_done, Py_True);
+            return w;
+        }
+        Py_DECREF(w);
+        if (won < 0)
+            return NULL;
+    }
+    return NULL;
+}
+
 /* c._cap as a size; a capacity beyond that is as good as unbounded. */
 static inline Py_ssize_t
 chan_cap(PyObject *c)
@@ -1325,31 +1349,19 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(closed_error, "send on closed channel");
         return NULL;
     }
-    PyObject *rq = SLOT(self, c_recvq);
-    while (dq_len(rq) > 0) {
-        PyObject *w = dq_popleft(rq);
-        if (w == NULL) {
-            lock_release_held(lock);
+    PyObject *partner = pop_partner(SLOT(self, c_recvq));
+    if (partner != NULL) {
+        lock_release_held(lock);
+        slot_set(partner, w_value, value);
+        int r = wake(partner);
+        Py_DECREF(partner);
+        if (r < 0)
             return NULL;
-        }
-        int won = token_win(SLOT(w, w_token));
-        if (won < 0) {
-            Py_DECREF(w);
-            lock_release_held(lock);
-            return NULL;
-        }
-        if (won) {
-            lock_release_held(lock);
-            slot_set(w, w_value, value);
-            slot_set(w, w_ok, Py_True);
-            slot_set(w, w_done, Py_True);
-            int r = wake(w);
-            Py_DECREF(w);
-            if (r < 0)
-                return NULL;
-            Py_RETURN_NONE;
-        }
-        Py_DECREF(w);
+        Py_RETURN_NONE;
+    }
+    if (PyErr_Occurred()) {
+        lock_release_held(lock);
+        return NULL;
     }
     PyObject *buf = SLOT(self, c_buf);
     Py_ssize_t cap = chan_cap(self);
@@ -1428,70 +1440,39 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
             return -1;
         }
         /* Chan._refill: move the first blocked sender's value into the buffer. */
-        while (dq_len(sq) > 0) {
-            PyObject *w = dq_popleft(sq);
-            if (w == NULL) {
-                lock_release_held(lock);
-                Py_DECREF(v);
-                return -1;
-            }
-            int won = token_win(SLOT(w, w_token));
-            if (won > 0) {
-                int r = dq_append(buf, SLOT(w, w_elem));
-                lock_release_held(lock);
-                slot_set(w, w_ok, Py_True);
-                slot_set(w, w_done, Py_True);
-                if (r == 0)
-                    r = wake(w);
-                Py_DECREF(w);
-                if (r < 0) {
-                    Py_DECREF(v);
-                    return -1;
-                }
-                *value = v;
-                *ok = 1;
-                return 1;
-            }
-            Py_DECREF(w);
-            if (won < 0) {
-                lock_release_held(lock);
-                Py_DECREF(v);
-                return -1;
-            }
-        }
+        PyObject *sender = pop_partner(sq);
+        int r = sender != NULL ? dq_append(buf, SLOT(sender, w_elem)) : (PyErr_Occurred() ? -1 : 0);
         lock_release_held(lock);
+        if (sender != NULL) {
+            if (r == 0)
+                r = wake(sender);
+            Py_DECREF(sender);
+        }
+        if (r < 0) {
+            Py_DECREF(v);
+            return -1;
+        }
         *value = v;
         *ok = 1;
         return 1;
     }
-    while (dq_len(sq) > 0) {
-        PyObject *w = dq_popleft(sq);
-        if (w == NULL) {
-            lock_release_held(lock);
+    PyObject *sender = pop_partner(sq);
+    if (sender != NULL) {
+        lock_release_held(lock);
+        PyObject *v = Py_NewRef(SLOT(sender, w_elem));
+        int r = wake(sender);
+        Py_DECREF(sender);
+        if (r < 0) {
+            Py_DECREF(v);
             return -1;
         }
-        int won = token_win(SLOT(w, w_token));
-        if (won > 0) {
-            lock_release_held(lock);
-            PyObject *v = SLOT(w, w_elem);
-            Py_INCREF(v);
-            slot_set(w, w_ok, Py_True);
-            slot_set(w, w_done, Py_True);
-            int r = wake(w);
-            Py_DECREF(w);
-            if (r < 0) {
-                Py_DECREF(v);
-                return -1;
-            }
-            *value = v;
-            *ok = 1;
-            return 1;
-        }
-        Py_DECREF(w);
-        if (won < 0) {
-            lock_release_held(lock);
-            return -1;
-        }
+        *value = v;
+        *ok = 1;
+        return 1;
+    }
+    if (PyErr_Occurred()) {
+        lock_release_held(lock);
+        return -1;
     }
     if (SLOT(self, c_closed) == Py_True) {
         lock_release_held(lock);
@@ -1899,26 +1880,12 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
                 PyErr_SetString(closed_error, "send on closed channel");
                 return NULL;
             }
-            PyObject *rq = SLOT(ch, c_recvq);
-            while (dq_len(rq) > 0) {
-                PyObject *w = dq_popleft(rq);
-                if (w == NULL)
-                    goto fail_locked;
-                int won = token_win(SLOT(w, w_token));
-                if (won < 0) {
-                    Py_DECREF(w);
-                    goto fail_locked;
-                }
-                if (won) {
-                    slot_set(w, w_value, value_of[i]);
-                    slot_set(w, w_ok, Py_True);
-                    slot_set(w, w_done, Py_True);
-                    partner = w;
-                    break;
-                }
-                Py_DECREF(w);
-            }
-            if (partner == NULL) {
+            partner = pop_partner(SLOT(ch, c_recvq));
+            if (partner != NULL)
+                slot_set(partner, w_value, value_of[i]);
+            else if (PyErr_Occurred())
+                goto fail_locked;
+            else {
                 PyObject *buf = SLOT(ch, c_buf);
                 if (dq_len(buf) < chan_cap(ch)) {
                     if (dq_append(buf, value_of[i]) < 0)
@@ -1934,49 +1901,17 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             result = dq_popleft(buf);
             if (result == NULL)
                 goto fail_locked;
-            while (dq_len(sq) > 0) {
-                PyObject *w = dq_popleft(sq);
-                if (w == NULL)
-                    goto fail_locked;
-                int won = token_win(SLOT(w, w_token));
-                if (won < 0) {
-                    Py_DECREF(w);
-                    goto fail_locked;
-                }
-                if (won) {
-                    if (dq_append(buf, SLOT(w, w_elem)) < 0) {
-                        Py_DECREF(w);
-                        goto fail_locked;
-                    }
-                    slot_set(w, w_ok, Py_True);
-                    slot_set(w, w_done, Py_True);
-                    partner = w;
-                    break;
-                }
-                Py_DECREF(w);
-            }
+            partner = pop_partner(sq);
+            if (partner != NULL ? dq_append(buf, SLOT(partner, w_elem)) < 0 : PyErr_Occurred() != NULL)
+                goto fail_locked;
             break;
         }
-        while (dq_len(sq) > 0) {
-            PyObject *w = dq_popleft(sq);
-            if (w == NULL)
-                goto fail_locked;
-            int won = token_win(SLOT(w, w_token));
-            if (won < 0) {
-                Py_DECREF(w);
-                goto fail_locked;
-            }
-            if (won) {
-                result = SLOT(w, w_elem);
-                Py_INCREF(result);
-                slot_set(w, w_ok, Py_True);
-                slot_set(w, w_done, Py_True);
-                partner = w;
-                break;
-            }
-            Py_DECREF(w);
-        }
-        if (partner == NULL) {
+        partner = pop_partner(sq);
+        if (partner != NULL)
+            result = Py_NewRef(SLOT(partner, w_elem));
+        else if (PyErr_Occurred())
+            goto fail_locked;
+        else {
             if (SLOT(ch, c_closed) != Py_True)
                 continue; /* the senders we saw were stale: poll again */
             ok = 0;
