@@ -577,6 +577,17 @@ token_win(PyObject *tok)
 /* ------------------------------------------------------------------------ */
 /* ready / wake / park_g                                                    */
 
+/* obj.name() with its result dropped: 0, or -1 with an error. */
+static int
+call_method0(PyObject *obj, PyObject *name)
+{
+    PyObject *r = PyObject_CallMethodNoArgs(obj, name);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* sched.ready: make a parked g runnable; the caller has won g's park token. */
 static int
 ready_impl(PyObject *g)
@@ -617,10 +628,8 @@ ready_impl(PyObject *g)
     if (dq_append(SLOT(p, p_inbound), g) < 0)
         return -1;
     if (SLOT(p, p_sleeping) == Py_True) {
-        PyObject *r = PyObject_CallMethodNoArgs(p, str_wakeup);
-        if (r == NULL)
+        if (call_method0(p, str_wakeup) < 0)
             return -1;
-        Py_DECREF(r);
     }
     return 0;
 }
@@ -641,11 +650,7 @@ wake(PyObject *w)
         PyObject *g = slot_get(w, w_g, "g");
         return g == NULL ? -1 : ready_impl(g);
     }
-    PyObject *r = PyObject_CallMethodNoArgs(w, str_wake);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    return call_method0(w, str_wake);
 }
 
 static PyObject *
@@ -1328,6 +1333,46 @@ chan_cap(PyObject *c)
     return cap;
 }
 
+/* The blocking half of send and recv: queue the calling goroutine's waiter
+   on q, a queue of chan whose lock is held (elem: the value a sender offers,
+   or NULL), unlock, and park until a partner or close wakes it. A new
+   reference to the waiter, whose result fields are the caller's to read; or
+   NULL with an error, the waiter off the queue (Chan._abandon). The caller
+   runs on this thread's P. */
+static PyObject *
+park_on(PyObject *chan, LockObject *lock, PyObject *q, PyObject *elem, PyObject *reason)
+{
+    PyObject *p = Py_NewRef(tls_p);
+    PyObject *g = Py_NewRef(SLOT(p, p_curg));
+    PyObject *token;
+    PyObject *w = goroutine_waiter(g, &token);
+    if (w == NULL) {
+        lock_release_held(lock);
+    } else {
+        Py_INCREF(w);
+        Py_INCREF(token);
+        Py_INCREF(q);
+        if (elem != NULL)
+            slot_set(w, w_elem, elem);
+        int r = dq_append(q, w);
+        lock_release_held(lock);
+        if (r == 0) {
+            r = park_g_impl(p, g, reason, token);
+            if (r < 0)
+                abandon(chan, w, q);
+        }
+        if (elem != NULL)
+            slot_set(w, w_elem, Py_None);
+        Py_DECREF(q);
+        Py_DECREF(token);
+        if (r < 0)
+            Py_CLEAR(w);
+    }
+    Py_DECREF(g);
+    Py_DECREF(p);
+    return w;
+}
+
 static PyObject *
 sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1378,38 +1423,11 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         lock_release_held(lock);
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
     }
-    Py_INCREF(p);
-    PyObject *g = SLOT(p, p_curg);
-    Py_INCREF(g);
-    PyObject *token;
-    PyObject *w = goroutine_waiter(g, &token);
-    if (w == NULL) {
-        lock_release_held(lock);
-        Py_DECREF(g);
-        Py_DECREF(p);
+    PyObject *w = park_on(self, lock, SLOT(self, c_sendq), value, s_chan_send);
+    if (w == NULL)
         return NULL;
-    }
-    Py_INCREF(w);
-    Py_INCREF(token);
-    slot_set(w, w_elem, value);
-    PyObject *sq = SLOT(self, c_sendq);
-    Py_INCREF(sq);
-    int r = dq_append(sq, w);
-    lock_release_held(lock);
-    if (r == 0) {
-        r = park_g_impl(p, g, s_chan_send, token);
-        if (r < 0)
-            abandon(self, w, sq);
-    }
-    slot_set(w, w_elem, Py_None);
     int ok = SLOT(w, w_ok) == Py_True;
-    Py_DECREF(sq);
-    Py_DECREF(token);
     Py_DECREF(w);
-    Py_DECREF(g);
-    Py_DECREF(p);
-    if (r < 0)
-        return NULL;
     if (!ok) {
         PyErr_SetString(closed_error, "send on closed channel");
         return NULL;
@@ -1487,41 +1505,28 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         return 0;
     }
     /* Chan._recv_block (no timer here). */
-    Py_INCREF(p);
-    PyObject *g = SLOT(p, p_curg);
-    Py_INCREF(g);
-    PyObject *token;
-    PyObject *w = goroutine_waiter(g, &token);
-    if (w == NULL) {
-        lock_release_held(lock);
-        Py_DECREF(g);
-        Py_DECREF(p);
+    PyObject *w = park_on(self, lock, SLOT(self, c_recvq), NULL, s_chan_receive);
+    if (w == NULL)
         return -1;
-    }
-    Py_INCREF(w);
-    Py_INCREF(token);
-    PyObject *rq = SLOT(self, c_recvq);
-    Py_INCREF(rq);
-    int r = dq_append(rq, w);
-    lock_release_held(lock);
-    if (r == 0) {
-        r = park_g_impl(p, g, s_chan_receive, token);
-        if (r < 0)
-            abandon(self, w, rq);
-    }
-    if (r == 0) {
-        PyObject *v = SLOT(w, w_value);
-        Py_INCREF(v);
-        slot_set(w, w_value, Py_None);
-        *value = v;
-        *ok = SLOT(w, w_ok) == Py_True;
-    }
-    Py_DECREF(rq);
-    Py_DECREF(token);
+    *value = Py_NewRef(SLOT(w, w_value));
+    slot_set(w, w_value, Py_None);
+    *ok = SLOT(w, w_ok) == Py_True;
     Py_DECREF(w);
-    Py_DECREF(g);
-    Py_DECREF(p);
-    return r < 0 ? -1 : 1;
+    return 1;
+}
+
+/* (value, ok), what recv_ok returns; steals value. */
+static PyObject *
+value_ok(PyObject *value, int ok)
+{
+    PyObject *t = PyTuple_New(2);
+    if (t == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, value);
+    PyTuple_SET_ITEM(t, 1, Py_NewRef(ok ? Py_True : Py_False));
+    return t;
 }
 
 /* The argument check and receive shared by recv and recv_ok: 1 with *v and
@@ -1557,18 +1562,7 @@ sp_chan_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     int r = recv_entry(args, nargs, py_recv_ok, "recv_ok", &v, &ok);
     if (r < 0)
         return NULL;
-    if (r == 2)
-        return v;
-    PyObject *t = PyTuple_New(2);
-    if (t == NULL) {
-        Py_DECREF(v);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(t, 0, v);
-    PyObject *b = ok ? Py_True : Py_False;
-    Py_INCREF(b);
-    PyTuple_SET_ITEM(t, 1, b);
-    return t;
+    return r == 2 ? v : value_ok(v, ok);
 }
 
 
@@ -1741,19 +1735,7 @@ select_result(PyObject *kind, PyObject *value, int ok)
         Py_INCREF(Py_None);
         value = Py_None;
     }
-    if (kind == kind_recv_ok) {
-        PyObject *t = PyTuple_New(2);
-        if (t == NULL) {
-            Py_DECREF(value);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, 0, value);
-        PyObject *b = ok ? Py_True : Py_False;
-        Py_INCREF(b);
-        PyTuple_SET_ITEM(t, 1, b);
-        return t;
-    }
-    return value;
+    return kind == kind_recv_ok ? value_ok(value, ok) : value;
 }
 
 static PyObject *
