@@ -30,6 +30,7 @@ from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from . import _aio
 from . import errors as _errors
+from ._runtime import accel as _accel
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
@@ -597,11 +598,13 @@ if speedups is not None:
     # they leave to Python (timer channels, callers without a P, a pending
     # panic or signal), and help() and inspect see their docs and signatures.
     speedups.setup_chan(Chan, _errors, _NO_BUFFER)
-    for _name, _fn in (
-        ("__init__", speedups.chan_init),
-        ("send", speedups.chan_send),
-        ("recv", speedups.chan_recv),
-        ("recv_ok", speedups.chan_recv_ok),
-        ("__iter__", speedups.chan_iter),
-    ):
-        setattr(Chan, _name, speedups.method(_fn, getattr(Chan, _name)))
+    _accel.install(
+        Chan,
+        {
+            "__init__": speedups.chan_init,
+            "send": speedups.chan_send,
+            "recv": speedups.chan_recv,
+            "recv_ok": speedups.chan_recv_ok,
+            "__iter__": speedups.chan_iter,
+        },
+    )

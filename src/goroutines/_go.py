@@ -11,6 +11,7 @@ import selectors
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from ._runtime import accel as _accel
 from ._runtime import blocking as _blocking
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
@@ -174,4 +175,4 @@ if speedups is not None:
     # from a goroutine; it calls the function above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
     speedups.setup_public_go(go)
-    globals()["go"] = speedups.method(speedups.go, go)
+    _accel.install(globals(), {"go": speedups.go})

@@ -34,6 +34,7 @@ from random import random, sample
 from typing import Any, Final, TypeAlias, TypeVar, final
 
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
+from ._runtime import accel as _accel
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
@@ -357,10 +358,12 @@ if speedups is not None:
     # Rebound through globals() so that type checkers keep the signature above.
     speedups.setup_select(RECV, RECV_OK, SEND, _spare, select, WAIT_SELECT)
     speedups.setup_cases(recv, recv_ok, send)
-    for _name, _fn in (
-        ("select", speedups.select),
-        ("recv", speedups.case_recv),
-        ("recv_ok", speedups.case_recv_ok),
-        ("send", speedups.case_send),
-    ):
-        globals()[_name] = speedups.method(_fn, globals()[_name])
+    _accel.install(
+        globals(),
+        {
+            "select": speedups.select,
+            "recv": speedups.case_recv,
+            "recv_ok": speedups.case_recv_ok,
+            "send": speedups.case_send,
+        },
+    )

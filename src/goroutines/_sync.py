@@ -68,6 +68,7 @@ from time import monotonic
 from typing import Any, Final, Generic, ParamSpec, Protocol, TypeVar, final
 
 from ._go import _is_async, _reject
+from ._runtime import accel as _accel
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import (
@@ -982,5 +983,4 @@ if speedups is not None:
     # The accelerator's WaitGroup.add and done (accel.py): the common case in
     # C, the methods above for the rest.
     speedups.setup_waitgroup(WaitGroup)
-    for _name, _fn in (("add", speedups.wg_add), ("done", speedups.wg_done)):
-        setattr(WaitGroup, _name, speedups.method(_fn, getattr(WaitGroup, _name)))
+    _accel.install(WaitGroup, {"add": speedups.wg_add, "done": speedups.wg_done})

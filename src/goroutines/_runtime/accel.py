@@ -23,4 +23,16 @@ if os.environ.get("GOROUTINES_PURE", "") in ("", "0"):
     except ImportError:  # not built here: the pure-Python runtime
         speedups = None
 
-__all__ = ["speedups"]
+def install(target: Any, ports: dict[str, Any]) -> None:
+    """Put each C port in ports in place of the Python function of the same
+    name on target (a class, or a module's ``globals()``), wrapped so that it
+    keeps that function's docs, signature and pickling, binds as a method, and
+    hands calls with keyword arguments to it."""
+    for name, port in ports.items():
+        if isinstance(target, dict):
+            target[name] = speedups.method(port, target[name])
+        else:
+            setattr(target, name, speedups.method(port, getattr(target, name)))
+
+
+__all__ = ["install", "speedups"]
