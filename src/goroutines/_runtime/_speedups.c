@@ -498,22 +498,28 @@ slot_offset(PyObject *cls, const char *name, Py_ssize_t *out)
     return 0;
 }
 
-/* sched.attention, mirrored by sched._set_attention on every change. */
-static int attention_flag;
+/* sched.attention. Reading sched's globals on every operation costs a
+   dictionary lookup; attention_hint says whether that is needed. It is raised
+   by sched._set_attention before attention can become True, and lowered here
+   when the lookup finds it False - both with the GIL held, and no Python code
+   (a signal handler) runs between the lookup and the lowering. */
+static int attention_hint = 1;
 
 static inline int
 is_attention(void)
 {
-    return attention_flag;
+    if (!attention_hint)
+        return 0;
+    if (PyDict_GetItemWithError(sched_dict, str_attention) == Py_True)
+        return 1;
+    attention_hint = 0;
+    return 0;
 }
 
 static PyObject *
-sp_set_attention(PyObject *mod, PyObject *flag)
+sp_raise_attention(PyObject *mod, PyObject *Py_UNUSED(ignored))
 {
-    int v = PyObject_IsTrue(flag);
-    if (v < 0)
-        return NULL;
-    attention_flag = v;
+    attention_hint = 1;
     Py_RETURN_NONE;
 }
 
@@ -2358,8 +2364,8 @@ static PyMethodDef module_methods[] = {
      "setup_chan(Chan, errors, no_buffer): learn the channel class; its Python methods become the fallbacks."},
     {"cache_frame_stacks", (PyCFunction)sp_cache_frame_stacks, METH_NOARGS,
      "Serve greenlets' frame-stack chunks from a cache (True if installed here)."},
-    {"set_attention", (PyCFunction)sp_set_attention, METH_O,
-     "set_attention(flag): mirror of sched.attention."},
+    {"raise_attention", (PyCFunction)sp_raise_attention, METH_NOARGS,
+     "sched.attention may become True: look at it again."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
     {"ready", (PyCFunction)sp_ready, METH_O, "sched.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,

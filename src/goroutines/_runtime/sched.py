@@ -64,8 +64,8 @@ from typing import Any, NoReturn, TypeVar
 from greenlet import GreenletExit, getcurrent, greenlet
 
 from ..errors import Deadlock, GoroutinePanic, throw
+from . import accel, timers
 from . import g as _gmod
-from . import timers
 from . import waiter as _waiter_mod
 from .accel import speedups
 from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, KwCall, allgs, next_id
@@ -117,10 +117,20 @@ _bg_lock = threading.Lock()  # guards starting the background P
 _main_g: G | None = None  # goroutine 1
 
 # attention: something waits to be delivered to goroutine 1 (a panic, a
-# SIGINT). Checked by every public entry point with one global load.
-# Every assignment is followed by speedups.set_attention: the accelerator
-# keeps a C copy, read on each of its operations.
+# SIGINT). Checked by every public entry point with one global load. Set it
+# with _set_attention.
 attention = False
+
+
+def _set_attention(value: bool) -> None:
+    """attention = value. The accelerator reads attention only after its own
+    flag says it may be set, so the flag is raised first (a signal handler
+    may set attention between any two lines here); it lowers the flag itself
+    once it finds attention False."""
+    global attention
+    if value and speedups is not None:
+        speedups.raise_attention()
+    attention = value
 _pending_panic: BaseException | None = None
 _panic_in_flight = False  # a panic was raised and not yet delivered/reported
 _sigint_pending = False
@@ -920,7 +930,7 @@ def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
 
 
 def _panic(g: G, e: BaseException) -> None:
-    global _pending_panic, _panic_in_flight, attention
+    global _pending_panic, _panic_in_flight
     p = g.p
     if p is not None and p.killing:
         if not isinstance(e, GreenletExit):
@@ -943,9 +953,7 @@ def _panic(g: G, e: BaseException) -> None:
         _flush_and_exit(2)
     _panic_in_flight = True
     _pending_panic = exc
-    attention = True
-    if speedups is not None:
-        speedups.set_attention(attention)
+    _set_attention(True)
     p1 = g1.p
     if p1 is not None and p1.ident != get_ident():
         p1.wakeup()
@@ -969,19 +977,15 @@ def _flush_and_exit(code: int) -> NoReturn:
 
 def _take_pending() -> BaseException | None:
     """The exception waiting for goroutine 1 (signal first), clearing it."""
-    global _pending_panic, _sigint_pending, attention, _panic_in_flight
+    global _pending_panic, _sigint_pending, _panic_in_flight
     if _sigint_pending:
         _sigint_pending = False
-        attention = _pending_panic is not None
-        if speedups is not None:
-            speedups.set_attention(attention)
+        _set_attention(_pending_panic is not None)
         return KeyboardInterrupt()
     exc = _pending_panic
     _pending_panic = None
     _panic_in_flight = False
-    attention = _sigint_pending
-    if speedups is not None:
-        speedups.set_attention(attention)
+    _set_attention(_sigint_pending)
     return exc
 
 
@@ -1015,7 +1019,7 @@ def _in_runtime(frame: FrameType | None) -> bool:
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    global _sigint_pending, attention
+    global _sigint_pending
     g1 = _main_g
     if (
         g1 is not None
@@ -1025,9 +1029,7 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     ):
         raise KeyboardInterrupt
     _sigint_pending = True
-    attention = True
-    if speedups is not None:
-        speedups.set_attention(attention)
+    _set_attention(True)
     if g1 is not None and g1.p is not None:
         g1.p.wakeup()
 
@@ -1142,7 +1144,7 @@ def gosched() -> None:
 
 
 def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-    global _pending_panic, _panic_in_flight, attention
+    global _pending_panic, _panic_in_flight
     p = _tls.p
     if p is not None and (p.in_run or p.curg is not p.g1):
         raise RuntimeError(
@@ -1254,7 +1256,7 @@ def kill_others(p: P) -> None:
 def _after_fork_child() -> None:
     """The child keeps only the forking goroutine, as its goroutine 1."""
     global _bg_p, _main_g, _blocking_calls
-    global _pending_panic, _panic_in_flight, attention, _sigint_pending
+    global _pending_panic, _panic_in_flight, _sigint_pending
     global _sched_lock, _bg_lock
     _sched_lock = threading.Lock()
     _bg_lock = threading.Lock()
@@ -1265,9 +1267,7 @@ def _after_fork_child() -> None:
     _pending_panic = None
     _panic_in_flight = False
     _sigint_pending = False
-    attention = False
-    if speedups is not None:
-        speedups.set_attention(attention)
+    _set_attention(False)
     p = _tls.p
     _graveyard.append(list(allgs.values()))
     allgs.clear()
@@ -1328,8 +1328,7 @@ if speedups is not None:
     ready = speedups.ready
     speedups.setup_go(go, _gmod)
     go = speedups.sched_go
-    for _name, _fn in (("wake", speedups.gwaiter_wake),):
-        setattr(GWaiter, _name, speedups.method(_fn, getattr(GWaiter, _name)))
+    accel.install(GWaiter, {"wake": speedups.gwaiter_wake})
 
 install(ready, park, park_thread)
 
