@@ -7,13 +7,17 @@ whatever earlier tests did to the main thread); the partners are goroutines
 cancellation contract: cancelling the awaiting task withdraws its operation,
 unless a partner had already completed it - then the await returns normally
 (nothing lost or delivered twice) and the task is cancelled at its next
-await. The races between a partner on another thread and the cancellation
-are run many times with fast thread switching.
+await; a task with no next await (the operation is its whole coroutine)
+ends with the result. The races between a partner on another thread and the
+cancellation are run many times with fast thread switching, and a stress
+test checks that 5,000 values pass exactly once while tasks are cancelled
+at random.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 import sys
 import threading
@@ -66,7 +70,6 @@ async def until(cond: Callable[[], bool], what: str) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError(f"gave up waiting for {what}")
-
 
 
 # ---------------------------------------------------------------------------
@@ -591,6 +594,262 @@ def test_a_completed_receive_inside_asyncio_timeout_still_times_out() -> None:
     assert arun(amain) == ["got value", "timed out"]
 
 
+# The operation is the task's whole coroutine (or the last thing it awaits):
+# there is no next await, so a cancellation that comes after the operation
+# completed came too late and the task ends with the result.
+
+WHOLE_OPS = ["recv", "recv_ok", "send", "select-recv", "select-send"]
+WHOLE_RESULTS: dict[str, Any] = {
+    "recv": "value",
+    "recv_ok": ("value", True),
+    "send": None,
+    "select-recv": (0, "value"),
+    "select-send": (1, None),
+}
+
+
+def whole_op(op: str, a: Chan[str], b: Chan[str]) -> Coroutine[Any, Any, Any]:
+    """The coroutine of op on a (b is never ready)."""
+    if op == "recv":
+        return a.recv_async()
+    if op == "recv_ok":
+        return a.recv_ok_async()
+    if op == "send":
+        return a.send_async("sent")
+    if op == "select-recv":
+        return select_async(recv(a), recv(b))
+    return select_async(recv(b), send(a, "sent"))
+
+
+async def complete_whole_op(op: str, a: Chan[str]) -> None:
+    """The partner's side of op, from a task of the loop: it completes at once
+    (the fast path: the op's waiter is queued), without suspending."""
+    if op in ("send", "select-send"):
+        assert await a.recv_ok_async() == ("sent", True)
+    else:
+        await a.send_async("value")
+
+
+@pytest.mark.parametrize("partner_first", [True, False], ids=["partner-first", "cancel-first"])
+@pytest.mark.parametrize("op", WHOLE_OPS)
+def test_a_task_that_is_a_completed_operation_ends_with_its_result(
+    op: str, partner_first: bool
+) -> None:
+    # create_task(ch.recv_async()); the value is handed over; t.cancel():
+    # the task returns the value (it used to end cancelled, the value gone),
+    # and a delivered send is not reported as cancelled (a retry would send
+    # it twice).
+    async def amain() -> tuple[Any, int]:
+        a: Chan[str] = Chan()
+        b: Chan[str] = Chan()
+        task = asyncio.create_task(whole_op(op, a, b))
+        await until(lambda: len(a._recvq) + len(a._sendq) == 1, "the task to block")
+        if partner_first:
+            await complete_whole_op(op, a)
+            task.cancel("late")
+        else:
+            task.cancel("late")
+            await complete_whole_op(op, a)  # the task has not seen its cancellation yet
+        result = await task
+        assert not task.cancelled()
+        assert len(a._recvq) + len(a._sendq) + len(b._recvq) + len(b._sendq) == 0
+        assert a.try_recv()[2] is False, "the value was also left in the channel"
+        return result, task.cancelling()
+
+    assert arun(amain) == (WHOLE_RESULTS[op], 0)
+
+
+def test_a_task_that_returns_a_completed_receive_ends_with_the_value() -> None:
+    # Not the whole coroutine, but the last thing it awaits: no next await.
+    async def amain() -> tuple[int | None, int]:
+        c: Chan[int] = Chan()
+
+        async def get() -> int | None:
+            return await c.recv_async()
+
+        task = asyncio.create_task(get())
+        await until(lambda: len(c._recvq) == 1, "recv to block")
+        await c.send_async(42)
+        task.cancel()
+        return await task, len(c)
+
+    assert arun(amain) == (42, 0)
+
+
+def late_cancel_task_factory(complete: Callable[[], None], partner_first: bool) -> Any:
+    """A task factory whose tasks run complete() just before or just after
+    their first cancel(): wait_for's timeout and the partner then arrive
+    together, in a known order."""
+
+    class LateCancelTask(asyncio.Task):  # type: ignore[type-arg]
+        armed = True
+
+        def cancel(self, msg: Any = None) -> bool:
+            armed, self.armed = self.armed, False
+            if armed and partner_first:
+                complete()
+            cancelled = super().cancel(msg)
+            if armed and not partner_first:
+                complete()
+            return cancelled
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        return LateCancelTask(coro, loop=loop, **kwargs)
+
+    return factory
+
+
+@pytest.mark.parametrize("partner_first", [True, False], ids=["partner-first", "cancel-first"])
+@pytest.mark.parametrize("op", WHOLE_OPS)
+def test_wait_for_returns_an_operation_that_completed_as_it_timed_out(
+    op: str, partner_first: bool
+) -> None:
+    # wait_for runs the operation as a task and cancels it at the timeout;
+    # the partner completes it just then: wait_for returns the result
+    # (it used to raise TimeoutError, the value gone or the send delivered).
+    async def amain() -> Any:
+        a: Chan[str] = Chan()
+        b: Chan[str] = Chan()
+        partner: list[Any] = []
+
+        def complete() -> None:
+            assert len(a._recvq) + len(a._sendq) == 1, "the operation is not blocked"
+            if op in ("send", "select-send"):
+                partner.append(a.try_recv())
+            else:
+                assert a.try_send("value")
+
+        async def with_timeout() -> Any:
+            return await asyncio.wait_for(whole_op(op, a, b), 0.01)
+
+        # 3.11's wait_for runs the operation in a task of its own and cancels
+        # that; 3.12's cancels the task that calls it: both are made here.
+        asyncio.get_running_loop().set_task_factory(
+            late_cancel_task_factory(complete, partner_first)
+        )
+        result = await asyncio.create_task(with_timeout())
+        assert partner in ([], [("sent", True, True)])
+        assert len(a._recvq) + len(a._sendq) + len(b._recvq) + len(b._sendq) == 0
+        return result
+
+    assert arun(amain) == WHOLE_RESULTS[op]
+
+
+def test_a_timeout_that_came_too_late_does_not_escape_its_block() -> None:
+    # asyncio.timeout expires as a partner completes the receive, and the
+    # block ends with no other await: the value is kept, the block ends
+    # normally, and nothing cancels the task after it (before 3.13,
+    # uncancel() does not clear a cancellation set again with cancel()).
+    async def amain() -> list[str]:
+        c: Chan[str] = Chan()
+        log: list[str] = []
+        loop = asyncio.get_running_loop()
+        for _ in range(3):
+            async with asyncio.timeout(None) as cm:
+
+                def expire_and_complete(cm: asyncio.Timeout = cm) -> None:
+                    cm.reschedule(loop.time())
+                    loop.call_soon(lambda: c.try_send("value"))
+
+                loop.call_soon(expire_and_complete)
+                log.append(f"got {await c.recv_async()}")
+            await asyncio.sleep(0)
+            task = asyncio.current_task()
+            assert task is not None
+            log.append(f"after the block, cancelling() = {task.cancelling()}")
+        return log
+
+    assert arun(amain) == ["got value", "after the block, cancelling() = 0"] * 3
+
+
+def test_a_late_cancellation_that_meets_another_completed_operation_waits_again() -> None:
+    # The first receive completes as the task is cancelled; the cancellation
+    # is handed back at the next await - a second receive, which a partner
+    # completes just before: it too returns its value, and the cancellation
+    # is raised at the await after it, with the request counted once.
+    async def amain() -> list[Any]:
+        c: Chan[int] = Chan()
+        log: list[Any] = []
+        loop = asyncio.get_running_loop()
+
+        async def body() -> None:
+            log.append(await c.recv_async())
+            log.append(await c.recv_async())
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError as e:
+                task = asyncio.current_task()
+                assert task is not None
+                log.append((e.args, task.cancelling()))
+                raise
+
+        task = asyncio.create_task(body())
+        await until(lambda: len(c._recvq) == 1, "the first recv to block")
+        task.cancel("late")
+        await c.send_async(1)  # the task has not seen its cancellation yet
+        # Runs after the task's step (which hands the cancellation back and
+        # parks in the second recv) and before the hand-back.
+        loop.call_soon(lambda: c.try_send(2))
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(task), 10)
+        return log
+
+    assert arun(amain) == [1, 2, (("late",), 1)]
+
+
+def test_a_task_that_cancelled_itself_before_a_completed_receive_is_cancelled_after() -> None:
+    # The task cancels itself, then blocks in a receive; the cancellation
+    # reaches it only after a partner has completed the receive. The request
+    # was made before the operation began, and is still raised at the next
+    # await.
+    async def amain() -> list[Any]:
+        c: Chan[int] = Chan()
+        log: list[Any] = []
+        loop = asyncio.get_running_loop()
+
+        async def body() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel("self")
+            # Runs after the task parks and before its step that throws.
+            loop.call_soon(lambda: c.try_send(1))
+            log.append(await c.recv_async())
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError as e:
+                log.append((e.args, task.cancelling()))
+                raise
+
+        task = asyncio.create_task(body())
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(task), 10)
+        return log
+
+    assert arun(amain) == [1, (("self",), 1)]
+
+
+def test_a_late_cancellation_withdraws_an_operation_that_parks_again() -> None:
+    # A Mutex lock woken to compete (normal mode) and beaten to the mutex by
+    # a newcomer parks again: with a cancellation pending, that second park is
+    # the task's next await, so the lock is withdrawn and the task cancelled.
+    async def amain() -> list[Any]:
+        mu = Mutex()
+        mu.lock()
+        task = asyncio.create_task(_aio.call(mu.lock))
+        await until(lambda: len(mu._waitq) == 1, "lock to block")
+        mu.unlock()  # wakes the task to compete
+        task.cancel("late")
+        assert mu.try_lock(), "the newcomer should win the mutex in normal mode"
+        with pytest.raises(asyncio.CancelledError, match="late"):
+            await task
+        log: list[Any] = [len(mu._waitq), task.cancelling()]
+        mu.unlock()
+        log.append(mu.try_lock())
+        return log
+
+    assert arun(amain) == [0, 1, True]
+
+
 # ---------------------------------------------------------------------------
 # Cancellation racing a partner on another thread
 
@@ -696,6 +955,197 @@ def test_cancellation_racing_a_partner_on_another_thread(
 
 
 # ---------------------------------------------------------------------------
+# Stress: values from another thread, tasks cancelled at random
+
+
+class Canceller:
+    """Tries an operation in one of five ways that can cancel it, and counts
+    the outcomes: "completed", "withdrawn", and "late" (a cancellation or
+    an asyncio.timeout that came after the operation had completed)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.outcomes = {"completed": 0, "withdrawn": 0, "late": 0}
+
+    async def cancel_soon(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run coro as a task and cancel it after 0-2 loop iterations."""
+        task = asyncio.create_task(coro)
+        for _ in range(self.rng.randrange(3)):
+            await asyncio.sleep(0)
+        pending = not task.done()
+        task.cancel()
+        result = await task
+        if pending:
+            self.outcomes["late"] += 1
+        return result
+
+    async def attempt(self, op: Callable[[], Coroutine[Any, Any, Any]]) -> tuple[bool, Any]:
+        """One try at op: (completed, result)."""
+        try:
+            result = await self._attempt(op)
+        except (asyncio.CancelledError, TimeoutError):
+            self.outcomes["withdrawn"] += 1
+            return False, None
+        self.outcomes["completed"] += 1
+        return True, result
+
+    async def _attempt(self, op: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        rng = self.rng
+        timeout = rng.choice([0.0, 1e-5, 1e-4, 1e-3])
+        way = rng.randrange(5)
+        if way == 0:
+            return await self.cancel_soon(op())
+        if way == 1:
+            return await asyncio.wait_for(op(), timeout)
+        if way == 2:
+            async with asyncio.timeout(timeout) as cm:
+                result = await op()
+            if cm.expired():  # the timeout came too late
+                self.outcomes["late"] += 1
+            return result
+        if way == 3:
+            # wait_for on a task cancels the task at the timeout. If the task
+            # had just finished, asyncio raises TimeoutError all the same
+            # (its rule for an awaited future); the result is in the task.
+            task = asyncio.create_task(op())
+            try:
+                return await asyncio.wait_for(task, timeout)
+            except TimeoutError:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    return task.result()
+                raise
+        # A body with an await after the operation: a cancellation that
+        # comes after the operation completed is raised there.
+        box: list[Any] = []
+
+        async def body() -> None:
+            box.append(await op())
+            await asyncio.sleep(3600)
+
+        try:
+            await self.cancel_soon(body())
+        except asyncio.CancelledError:
+            if box:
+                return box[0]
+            raise
+        raise AssertionError("the task was not cancelled at its next await")
+
+
+def add_outcomes(totals: dict[str, int], outcomes: dict[str, int]) -> None:
+    for k, v in outcomes.items():
+        totals[k] = totals.get(k, 0) + v
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+@pytest.mark.parametrize("cap", [0, 2])
+@pytest.mark.parametrize("kind", ["recv", "select"])
+def test_no_value_is_lost_or_received_twice_by_cancelled_tasks(
+    kind: str, cap: int, racy: None, short: bool
+) -> None:
+    # A thread sends 1..n; the loop receives them with tasks cancelled at
+    # random (cancel(), wait_for, asyncio.timeout, a task cancelled after its
+    # receive). Every value is received exactly once.
+    n = 1000 if short else 5000
+
+    async def amain(seed: int) -> dict[str, int]:
+        canceller = Canceller(seed)
+        c: Chan[int] = Chan(cap)
+        never: Chan[int] = Chan()
+
+        def sender() -> None:
+            for v in range(1, n + 1):
+                c.send(v)
+            c.close()
+
+        async def select_recv_ok() -> tuple[int | None, bool]:
+            i, result = await select_async(recv(never), recv_ok(c))
+            assert i == 1
+            return result  # type: ignore[no-any-return]
+
+        def op() -> Coroutine[Any, Any, tuple[int | None, bool]]:
+            return c.recv_ok_async() if kind == "recv" else select_recv_ok()
+
+        t = threading.Thread(target=sender)
+        t.start()
+        got: list[int | None] = []
+        while True:
+            completed, result = await canceller.attempt(op)
+            if completed:
+                value, ok = result
+                if not ok:
+                    break
+                got.append(value)
+        t.join(LIMIT)
+        counts = collections.Counter(got)
+        lost = [v for v in range(1, n + 1) if v not in counts]
+        twice = [v for v, k in counts.items() if k > 1]
+        assert not lost and not twice, (
+            f"seed {seed}: lost {len(lost)} {lost[:10]}, received twice {twice[:10]}"
+        )
+        assert sum(v for v in got if v is not None) == n * (n + 1) // 2
+        assert len(c._recvq) + len(c._sendq) + len(never._recvq) == 0
+        return canceller.outcomes
+
+    totals: dict[str, int] = {}
+    for seed in (1, 2):
+        add_outcomes(totals, arun(amain, seed))
+    # The cancellations raced: some withdrew a receive, and on an unbuffered
+    # channel some came late (a buffered one has few: the thread sends ahead).
+    assert totals["withdrawn"] > 0 and (short or cap > 0 or totals["late"] > 0), totals
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+@pytest.mark.parametrize("cap", [0, 2])
+@pytest.mark.parametrize("kind", ["send", "select"])
+def test_no_send_is_lost_or_repeated_by_cancelled_tasks(
+    kind: str, cap: int, racy: None, short: bool
+) -> None:
+    # The mirror: the loop sends 1..n, retrying each send until it is
+    # reported done, with tasks cancelled at random; a thread receives. A
+    # delivered send reported as cancelled would arrive twice; one reported
+    # done but not delivered would be missing.
+    n = 1000 if short else 5000
+
+    async def amain(seed: int) -> dict[str, int]:
+        canceller = Canceller(seed)
+        c: Chan[int] = Chan(cap)
+        never: Chan[int] = Chan()
+        got: list[int] = []
+
+        def receiver() -> None:
+            got.extend(v for v in c if v is not None)
+
+        def op(v: int) -> Coroutine[Any, Any, Any]:
+            return c.send_async(v) if kind == "send" else select_async(recv(never), send(c, v))
+
+        t = threading.Thread(target=receiver)
+        t.start()
+        for v in range(1, n + 1):
+            while not (await canceller.attempt(lambda v=v: op(v)))[0]:
+                pass
+        c.close()
+        t.join(LIMIT)
+        want = list(range(1, n + 1))
+        if got != want:
+            first = next(
+                (i for i, (x, y) in enumerate(zip(got, want, strict=False)) if x != y), len(got)
+            )
+            raise AssertionError(
+                f"seed {seed}: received {len(got)} values for {n} sends, "
+                f"first wrong at index {first}: {got[max(0, first - 2) : first + 3]}"
+            )
+        assert len(c._recvq) + len(c._sendq) + len(never._recvq) == 0
+        return canceller.outcomes
+
+    totals: dict[str, int] = {}
+    for seed in (1, 2):
+        add_outcomes(totals, arun(amain, seed))
+    assert totals["withdrawn"] > 0 and (short or cap > 0 or totals["late"] > 0), totals
+
+
+# ---------------------------------------------------------------------------
 # The loop's thread and the runtime
 
 
@@ -730,3 +1180,4 @@ def test_importing_goroutines_does_not_import_asyncio() -> None:
     code = "import sys, goroutines; print('asyncio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out
+

@@ -16,7 +16,14 @@ Rejected: a private "complete now or enqueue this waiter" method per operation
 copy of each optimised fast path to keep in step, and one more per primitive;
 the greenlet costs about a microsecond, only when the operation blocks.
 
-Cancellation (a CancelledError thrown into the task at its await):
+Cancellation (a CancelledError thrown into the task at its await). The rule:
+an operation that completed returns its result (or raises its
+ChannelClosedError); it is never lost and never reported as cancelled. A
+cancellation that comes after the operation completed is raised at the task's
+next await that suspends; if the task finishes before it suspends again (the
+operation is its whole coroutine, ``create_task(ch.recv_async())``, or the
+last thing it awaits), the cancellation came too late and the task ends
+normally with its result.
   * The task wins the park token: nobody completed the operation. The error
     is thrown into the greenlet, where the blocking operation's own abandon
     path takes its waiter(s) off the queues under the channel locks (select:
@@ -24,19 +31,48 @@ Cancellation (a CancelledError thrown into the task at its await):
   * A partner won the token first: the operation completed (a value was
     handed over or taken, or the channel was closed). The task waits for the
     partner's wake-up (its future may have been cancelled: it awaits a fresh
-    one until the waiter's ``resolve`` has run), lets the operation finish and
-    returns its result (or raises its ChannelClosedError): no value is lost or
-    delivered twice. Then it re-delivers the cancellation: ``Task.uncancel()``
-    then ``Task.cancel(msg)`` keep the count of cancellation requests that
-    ``asyncio.timeout`` and TaskGroup rely on, and the task's next await that
-    suspends raises CancelledError. Before 3.13, ``uncancel()`` does not clear
-    a pending cancellation, so an ``asyncio.timeout`` block left with no await
-    after such an operation lets the cancellation surface after the block.
+    one until the waiter's ``resolve`` has run) and lets the operation
+    finish. If the operation parks again (a Mutex woken to compete and beaten
+    to it), that park is the next await: the task withdraws it at once.
+    Otherwise the operation returns, and the cancellation is handed back to
+    the task by a callback (``_deliver_late_cancel``) that the loop runs once
+    the task has suspended again or finished.
   * Any other exception thrown at the await (GeneratorExit when the coroutine
     is closed): the same token rule; when the token is lost the task cannot
     wait for the result, so the greenlet is killed and the exception raised.
 A fast path completes without suspending, so it is no cancellation point (as
 with asyncio.Queue.get on a non-empty queue).
+
+Why a callback, and not ``Task.cancel()`` before returning (rejected). The
+CancelledError was thrown into the task by ``Task.__step``, which had already
+cleared ``_must_cancel``; ``cancelling()`` counts the request(s). Calling
+``uncancel()`` then ``cancel()`` in the task sets ``_must_cancel`` again
+(the task is not waiting on a future), and on 3.11-3.13 ``__step`` then
+cancels the task *instead of* taking the coroutine's return value when the
+coroutine returns with ``_must_cancel`` set ("cancelled right before coro
+stops"): the received value, or the fact that a send was delivered, is
+discarded - the loss this rule exists to prevent. Before 3.13 ``uncancel()``
+also leaves ``_must_cancel`` set when the count drops to zero, so an
+``asyncio.timeout`` block left with no await after the operation would let
+its cancellation escape the block. Instead the task keeps the request
+counted (``cancelling()`` stays as it is: a cancellation *is* pending) and
+``loop.call_soon`` schedules the delivery. The task runs on until its next
+suspending await, so the callback runs after that (anything that wakes the
+task there is scheduled later than the callback), and then:
+  * the task is done: the cancellation came too late; ``uncancel()`` takes
+    back the late requests, and the result stands;
+  * the late requests have been withdrawn (``cancelling()`` is back to
+    ``before``, its value when the operation began, less the request the
+    CancelledError stood for if the task had cancelled itself before it: an
+    ``asyncio.timeout`` or TaskGroup block was left with no exception and
+    called ``uncancel()``): nothing to deliver;
+  * else ``uncancel()`` then ``cancel(msg)``: the count is unchanged and the
+    future the task now waits on is cancelled (or, after a bare yield,
+    ``_must_cancel`` is set for the step already scheduled), so
+    CancelledError with the original message is raised at that await, where
+    ``asyncio.timeout`` turns it into TimeoutError as usual.
+This uses only the public Task API (``cancelling``, ``uncancel``, ``cancel``,
+``done``), whose behaviour in these cases is the same on 3.11, 3.12 and 3.13.
 
 A thread that owns a P and runs a loop (goroutine 1's thread, after using the
 runtime): while the greenlet runs, the thread's P is hidden (``_tls.p`` None,
@@ -62,6 +98,8 @@ from ._runtime import sched as _sched
 from ._runtime.waiter import AsyncOp, AsyncWaiter
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop, Task
+
     from ._chan import Chan
     from ._select import Case
 
@@ -103,15 +141,19 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
 
     loop = asyncio.get_running_loop()
     _note_thread()
+    task = asyncio.current_task(loop)
+    before = task.cancelling() if task is not None else 0
     op = AsyncOp(fn)
     op.loop = loop
-    cancelled: BaseException | None = None
+    late: BaseException | None = None  # a CancelledError that came after a completion
     try:
         result = _resume(op, None, args)
         while not op.dead:
             w: AsyncWaiter = result
             exc: BaseException | None = None
-            while not w.woken:
+            if late is not None and w.token.acquire(False):
+                exc, late = late, None  # parked again: this is the next await
+            while exc is None and not w.woken:
                 fut = w.future
                 if fut is None or fut.done():
                     fut = w.future = loop.create_future()
@@ -124,28 +166,39 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
                     if not isinstance(e, asyncio.CancelledError):
                         _resume(op, GreenletExit())
                         raise
-                    cancelled = e  # completed by a partner: its wake-up is on the way
+                    late = e  # completed by a partner: its wake-up is on the way
+                    if task is not None:
+                        # A request made before the operation began (the task
+                        # cancelled itself) was not counted in ``before``.
+                        before = min(before, task.cancelling() - 1)
             result = _resume(op, exc)
     except asyncio.CancelledError:
         raise
     except BaseException:
-        if cancelled is not None:
-            _redeliver(cancelled)
+        if late is not None and task is not None:
+            _cancel_later(loop, task, before, late)
         raise
-    if cancelled is not None:
-        _redeliver(cancelled)
+    if late is not None and task is not None:
+        _cancel_later(loop, task, before, late)
     return result  # type: ignore[no-any-return]
 
 
-def _redeliver(e: BaseException) -> None:
-    """Cancel the current task again, at its next await (see the header)."""
-    import asyncio
+def _cancel_later(loop: AbstractEventLoop, task: Task[Any], before: int, e: BaseException) -> None:
+    """Hand a cancellation that came after the operation completed back to
+    task, at its next suspending await (see the header)."""
+    loop.call_soon(_deliver_late_cancel, task, before, e.args[0] if e.args else None)
 
-    task = asyncio.current_task()
-    if task is None:
-        return
-    task.uncancel()
-    task.cancel(e.args[0] if e.args else None)
+
+def _deliver_late_cancel(task: Task[Any], before: int, msg: Any) -> None:
+    """Runs once task has suspended again or finished (see the header).
+    before: task.cancelling() before the late requests (-1 if the
+    CancelledError came from no request: it is delivered all the same)."""
+    if task.done():
+        for _ in range(task.cancelling() - before):  # too late: the result stands
+            task.uncancel()
+    elif task.cancelling() > before:
+        task.uncancel()
+        task.cancel(msg)
 
 
 async def send(c: Chan[T], value: T) -> None:
@@ -186,8 +239,8 @@ async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
     with ``default=True`` and nothing ready it returns ``(-1, None)``), but it
     suspends the task instead of blocking the thread. Cancelling the task
     withdraws every case; if a case had already completed, its result is
-    returned and the cancellation is re-delivered at the task's next await.
-    Go: ``select { ... }``.
+    returned and the cancellation is re-delivered at the task's next await
+    (a task that finishes first ends with the result). Go: ``select { ... }``.
     """
     from ._select import select
 
