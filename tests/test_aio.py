@@ -1181,3 +1181,98 @@ def test_importing_goroutines_does_not_import_asyncio() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out
 
+
+MAIN_THREAD_AFTER_ASYNCIO_RUN = """
+import asyncio
+import sys
+import threading
+
+from goroutines import Chan, Deadlock, current, go, sleep
+
+
+def who() -> str:
+    try:
+        return f"goroutine {current().id}"
+    except RuntimeError as e:
+        return str(e)
+
+
+async def exchange(n: int, late: Chan[str] | None) -> list[object]:
+    c: Chan[object] = Chan()
+    go(lambda: [c.send(i) for i in range(n)])  # on the background scheduler
+    got = [await c.recv_async() for _ in range(n)]
+    t = threading.Thread(target=c.send, args=("from a thread",))
+    t.start()
+    got.append(await c.recv_async())
+    t.join()
+    if late is not None:
+        # Outlives the loop: sends to the main thread once it is goroutine 1.
+        go(lambda: (sleep(0.05), late.send("sent after the loop")))
+    return got
+
+
+def main_thread_script(order: str) -> None:
+    late: Chan[str] = Chan()
+
+    async def first() -> list[object]:
+        got = await exchange(3, late)
+        got.append(who())
+        return got
+
+    def go_and_recv() -> None:
+        c: Chan[int] = Chan()
+        go(c.send, 42)
+        print("go, recv:", c.recv(), who())
+
+    steps = {
+        "current": lambda: print("after loop 1:", who()),
+        "go": go_and_recv,
+        "recv": lambda: print("late:", late.recv(), who()),
+    }
+    print("loop 1:", asyncio.run(first()))
+    for step in order.split(","):  # the first one is the first use after the loop
+        steps[step]()
+    try:
+        Chan().recv()
+    except Deadlock as e:
+        print("deadlock:", str(e).splitlines()[0], "goroutine 1 [chan receive]:" in str(e))
+    print("loop 2:", asyncio.run(exchange(2, None)))
+    c2: Chan[str] = Chan(1)
+    go(c2.send, "again")
+    print("after loop 2:", c2.recv(), who())
+
+
+main_thread_script(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("order", ["current,go,recv", "go,recv,current", "recv,current,go"])
+def test_the_main_thread_becomes_goroutine_1_after_asyncio_run_returns(
+    order: str, tmp_path: Any
+) -> None:
+    # The main thread first used the runtime from a running loop (a foreign
+    # thread then); once asyncio.run() has returned, its next use - current(),
+    # go() or a blocking receive - makes it goroutine 1, with go(), channels
+    # and deadlock detection as in any script; a second asyncio.run() works
+    # from goroutine 1's thread.
+    import subprocess
+
+    script = tmp_path / "after_asyncio_run.py"
+    script.write_text(MAIN_THREAD_AFTER_ASYNCIO_RUN)
+    proc = subprocess.run(
+        [sys.executable, str(script), order], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = {
+        "current": "after loop 1: goroutine 1",
+        "go": "go, recv: 42 goroutine 1",
+        "recv": "late: sent after the loop goroutine 1",
+    }
+    assert proc.stdout.splitlines() == [
+        "loop 1: [0, 1, 2, 'from a thread', "
+        "'current(): called from a foreign thread, which is not a goroutine']",
+        *(lines[step] for step in order.split(",")),
+        "deadlock: all goroutines are asleep - deadlock! True",
+        "loop 2: [0, 1, 'from a thread']",
+        "after loop 2: again goroutine 1",
+    ], proc.stderr

@@ -224,8 +224,16 @@ class P:
 # Attaching threads
 
 
+# The main thread's ident while it is foreign only because it first used the
+# runtime from a running asyncio loop, else 0. Once no loop runs there (after
+# asyncio.run() returned), its next use makes it goroutine 1, as a first use
+# would have.
+_loop_main = 0
+
+
 def getp() -> P | None:
-    """This thread's P; on first use by the main thread, make it goroutine 1.
+    """This thread's P; on first use by the main thread (or its first use
+    after the asyncio loop that made it foreign stopped), make it goroutine 1.
 
     Returns None on a foreign thread (and registers it as one).
     """
@@ -233,6 +241,8 @@ def getp() -> P | None:
     if p is not None:
         return p
     if _tls.foreign:
+        if _loop_main and _loop_main == get_ident() and not _asyncio_running():
+            return _attach()
         return None
     return _attach()
 
@@ -259,8 +269,12 @@ def _running_loop() -> Any:
 
 
 def _attach() -> P | None:
-    if threading.current_thread() is threading.main_thread() and not _asyncio_running():
-        return _make_main_p(gid=1)
+    global _loop_main
+    if threading.current_thread() is threading.main_thread():
+        if not _asyncio_running():
+            _loop_main = 0
+            return _make_main_p(gid=1)
+        _loop_main = get_ident()
     _register_foreign()
     return None
 
