@@ -107,10 +107,6 @@ _all_ps: list[P] = []
 _foreign_threads: dict[int, threading.Thread] = {}
 _parked_threads: dict[int, ThreadWaiter] = {}
 _blocking_calls = 0
-# Threads alive when goroutines was imported (a host's own threads): they are
-# possible wakers only once they use the runtime. A thread started later may
-# send on a channel before its first call, so it counts while alive.
-_old_threads: frozenset[threading.Thread] = frozenset(threading.enumerate())
 _bg_p: P | None = None
 _bg_lock = threading.Lock()  # guards starting the background P
 
@@ -689,8 +685,16 @@ def _idle(p: P) -> None:
     with _sched_lock:
         p.idle = True
         victim = _detect_deadlock_locked() if _deadlock_detection else None
-        if (_foreign_threads or _new_thread_alive_locked()) and (
-            timeout is None or timeout > FOREIGN_POLL
+        # A thread ending (or a daemon thread's grace running out) tells no
+        # P: look again every FOREIGN_POLL, but only while there is somebody
+        # a deadlock would be reported to (goroutine 1 or a thread parked in
+        # the runtime); a new one runs the detector itself when it parks.
+        if (
+            victim is None
+            and _deadlock_detection
+            and (timeout is None or timeout > FOREIGN_POLL)
+            and (_parked_threads or (_main_g is not None and _main_g.state == WAITING))
+            and (_foreign_threads or _unattached_thread_alive_locked())
         ):
             timeout = FOREIGN_POLL
     if victim is not None:
@@ -834,14 +838,17 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
 
     Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
     being waited on, a blocking() call queued or in flight, a foreign thread
-    that is alive and not parked in the runtime, including one started since
-    import that has not used the runtime yet (``Thread(target=produce).start()``
-    then ``ch.recv()``: the thread may not have run at all when main parks).
+    that is alive and not parked in the runtime, and a thread that has not
+    used the runtime yet, the main thread included (see
+    _unattached_thread_alive_locked: ``Thread(target=produce).start()`` then
+    ``ch.recv()``: the thread may not have run at all when main parks).
     A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
     if _blocking_calls or attention:
         return None
     for p in _all_ps:
+        if _main_ended and p.ident == _main_ident:
+            continue  # its goroutines never run again (abandoned at exit)
         if (
             not p.idle
             or p.inbound
@@ -859,7 +866,7 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if _new_thread_alive_locked():
+    if _unattached_thread_alive_locked():
         return None
     g1 = _main_g
     if g1 is not None and g1.state == WAITING:
@@ -871,23 +878,34 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     return victim
 
 
-def _new_thread_alive_locked() -> bool:
-    """A threading.Thread started since import, not the runtime's own (a P's
-    thread) and not yet registered as foreign, is alive. Holds _sched_lock.
+def _unattached_thread_alive_locked() -> bool:
+    """A threading.Thread that has not used the runtime yet (neither a P's
+    thread nor registered as foreign) may still act. Holds _sched_lock.
 
     Dummy threads (made by _thread, like the blocking() helpers, which show
     up once they call current_thread()) count only once registered.
 
-    Such a thread has not used the runtime yet, so API.md's rule alone would
-    not count it; but a thread just started to send on a channel has often not
-    reached its send when goroutine 1 parks, and calling that a deadlock would
-    be a false alarm. So a non-daemon thread counts while it is alive (it keeps
-    the process alive too), a daemon thread for its first NEW_THREAD_GRACE
-    seconds: a daemon thread parked forever in unrelated code never hides a
-    deadlock for longer than that."""
+    Such a thread has not used the runtime yet, so API.md's first rule alone
+    would not count it; but a thread just started to send on a channel has
+    often not reached its send when goroutine 1 parks, and calling that a
+    deadlock would be a false alarm. So a non-daemon thread counts while it is
+    alive (it keeps the process alive too), a daemon thread for its first
+    NEW_THREAD_GRACE seconds: a daemon thread parked forever in unrelated code
+    never hides a deadlock for longer than that.
+
+    The main thread is such a non-daemon thread until it first uses the
+    runtime (API.md: ``Thread(target=lambda: ch.send(42)).start()`` then
+    ``ch.recv()`` on the main thread; the thread may reach its send first).
+    Threads alive when goroutines was imported follow the same rule, their
+    age counted from the import: a thread started before the import to send
+    later is as much a waker as one started after it. (They used to count
+    only once they used the runtime, a false Deadlock for that thread.)
+    """
     now = monotonic()
     for th in threading.enumerate():
-        if th in _old_threads or th.ident in _foreign_threads:
+        if th.ident in _foreign_threads or not th.is_alive():
+            continue  # (the main thread stays listed, stopped, at exit)
+        if _main_ended and th.ident == _main_ident:
             continue
         if isinstance(th, threading._DummyThread) or th.name.startswith("goroutines-"):
             continue
@@ -895,18 +913,41 @@ def _new_thread_alive_locked() -> bool:
             continue
         if not th.daemon:
             return True
-        first = _new_thread_seen.setdefault(th, now)
+        first = _thread_seen.setdefault(th, now)
         if now - first < NEW_THREAD_GRACE:
             return True
     return False
 
 
 NEW_THREAD_GRACE = 1.0
-# daemon thread -> when first seen. Keyed by the Thread, not its ident: idents
-# are reused at once, and a new thread must not inherit a dead one's age.
-_new_thread_seen: weakref.WeakKeyDictionary[threading.Thread, float] = (
-    weakref.WeakKeyDictionary()
+# daemon thread -> when first seen (threads alive at import: the import).
+# Keyed by the Thread, not its ident: idents are reused at once, and a new
+# thread must not inherit a dead one's age.
+_thread_seen: weakref.WeakKeyDictionary[threading.Thread, float] = weakref.WeakKeyDictionary(
+    dict.fromkeys(threading.enumerate(), monotonic())
 )
+
+
+_main_ident = threading.main_thread().ident
+# The main module has ended (the interpreter waits for non-daemon threads,
+# then exits): the main thread is no waker any more, and the goroutines of
+# its P, abandoned, never run again.
+_main_ended = False
+
+
+def _on_main_end() -> None:
+    """threading's exit hook, run when the main module ends, before the
+    interpreter joins the non-daemon threads: a thread parked forever in the
+    runtime would keep it waiting forever, with nobody left to tell it."""
+    global _main_ended
+    with _sched_lock:
+        _main_ended = True
+        victim = _detect_deadlock_locked() if _deadlock_detection else None
+        idle = [p for p in _all_ps if p.idle]
+    if victim is not None:
+        _deliver_deadlock(victim)
+    for p in idle:
+        p.wakeup()  # to look again, now without the main thread
 
 
 def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
@@ -1316,6 +1357,11 @@ _graveyard: list[Any] = []
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_child)
+
+# Private, but what concurrent.futures uses for the same moment (3.9+).
+_register_threading_atexit = getattr(threading, "_register_atexit", None)
+if _register_threading_atexit is not None:
+    _register_threading_atexit(_on_main_end)
 
 if speedups is not None:
     # The C ports of park_g, ready and GWaiter.wake (see accel.py); every
