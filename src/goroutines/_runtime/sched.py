@@ -82,6 +82,10 @@ MAX_FREE_WORKERS = 1024  # idle worker greenlets kept per P
 RUNNEXT_STREAK = 64  # runnext hand-offs in a row before the run queue goes first
 TIMER_CHECK_MASK = 31  # look at the timer heap every 32 schedules while busy
 FOREIGN_POLL = 0.05  # idle P re-checks foreign threads' liveness this often
+# The longest idle wait. Timers may lie far beyond what the OS can wait for
+# (epoll: 2**31 - 1 ms, ~24.8 days; a sleep(float("inf")) never fires): the
+# P wakes once a day and waits again. Go's durations reach 290 years.
+MAX_POLL = 86400.0
 
 
 class _TLS(threading.local):
@@ -711,8 +715,11 @@ def _idle(p: P) -> None:
 
 def _poll(p: P, timeout: float | None) -> None:
     """Wait on p's selector. epoll counts whole milliseconds and rounds up, so a
-    wait is cut to whole milliseconds and the rest slept precisely."""
-    if timeout is not None and 0 < timeout < 0.001:
+    wait is cut to whole milliseconds and the rest slept precisely. A wait
+    longer than MAX_POLL (forever: None) is cut to MAX_POLL."""
+    if timeout is not None and timeout > MAX_POLL:
+        timeout = MAX_POLL
+    elif timeout is not None and 0 < timeout < 0.001:
         _os_sleep(timeout)
         timeout = 0.0
     elif timeout is not None and timeout > 0:
