@@ -1091,6 +1091,26 @@ def _on_sigquit(signum: int, frame: FrameType | None) -> None:
         _flush_and_exit(2)
 
 
+def _install_sigquit_at_import() -> None:
+    """Ctrl-\\ dumps every goroutine even when the main thread never uses the
+    runtime (goroutines started from plain threads run on the background
+    P): only the main thread can install a handler, so do it at import.
+
+    A process-wide side effect (docs/differences.md, Signals): only when
+    SIGQUIT still has its default action (a core dump) and the import runs on
+    the main thread of the main interpreter; a program's own handler, set
+    before or after the import, is left alone.
+    """
+    sigquit = getattr(signal, "SIGQUIT", None)
+    if sigquit is None or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(sigquit) == signal.SIG_DFL:
+            signal.signal(sigquit, _on_sigquit)
+    except ValueError:  # not the main interpreter
+        pass
+
+
 def _install_signal_handlers(p: P) -> None:
     try:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -1364,6 +1384,8 @@ _graveyard: list[Any] = []
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_child)
+
+_install_sigquit_at_import()
 
 # Private, but what concurrent.futures uses for the same moment (3.9+).
 _register_threading_atexit = getattr(threading, "_register_atexit", None)
