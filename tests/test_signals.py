@@ -418,3 +418,35 @@ def test_importing_off_the_main_thread_installs_no_sigquit_handler() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True\n", proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_sigquit_shows_a_panic_that_nobody_met_yet() -> None:
+    # Goroutine 1 is stuck outside the runtime: the panic waits for it; the
+    # dump of a stuck program says so.
+    child = Child(
+        """
+        import threading, time
+        from goroutines import current, go
+
+        current()
+
+        def worker():
+            raise ValueError("waiting for main")
+
+        def thread():
+            g = go(worker)
+            while g.state != "dead":
+                time.sleep(0.001)
+            print("ready", flush=True)
+
+        threading.Thread(target=thread).start()
+        threading.Event().wait()
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGQUIT)
+    _, err = child.finish()
+    assert child.proc.returncode == 2, (child.proc.returncode, err)
+    assert "\npending Traceback (most recent call last):" in err, err
+    assert "ValueError: waiting for main" in err, err

@@ -851,7 +851,16 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     ``ch.recv()``: the thread may not have run at all when main parks).
     A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
-    if _blocking_calls or attention:
+    if _blocking_calls:
+        return None
+    # A panic or SIGINT pending for goroutine 1 wakes it. One held for a main
+    # thread that has not used the runtime yet wakes nobody until it does:
+    # if everything that has used the runtime is asleep, the threads that
+    # have not (the main thread included) do not count, and the panic ends
+    # the program (_panic, _deliver_deadlock): a thread parked here may wait
+    # for the goroutine that panicked while the main thread waits for it.
+    held = attention and _held_for_main_thread()
+    if attention and not held:
         return None
     for p in _all_ps:
         if _main_ended and p.ident == _main_ident:
@@ -873,7 +882,7 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if _unattached_thread_alive_locked():
+    if not held and _unattached_thread_alive_locked():
         return None
     g1 = _main_g
     if g1 is not None and g1.state == WAITING:
@@ -947,6 +956,12 @@ def _on_main_end() -> None:
     interpreter joins the non-daemon threads: a thread parked forever in the
     runtime would keep it waiting forever, with nobody left to tell it."""
     global _main_ended
+    if _pending_panic is not None:
+        # Goroutine 1 (or the main thread, goroutine 1 to be) never met it:
+        # the program ends here, as Go's would have at the panic, rather
+        # than after the non-daemon threads (which may wait for the
+        # goroutine that panicked).
+        _exit_with_pending_panic()
     with _sched_lock:
         _main_ended = True
         victim = _detect_deadlock_locked() if _deadlock_detection else None
@@ -959,6 +974,9 @@ def _on_main_end() -> None:
 
 def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
     from .dump import dump
+
+    if _held_for_main_thread():
+        _exit_with_pending_panic()  # see _detect_deadlock_locked
 
     text = "all goroutines are asleep - deadlock!\n\n" + dump(
         first=victim if isinstance(victim, G) else None
@@ -992,19 +1010,75 @@ def _panic(g: G, e: BaseException) -> None:
     if _panic_in_flight:
         _print_panic(e, g, "while an earlier panic is pending")
         return
-    g1 = _main_g
-    if g1 is None or g1.state == DEAD:
-        # No goroutine 1 to deliver to: Go prints the panic and exits 2.
+    g1 = _goroutine1()
+    if g1 is None and not _main_thread_may_attach():
+        # No goroutine 1 to deliver to, now or later: Go prints the panic
+        # and exits 2.
         if isinstance(e, SystemExit):
             _flush_and_exit(e.code if isinstance(e.code, int) else 1)
         _print_panic(e, g, None)
         _flush_and_exit(2)
+    # Delivered to goroutine 1, or held for the main thread, goroutine 1 to
+    # be (check_attention makes it goroutine 1 at its first runtime call).
     _panic_in_flight = True
     _pending_panic = exc
     _set_attention(True)
-    p1 = g1.p
+    p1 = g1.p if g1 is not None else None
     if p1 is not None and p1.ident != get_ident():
         p1.wakeup()
+
+
+def panic_current(e: BaseException) -> None:
+    """Deliver e as the panic of the calling goroutine, which then ends
+    without raising it (WaitGroup.go: the panic is pending before done())."""
+    p = _tls.p
+    assert p is not None and p.curg is not None
+    _panic(p.curg, e)
+
+
+def _goroutine1() -> G | None:
+    """The goroutine a panic is delivered to, or None."""
+    g1 = _main_g
+    if g1 is None or g1.state == DEAD:
+        return None
+    if _main_ended and g1.p is not None and g1.p.ident == _main_ident:
+        return None  # its code has ended: nobody left to meet a panic
+    return g1
+
+
+def _main_thread_may_attach() -> bool:
+    """The main thread has not used the runtime yet, and may: it would become
+    goroutine 1. Not a thread running an asyncio loop (foreign), not once
+    the main module has ended."""
+    if _main_ended or _main_ident is None or _main_ident in _foreign_threads:
+        return False
+    if any(p.ident == _main_ident for p in _all_ps):
+        return False
+    return threading.main_thread().is_alive()
+
+
+def _held_for_main_thread() -> bool:
+    """A panic waits for a main thread that has not used the runtime yet."""
+    return _pending_panic is not None and _goroutine1() is None
+
+
+def _exit_with_pending_panic() -> NoReturn:
+    """Print the pending panic as Go does (SystemExit: exit with its code)."""
+    exc = _pending_panic
+    assert exc is not None
+    if isinstance(exc, SystemExit):
+        _flush_and_exit(exc.code if isinstance(exc.code, int) else 1)
+    cause = exc.__cause__ or exc
+    g = getattr(exc, "goroutine", None)
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
+    try:
+        sys.stderr.write(head + "".join(traceback.format_exception(cause)))
+    finally:
+        _flush_and_exit(2)
 
 
 def _print_panic(e: BaseException, g: G, note: str | None) -> None:
@@ -1050,8 +1124,15 @@ def _attend(p: P) -> None:
 
 
 def check_attention() -> None:
-    """At a public entry point: raise what waits for goroutine 1, if we are it."""
+    """At a public entry point: raise what waits for goroutine 1, if we are it.
+
+    The main thread at its first runtime call becomes goroutine 1 here, to
+    get a panic held for it (see _panic)."""
     p = _tls.p
+    if p is None and not _tls.foreign and get_ident() == _main_ident:
+        p = getp()
+        if p is None and _held_for_main_thread() and not _main_thread_may_attach():
+            _exit_with_pending_panic()  # it turned out foreign (an asyncio loop)
     if p is None or p.curg is not _main_g or _main_g is None:
         return
     exc = _take_pending()
@@ -1086,7 +1167,11 @@ def _on_sigquit(signum: int, frame: FrameType | None) -> None:
     from .dump import dump
 
     try:
-        sys.stderr.write("SIGQUIT: quit\n\n" + dump() + "\n")
+        text = "SIGQUIT: quit\n\n" + dump() + "\n"
+        exc = _pending_panic
+        if exc is not None:  # never met by goroutine 1: show it too
+            text += "pending " + "".join(traceback.format_exception(exc.__cause__ or exc))
+        sys.stderr.write(text)
     finally:
         _flush_and_exit(2)
 
@@ -1166,20 +1251,9 @@ def _stop_background_p() -> None:
 
 @atexit.register
 def _at_exit() -> None:
-    exc = _pending_panic
-    if exc is None:
-        return
-    if isinstance(exc, SystemExit):
-        _flush_and_exit(exc.code if isinstance(exc.code, int) else 1)
-    cause = exc.__cause__ or exc
-    g = getattr(exc, "goroutine", None)
-    try:
-        sys.stdout.flush()
-    except Exception:
-        pass
-    head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
-    sys.stderr.write(head + "".join(traceback.format_exception(cause)))
-    _flush_and_exit(2)
+    # _on_main_end has done this, unless threading has no exit hook.
+    if _pending_panic is not None:
+        _exit_with_pending_panic()
 
 
 # ---------------------------------------------------------------------------
@@ -1209,6 +1283,10 @@ def gosched() -> None:
         p.curg = g
     else:
         _switch_to(p, nxt)
+    # The goroutines that ran meanwhile may have panicked: goroutine 1
+    # meets the panic here, not at some later call (nothing is lost).
+    if attention:
+        check_attention()
 
 
 def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
