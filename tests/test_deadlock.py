@@ -347,12 +347,12 @@ def test_an_unrelated_daemon_thread_does_not_hide_a_deadlock_for_long() -> None:
 
 
 def test_goroutines_deadlock_0_turns_detection_off() -> None:
-    # The watchdog thread exists before goroutines is imported, so it is no
-    # possible waker; it ends the child if main is (rightly) left blocked.
+    # The watchdog, a daemon thread, is a possible waker only for its first
+    # second; it ends the child if main is (rightly) left blocked.
     code = textwrap.dedent(
         """
         import os, threading, time
-        threading.Thread(target=lambda: (time.sleep(1), os._exit(7)), daemon=True).start()
+        threading.Thread(target=lambda: (time.sleep(5), os._exit(7)), daemon=True).start()
         import goroutines
         try:
             goroutines.Chan().recv()
@@ -374,3 +374,149 @@ def test_goroutines_deadlock_0_turns_detection_off() -> None:
         proc.stdout,
         proc.stderr,
     )
+
+
+# ---------------------------------------------------------------------------
+# The main thread, and threads alive at import, before they use the runtime.
+# Each case is a plain script in a fresh interpreter (whether the main thread
+# has used the runtime is a property of the process), run RUNS times: the
+# false Deadlock struck in nearly every run, but a scheduling accident must
+# not hide it.
+
+RUNS = 30
+
+
+def run_scripts(code: str, runs: int, timeout: float = 60) -> list[subprocess.CompletedProcess[str]]:
+    """Run code in `runs` fresh interpreters, a few at a time."""
+    code = textwrap.dedent(code)
+    done: list[subprocess.CompletedProcess[str]] = []
+    batch = 4
+    for start in range(0, runs, batch):
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(min(batch, runs - start))
+        ]
+        for proc in procs:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                err += "\n[killed: timed out]"
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return done
+
+
+def assert_all_print(procs: list[subprocess.CompletedProcess[str]], expected: str) -> None:
+    bad = [p for p in procs if p.returncode != 0 or p.stdout != expected]
+    assert not bad, (
+        f"{len(bad)} of {len(procs)} runs failed; first: status {bad[0].returncode}, "
+        f"stdout {bad[0].stdout!r}, stderr:\n{bad[0].stderr}"
+    )
+
+
+def test_a_thread_sending_to_the_main_thread_before_its_first_runtime_call_is_no_deadlock(
+    short: bool,
+) -> None:
+    # The thread may park in send before the main thread reaches recv: the
+    # main thread, alive and not yet using the runtime, is a possible waker.
+    code = """
+        import threading
+        from goroutines import Chan
+        ch = Chan()
+        th = threading.Thread(target=lambda: ch.send(42))
+        th.start()
+        print(ch.recv())
+        th.join()
+    """
+    assert_all_print(run_scripts(code, 5 if short else RUNS), "42\n")
+
+
+def test_a_thread_sending_to_an_asyncio_main_thread_is_no_deadlock(short: bool) -> None:
+    code = """
+        import asyncio, threading
+        from goroutines import Chan
+        ch = Chan()
+
+        async def main() -> None:
+            th = threading.Thread(target=lambda: ch.send(42))
+            th.start()
+            print(await ch.recv_async())
+            th.join()
+
+        asyncio.run(main())
+    """
+    assert_all_print(run_scripts(code, 5 if short else RUNS), "42\n")
+
+
+def test_a_thread_started_before_import_that_sends_later_is_no_deadlock(short: bool) -> None:
+    # A non-daemon thread alive at import counts while it is alive, as one
+    # started later does: it sends once main has started waiting.
+    code = """
+        import threading
+        go_on = threading.Event()
+        box = []
+
+        def sender() -> None:
+            go_on.wait()
+            box[0].send(42)
+
+        th = threading.Thread(target=sender)
+        th.start()
+        from goroutines import Chan, run
+
+        def main() -> None:
+            ch = Chan()
+            box.append(ch)
+            go_on.set()
+            print(ch.recv())
+
+        run(main)
+        th.join()
+    """
+    assert_all_print(run_scripts(code, 5 if short else RUNS), "42\n")
+
+
+def test_a_daemon_thread_alive_at_import_counts_only_for_its_first_second() -> None:
+    # The same rule as for a daemon thread started later, its age counted
+    # from the import: after that a deadlock is reported, not hidden.
+    code = """
+        import threading, time
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        import goroutines
+        t0 = time.monotonic()
+        try:
+            goroutines.Chan().recv()
+        except goroutines.Deadlock:
+            print("deadlock reported", time.monotonic() - t0 < 10)
+    """
+    assert_all_print(run_scripts(code, 1), "deadlock reported True\n")
+
+
+@pytest.mark.parametrize("main_used_the_runtime", [False, True])
+def test_a_thread_parked_forever_when_the_main_module_ends_is_told_deadlock(
+    main_used_the_runtime: bool,
+) -> None:
+    # Once the main module has ended, the main thread (and its goroutines,
+    # abandoned) can wake nobody: the thread the interpreter is about to
+    # join is told, rather than waited for forever.
+    code = f"""
+        import threading
+        from goroutines import Chan, Deadlock, current
+        if {main_used_the_runtime}:
+            current()
+
+        def sender() -> None:
+            try:
+                Chan().send(1)
+            except Deadlock as e:
+                print(str(e).splitlines()[0])
+
+        threading.Thread(target=sender).start()
+    """
+    assert_all_print(run_scripts(code, 3), HEADLINE + "\n")

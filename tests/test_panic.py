@@ -38,6 +38,14 @@ def boom(msg: str = "boom") -> None:
     raise Boom(msg)
 
 
+def wait_dead(g: goroutines.Goroutine) -> None:
+    """On a plain thread: until g (of the background P) has ended."""
+    deadline = time.monotonic() + 10
+    while g.state != "dead":
+        assert time.monotonic() < deadline, f"{g} never ended"
+        time.sleep(0.001)
+
+
 
 def run_child(code: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -128,9 +136,11 @@ def test_panic_after_the_partner_completed_mains_operation_comes_at_the_next_cal
 def test_panic_while_main_computes_comes_at_its_next_runtime_call() -> None:
     def main() -> None:
         c: Chan[int] = Chan(1)
-        go(boom)
-        c.send(1)  # buffered: main does not park, the goroutine has not run
-        gosched()  # the goroutine runs and panics; main resumes
+        c.send(1)  # buffered: main does not park
+        # A goroutine of the background P panics meanwhile.
+        t = threading.Thread(target=lambda: wait_dead(go(boom)))
+        t.start()
+        t.join()
         total = sum(range(1000))  # plain computing is not interrupted
         with pytest.raises(GoroutinePanic):
             c.recv()  # even though a value is ready
@@ -156,9 +166,8 @@ def test_the_first_panic_wins_and_later_ones_are_printed(capfd: pytest.CaptureFi
         go(boom, "first")
         go(boom, "second")
         go(boom, "third")
-        gosched()  # all three panic while main is runnable, not parked
         with pytest.raises(GoroutinePanic) as info:
-            Chan().recv()
+            gosched()  # all three panic while main is runnable, not parked
         assert str(info.value.__cause__) == "first"
 
     goroutines.run(main)
@@ -227,13 +236,22 @@ def test_a_panic_does_not_stop_other_goroutines_from_being_killed_cleanly() -> N
 def test_an_undelivered_panic_is_printed_at_exit_with_status_2() -> None:
     proc = run_child(
         """
-        from goroutines import go, gosched
+        import threading, time
+        from goroutines import current, go
+
+        current()  # main is goroutine 1
 
         def worker():
             raise ValueError("never delivered")
 
-        go(worker)
-        gosched()  # the worker panics; main's last runtime call has returned
+        def thread():  # the worker panics on the background P
+            g = go(worker)
+            while g.state != "dead":
+                time.sleep(0.001)
+
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join()
         print("main done", flush=True)
         """
     )
@@ -273,20 +291,48 @@ def test_a_panic_delivered_in_the_implicit_model_ends_the_script_like_an_excepti
     assert "GoroutinePanic" in proc.stderr and "ValueError: delivered" in proc.stderr
 
 
-def test_a_panic_without_a_goroutine_1_is_printed_and_exits_2() -> None:
-    # Only a plain thread uses the runtime (the main thread never does).
+def test_a_panic_with_an_asyncio_loop_on_the_main_thread_is_printed_and_exits_2() -> None:
+    # The main thread runs an asyncio loop (a foreign thread): there is no
+    # goroutine 1, now or later. Go prints the panic and exits 2 at once.
     proc = run_child(
         """
-        import os, threading, time
+        import asyncio, threading
+        from goroutines import Chan, go
+
+        def worker():
+            raise ValueError("no main goroutine")
+
+        async def main():
+            threading.Thread(target=go, args=(worker,)).start()
+            await Chan().recv_async()  # nobody sends
+
+        asyncio.run(main())
+        print("not reached")
+        """
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "panic: " in proc.stderr and "ValueError: no main goroutine" in proc.stderr
+    assert "not reached" not in proc.stdout
+
+
+def test_a_panic_held_for_the_main_thread_ends_the_program_once_all_else_is_blocked() -> None:
+    # The main thread never uses the runtime: the panic waits for it, but
+    # the thread it joins is blocked in the runtime (on the goroutine that
+    # panicked) and nothing else can act: Go would have exited at the panic.
+    proc = run_child(
+        """
+        import threading
+        from goroutines import Chan, go
 
         def thread():
-            import goroutines
+            c = Chan()
 
             def worker():
-                raise ValueError("no main goroutine")
+                raise ValueError("held, then stranded")
+                c.send(1)
 
-            goroutines.go(worker)
-            time.sleep(20)
+            go(worker)
+            c.recv()
 
         t = threading.Thread(target=thread)
         t.start()
@@ -295,8 +341,173 @@ def test_a_panic_without_a_goroutine_1_is_printed_and_exits_2() -> None:
         """
     )
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "panic: " in proc.stderr and "ValueError: no main goroutine" in proc.stderr
+    assert "panic: " in proc.stderr and "ValueError: held, then stranded" in proc.stderr
     assert "not reached" not in proc.stdout
+
+
+HELD_FOR_MAIN = """
+import threading, time
+from goroutines import Chan, go
+
+c = Chan(1)
+c.send(1)  # a buffered send: main used the runtime but never parked
+
+def worker():
+    raise ValueError("from the background")
+
+def thread():
+    g = go(worker)
+    while g.state != "dead":  # the goroutine runs on the background P
+        time.sleep(0.001)
+
+t = threading.Thread(target=thread)
+t.start()
+t.join()
+print("main goes on", flush=True)
+{then}
+"""
+
+
+def test_a_panic_held_for_the_main_thread_comes_at_its_next_runtime_call() -> None:
+    # A goroutine started from a plain thread panics while the main thread
+    # computes (it has not become goroutine 1: it never parked). The panic
+    # waits for it: its next call into the runtime raises it.
+    proc = run_child(
+        HELD_FOR_MAIN.format(
+            then="""
+from goroutines import GoroutinePanic
+try:
+    c.recv()  # a value is ready: the panic comes first all the same
+except GoroutinePanic as e:
+    print("caught:", e.__cause__)
+print(c.recv())
+"""
+        )
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "main goes on\ncaught: from the background\n1\n", proc.stdout
+
+
+def test_a_panic_held_for_the_main_thread_ends_the_program_when_main_ends() -> None:
+    # The main thread never calls the runtime again: its own output comes
+    # first, then the panic, status 2 (it used to exit at the panic, before
+    # the main thread's output).
+    proc = run_child(HELD_FOR_MAIN.format(then="print(sum(range(1000)), flush=True)"))
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "main goes on\n499500\n", proc.stdout
+    assert proc.stderr.startswith("panic: goroutine "), proc.stderr
+    assert "ValueError: from the background" in proc.stderr, proc.stderr
+
+
+def test_a_panic_held_for_a_main_thread_that_never_imported_the_runtime() -> None:
+    # The same when the main thread never touches goroutines at all (the
+    # import too runs on the plain thread): main's output, then the panic.
+    proc = run_child(
+        """
+        import threading, time
+
+        def thread():
+            import goroutines
+
+            def worker():
+                raise ValueError("nobody's main")
+
+            g = goroutines.go(worker)
+            while g.state != "dead":
+                time.sleep(0.001)
+
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join()
+        print("main's own output", flush=True)
+        """
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "main's own output\n", proc.stdout
+    assert "ValueError: nobody's main" in proc.stderr, proc.stderr
+
+
+def test_a_held_system_exit_ends_the_program_with_its_code_when_main_ends() -> None:
+    code = HELD_FOR_MAIN.replace('raise ValueError("from the background")', "raise SystemExit(4)")
+    proc = run_child(code.format(then=""))
+    assert proc.returncode == 4, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "main goes on\n", proc.stdout
+
+
+def test_an_undelivered_panic_ends_the_program_before_non_daemon_threads_are_joined() -> None:
+    # At the end of the main module a pending panic ends the program: the
+    # interpreter does not first wait for a thread that may wait forever.
+    proc = run_child(
+        """
+        import threading, time
+        from goroutines import current, go
+
+        current()  # main is goroutine 1
+
+        def worker():
+            raise ValueError("undelivered")
+
+        def thread():
+            g = go(worker)
+            while g.state != "dead":
+                time.sleep(0.001)
+
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join()
+        threading.Thread(target=threading.Event().wait).start()  # never ends
+        print("main done", flush=True)
+        """
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == "main done\n", proc.stdout
+    assert "ValueError: undelivered" in proc.stderr, proc.stderr
+
+
+def test_gosched_raises_the_panic_of_a_goroutine_that_ran_meanwhile() -> None:
+    def main() -> None:
+        go(boom, "while main yielded")
+        with pytest.raises(GoroutinePanic) as info:
+            gosched()  # boom runs and panics before main resumes
+        assert str(info.value.__cause__) == "while main yielded"
+
+    for _ in range(20):
+        goroutines.run(main)
+
+
+def test_a_park_that_fails_while_abandoning_keeps_the_first_exception_chained(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A channel operation whose park ends in an exception (here a panic)
+    # takes its waiter off the queue; if that raises too, the park's
+    # exception is its __context__, as Python chains an exception raised
+    # in an except block (the C port dropped it).
+    real_abandon = Chan._abandon
+
+    class AbandonFailed(Exception):
+        pass
+
+    def failing_abandon(self: Chan[object], w: object, q: object) -> None:
+        real_abandon(self, w, q)  # type: ignore[arg-type]
+        raise AbandonFailed
+
+    def main() -> None:
+        monkeypatch.setattr(Chan, "_abandon", failing_abandon)
+        ops: list[Callable[[Chan[int]], object]] = [
+            lambda c: c.recv(),
+            lambda c: c.send(1),
+            lambda c: c.recv_ok(),
+        ]
+        for op in ops:
+            go(boom, "the park's exception")
+            with pytest.raises(AbandonFailed) as info:
+                op(Chan())
+            ctx = info.value.__context__
+            assert isinstance(ctx, GoroutinePanic), repr(ctx)
+            assert str(ctx.__cause__) == "the park's exception"
+        monkeypatch.undo()
+
+    goroutines.run(main)
 
 
 def test_panic_message_names_the_goroutine() -> None:

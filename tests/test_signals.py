@@ -325,3 +325,128 @@ def test_sigint_handler_is_restored_for_programs_that_set_their_own() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"[{int(signal.SIGINT)}]", proc.stdout
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("main_waits_in", ["Event.wait", "Thread.join", "computing"])
+def test_sigquit_dumps_when_the_main_thread_never_used_the_runtime(main_waits_in: str) -> None:
+    # Goroutines started from a plain thread run on the background P; the
+    # main thread never calls the runtime, so no P of its own installed the
+    # handler: the import does.
+    child = Child(
+        f"""
+        import threading
+        from goroutines import Chan, go, gosched
+
+        def parked(c):
+            c.recv()
+
+        def starter():
+            g = go(parked, Chan())
+            while g.state != "waiting":
+                gosched()
+            print("ready", flush=True)
+            threading.Event().wait()
+
+        th = threading.Thread(target=starter, daemon=True)
+        th.start()
+        if {main_waits_in!r} == "Event.wait":
+            threading.Event().wait()
+        elif {main_waits_in!r} == "Thread.join":
+            th.join()
+        else:
+            n = 0
+            while True:
+                n += 1
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGQUIT)
+    _, err = child.finish()
+    assert child.proc.returncode == 2, (child.proc.returncode, err)
+    assert err.startswith("SIGQUIT: quit\n"), err
+    assert re.search(r"^goroutine \d+ \[chan receive\]:$", err, re.M), err
+    assert ".parked(...)" in err, err
+
+
+def test_a_sigquit_handler_of_the_program_is_left_alone() -> None:
+    # Set before the import or after it, the program's own handler stays.
+    code = PRELUDE + textwrap.dedent(
+        """
+        import os, signal, threading
+        got = []
+        if {before}:
+            signal.signal(signal.SIGQUIT, lambda s, f: got.append(s))
+        import goroutines
+        if not {before}:
+            signal.signal(signal.SIGQUIT, lambda s, f: got.append(s))
+        os.kill(os.getpid(), signal.SIGQUIT)
+        threading.Event().wait(0.001)  # let the handler run
+        print(got)
+        """
+    )
+    for before in (True, False):
+        proc = subprocess.run(
+            [sys.executable, "-c", code.format(before=before)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert proc.returncode == 0, (before, proc.returncode, proc.stderr)
+        assert proc.stdout.strip() == f"[{int(signal.SIGQUIT)}]", (before, proc.stdout)
+
+
+def test_importing_off_the_main_thread_installs_no_sigquit_handler() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PRELUDE
+            + textwrap.dedent(
+                """
+                import signal, threading
+                th = threading.Thread(target=__import__, args=("goroutines",))
+                th.start()
+                th.join()
+                print(signal.getsignal(signal.SIGQUIT) == signal.SIG_DFL)
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True\n", proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_sigquit_shows_a_panic_that_nobody_met_yet() -> None:
+    # Goroutine 1 is stuck outside the runtime: the panic waits for it; the
+    # dump of a stuck program says so.
+    child = Child(
+        """
+        import threading, time
+        from goroutines import current, go
+
+        current()
+
+        def worker():
+            raise ValueError("waiting for main")
+
+        def thread():
+            g = go(worker)
+            while g.state != "dead":
+                time.sleep(0.001)
+            print("ready", flush=True)
+
+        threading.Thread(target=thread).start()
+        threading.Event().wait()
+        """
+    )
+    child.expect("ready")
+    child.kill(signal.SIGQUIT)
+    _, err = child.finish()
+    assert child.proc.returncode == 2, (child.proc.returncode, err)
+    assert "\npending Traceback (most recent call last):" in err, err
+    assert "ValueError: waiting for main" in err, err

@@ -594,3 +594,121 @@ def test_many_goroutines_sleeping_all_wake(short: bool) -> None:
         assert time.monotonic() - t0 < 10 * LATE
 
     goroutines.run(main)
+
+
+# ---------------------------------------------------------------------------
+# Long durations: Go's reach 290 years; nothing here may overflow.
+
+DAY = 86400.0
+
+
+def _long_waits() -> dict[str, Callable[[], object]]:
+    def after_func_far() -> object:
+        t = after_func(1e300, lambda: None)
+        sleep(float("inf"))  # keep t referenced while parked
+        return t
+
+    return {
+        "after(30 days)": lambda: after(30 * DAY).recv(),
+        "sleep(inf)": lambda: sleep(float("inf")),
+        "sleep(1e300)": lambda: sleep(1e300),
+        "tick(30 days)": lambda: tick(30 * DAY).recv(),  # type: ignore[union-attr]
+        "Ticker(1e300)": lambda: Ticker(1e300).c.recv(),
+        "Timer(inf) in select": lambda: select(recv(Timer(float("inf")).c)),
+        "after_func(1e300)": after_func_far,
+    }
+
+
+@pytest.mark.parametrize("wait", list(_long_waits()))
+def test_a_far_timer_as_the_next_event_does_not_overflow_the_idle_wait(wait: str) -> None:
+    # The P's idle wait is bounded by its earliest timer: 30 days is beyond
+    # epoll's limit, inf and 1e300 beyond any. It raised OverflowError in
+    # whichever goroutine parked.
+    def main() -> str:
+        g = go(_long_waits()[wait])
+        wait_until(lambda: g.state == "waiting", f"{wait} to park")
+        for _ in range(3):  # the P idles with only the far timer pending
+            goroutines.blocking(time.sleep, 0.01)
+        return g.state
+
+    assert goroutines.run(main) == "waiting"
+
+
+def test_the_idle_wait_is_cut_to_a_day_for_a_far_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The far timer stays a possible waker (Go: a sleeping goroutine keeps
+    # the program waiting); the P waits for it a day at a time. Checked by
+    # the waits the P asks the selector for while main is parked.
+    from goroutines._runtime import sched
+
+    asked: list[float | None] = []
+
+    def main() -> None:
+        p = sched.getp()
+        assert p is not None
+        stop: Chan[None] = Chan()
+        real_select = p.selector.select
+
+        def select_(timeout: float | None = None) -> list[object]:
+            asked.append(timeout)
+            stop.close()  # main's park is over: the P did not call it a deadlock
+            return real_select(0)
+
+        go(sleep, float("inf"))
+        sleep(0)
+        monkeypatch.setattr(p.selector, "select", select_)
+        try:
+            stop.recv()  # nothing else can wake main: only the sleeper's timer
+        finally:
+            monkeypatch.undo()
+
+    goroutines.run(main)
+    assert sched.MAX_POLL == DAY
+    # (FOREIGN_POLL: a live thread left by another test asks for polling.)
+    assert asked and asked[0] in (sched.MAX_POLL, sched.FOREIGN_POLL), asked
+
+
+@pytest.mark.parametrize("d", [float("inf"), 1e300, 1e10])
+def test_sleep_on_a_plain_thread_sleeps_a_day_at_a_time(
+    d: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # time.sleep raises OverflowError beyond ~292 years (and for inf).
+    from goroutines import _time
+
+    slept: list[float] = []
+
+    class Woken(Exception):
+        pass
+
+    def fake_sleep(s: float) -> None:
+        slept.append(s)
+        if len(slept) == 3:
+            raise Woken
+
+    monkeypatch.setattr(_time, "_os_sleep", fake_sleep)
+    box: list[BaseException] = []
+
+    def thread() -> None:
+        try:
+            sleep(d)
+        except BaseException as e:
+            box.append(e)
+
+    t = threading.Thread(target=thread)
+    t.start()
+    t.join()
+    assert len(box) == 1 and isinstance(box[0], Woken), box
+    assert slept == [DAY, DAY, DAY]
+
+
+def test_a_ticker_with_a_tiny_period_does_not_overflow() -> None:
+    # The number of periods a receiver missed does not fit an int() of a
+    # float once the period is a denormal's size.
+    def main() -> bool:
+        t = Ticker(5e-324)
+        t.c.recv()
+        sleep(0.002)
+        t.c.recv()
+        t.stop()
+        return True
+
+    assert goroutines.run(main)

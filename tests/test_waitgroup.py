@@ -202,7 +202,6 @@ def test_go_counts_done_when_the_function_raises() -> None:
         wg.go(boom)
         with pytest.raises(GoroutinePanic) as info:
             wg.wait()
-            gosched()  # if wait returned first, the panic arrives at the next call
         assert isinstance(info.value.__cause__, ValueError)
         assert wg._count == 0
         wg.wait()
@@ -310,5 +309,62 @@ def test_many_threads_and_goroutines_wait_on_one_group() -> None:
                 t.join()
             while woke.load() < 6:
                 gosched()
+
+    run(main)
+
+
+def _boom() -> None:
+    raise ValueError("boom in the group")
+
+
+def test_wait_raises_the_panic_of_the_last_goroutine_of_the_group() -> None:
+    # The group is done only after the panic is pending: main does not go
+    # on as if every goroutine of the group had succeeded.
+    def main() -> None:
+        wg = WaitGroup()
+        wg.go(lambda: None)
+        wg.go(_boom)
+        with pytest.raises(GoroutinePanic) as info:
+            wg.wait()
+        assert str(info.value.__cause__) == "boom in the group"
+
+    for _ in range(20):
+        run(main)
+
+
+def test_wait_raises_the_panic_of_a_group_goroutine_on_another_thread(short: bool) -> None:
+    # wg.go from a plain thread: the goroutine runs on the background P, and
+    # its done() wakes main across threads; the panic must be pending first.
+    def main() -> None:
+        wg = WaitGroup()
+        t = threading.Thread(target=wg.go, args=(_boom,))
+        t.start()
+        t.join()
+        with pytest.raises(GoroutinePanic) as info:
+            wg.wait()
+        assert str(info.value.__cause__) == "boom in the group"
+
+    with fast_switching():
+        for _ in range(20 if short else 300):
+            run(main)
+
+
+def test_a_group_goroutine_that_panics_still_counts_done_for_a_waiting_thread() -> None:
+    # A plain thread waiting on the group is no goroutine 1: its wait
+    # returns; the panic goes to goroutine 1.
+    def main() -> None:
+        wg = WaitGroup()
+        wg.add(1)
+        t = Thread(wg.wait)
+        wait_thread_blocked(t.thread, WAIT)
+        wg.done()
+        t.join()
+        wg.go(_boom)
+        waiter = Thread(wg.wait)
+        with pytest.raises(GoroutinePanic):
+            waiter.join()  # main parks: _boom runs and panics
+            gosched()  # (if the thread's report completed main's park first)
+        waiter.thread.join(10)
+        assert not waiter.thread.is_alive() and waiter.exc is None, waiter.exc
 
     run(main)

@@ -67,6 +67,8 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any, Final, Generic, ParamSpec, Protocol, TypeVar, final
 
+from greenlet import GreenletExit
+
 from ._go import _is_async, _reject
 from ._runtime import accel as _accel
 from ._runtime import sched as _sched
@@ -663,21 +665,26 @@ class WaitGroup:
             return
         lock.release()
         w = _current_waiter(new_token())
-        if self._wait_or_enqueue(w):
-            return
-        try:
-            w.park(WAIT_WAITGROUP)
-        except BaseException:
-            w.token.acquire(False)
-            lock.acquire()
+        if not self._wait_or_enqueue(w):
             try:
-                self._waiters.remove(w)
-            except ValueError:
-                pass
-            lock.release()
-            raise
-        if not w.done:
-            raise _spurious("sync.WaitGroup.Wait")
+                w.park(WAIT_WAITGROUP)
+            except BaseException:
+                w.token.acquire(False)
+                lock.acquire()
+                try:
+                    self._waiters.remove(w)
+                except ValueError:
+                    pass
+                lock.release()
+                raise
+            if not w.done:
+                raise _spurious("sync.WaitGroup.Wait")
+        # A goroutine of the group that panicked did so before its done()
+        # (see go): goroutine 1 meets the panic here rather than going on
+        # as if the group had succeeded. Nothing is lost by raising after
+        # the wait completed.
+        if _sched.attention:
+            _sched.check_attention()
 
     def _wait_or_enqueue(self, w: Waiter) -> bool:
         """True if the counter is zero now; else queue w until it is."""
@@ -707,8 +714,15 @@ class WaitGroup:
 def _run_and_done(
     wg: WaitGroup, fn: Callable[..., object], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
+    """WaitGroup.go's goroutine. A panic is delivered before done(): the
+    waiter it wakes finds the panic pending (wait() raises it in goroutine 1)
+    even when this goroutine runs on another thread."""
     try:
         fn(*args, **kwargs)
+    except GreenletExit:
+        raise  # run() killing goroutines: silent
+    except BaseException as e:
+        _sched.panic_current(e)  # reported; the goroutine ends without it
     finally:
         wg.add(-1)
 

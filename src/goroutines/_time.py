@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from time import monotonic
+from time import sleep as _os_sleep
 from typing import Any, final
 
 from ._chan import Chan, RecvOnly
@@ -62,9 +63,7 @@ def sleep(d: float) -> None:
     p = _sched.getp()
     if p is None:
         if d > 0:
-            import time
-
-            time.sleep(d)
+            _thread_sleep(d)
         return
     if _sched.attention:
         _sched.check_attention()
@@ -81,6 +80,21 @@ def sleep(d: float) -> None:
     except BaseException:
         _timers.delete(rt)
         raise
+
+
+# The longest time.sleep() of a foreign thread's sleep(); time.sleep raises
+# OverflowError beyond ~292 years (and for inf), Go's durations reach 290.
+_THREAD_SLEEP_MAX = 86400.0
+
+
+def _thread_sleep(d: float) -> None:
+    """Sleep the calling thread for d seconds (d > 0; inf: forever)."""
+    deadline = monotonic() + d
+    while True:
+        left = deadline - monotonic()
+        if left <= 0:
+            return
+        _os_sleep(min(left, _THREAD_SLEEP_MAX))
 
 
 def _wake_sleeper(arg: Any, now: float) -> None:
@@ -139,8 +153,14 @@ class _ChanTimer:
             lock.release()
             return
         if self._period > 0:
+            # The next tick after now, skipping those a slow receiver missed.
+            # In floats: the count of missed periods overflows int() and
+            # float for a period of a denormal's size (it ticks at every
+            # look, then); a period of inf ticks never.
             period = self._period
-            self._when = when + period * (1 + int((now - when) / period))
+            missed = (now - when) // period
+            nxt = when + period * (1.0 + missed) if missed < math.inf else now
+            self._when = nxt if nxt > now else now + period
             if self._blocked > 0:
                 _timers.add(_timer_p() if self._rt.p is None else self._rt.p, self._rt, self._when)
         else:

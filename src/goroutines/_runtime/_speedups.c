@@ -1230,7 +1230,9 @@ goroutine_waiter(PyObject *g, PyObject **token_out)
 }
 
 /* The park failed (an exception): take w out of q unless a waker owns it
-   (Chan._abandon), keeping the exception. */
+   (Chan._abandon), keeping the exception. If _abandon itself raises, its
+   exception propagates with the park's as its __context__, as the Python
+   twin's "except BaseException: self._abandon(w, q); raise" chains it. */
 static void
 abandon(PyObject *chan, PyObject *w, PyObject *q)
 {
@@ -1238,7 +1240,14 @@ abandon(PyObject *chan, PyObject *w, PyObject *q)
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
     if (r == NULL) {
-        Py_XDECREF(exc);
+        if (exc != NULL) {
+            PyObject *exc2 = PyErr_GetRaisedException();
+            if (exc2 != exc)
+                PyException_SetContext(exc2, exc); /* steals exc */
+            else
+                Py_DECREF(exc);
+            PyErr_SetRaisedException(exc2);
+        }
         return;
     }
     Py_DECREF(r);
@@ -1248,9 +1257,21 @@ abandon(PyObject *chan, PyObject *w, PyObject *q)
     PyErr_Fetch(&t, &v, &tb);
     PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
     if (r == NULL) {
-        Py_XDECREF(t);
-        Py_XDECREF(v);
-        Py_XDECREF(tb);
+        if (t != NULL) {
+            PyObject *t2, *v2, *tb2;
+            PyErr_NormalizeException(&t, &v, &tb);
+            if (tb != NULL && v != NULL)
+                PyException_SetTraceback(v, tb);
+            PyErr_Fetch(&t2, &v2, &tb2);
+            PyErr_NormalizeException(&t2, &v2, &tb2);
+            if (v != NULL && v2 != NULL && v2 != v)
+                PyException_SetContext(v2, v); /* steals v */
+            else
+                Py_XDECREF(v);
+            Py_XDECREF(t);
+            Py_XDECREF(tb);
+            PyErr_Restore(t2, v2, tb2);
+        }
         return;
     }
     Py_DECREF(r);

@@ -82,6 +82,10 @@ MAX_FREE_WORKERS = 1024  # idle worker greenlets kept per P
 RUNNEXT_STREAK = 64  # runnext hand-offs in a row before the run queue goes first
 TIMER_CHECK_MASK = 31  # look at the timer heap every 32 schedules while busy
 FOREIGN_POLL = 0.05  # idle P re-checks foreign threads' liveness this often
+# The longest idle wait. Timers may lie far beyond what the OS can wait for
+# (epoll: 2**31 - 1 ms, ~24.8 days; a sleep(float("inf")) never fires): the
+# P wakes once a day and waits again. Go's durations reach 290 years.
+MAX_POLL = 86400.0
 
 
 class _TLS(threading.local):
@@ -107,10 +111,6 @@ _all_ps: list[P] = []
 _foreign_threads: dict[int, threading.Thread] = {}
 _parked_threads: dict[int, ThreadWaiter] = {}
 _blocking_calls = 0
-# Threads alive when goroutines was imported (a host's own threads): they are
-# possible wakers only once they use the runtime. A thread started later may
-# send on a channel before its first call, so it counts while alive.
-_old_threads: frozenset[threading.Thread] = frozenset(threading.enumerate())
 _bg_p: P | None = None
 _bg_lock = threading.Lock()  # guards starting the background P
 
@@ -703,8 +703,16 @@ def _idle(p: P) -> None:
     with _sched_lock:
         p.idle = True
         victim = _detect_deadlock_locked() if _deadlock_detection else None
-        if (_foreign_threads or _new_thread_alive_locked()) and (
-            timeout is None or timeout > FOREIGN_POLL
+        # A thread ending (or a daemon thread's grace running out) tells no
+        # P: look again every FOREIGN_POLL, but only while there is somebody
+        # a deadlock would be reported to (goroutine 1 or a thread parked in
+        # the runtime); a new one runs the detector itself when it parks.
+        if (
+            victim is None
+            and _deadlock_detection
+            and (timeout is None or timeout > FOREIGN_POLL)
+            and (_parked_threads or (_main_g is not None and _main_g.state == WAITING))
+            and (_foreign_threads or _unattached_thread_alive_locked())
         ):
             timeout = FOREIGN_POLL
     if victim is not None:
@@ -721,8 +729,11 @@ def _idle(p: P) -> None:
 
 def _poll(p: P, timeout: float | None) -> None:
     """Wait on p's selector. epoll counts whole milliseconds and rounds up, so a
-    wait is cut to whole milliseconds and the rest slept precisely."""
-    if timeout is not None and 0 < timeout < 0.001:
+    wait is cut to whole milliseconds and the rest slept precisely. A wait
+    longer than MAX_POLL (forever: None) is cut to MAX_POLL."""
+    if timeout is not None and timeout > MAX_POLL:
+        timeout = MAX_POLL
+    elif timeout is not None and 0 < timeout < 0.001:
         _os_sleep(timeout)
         timeout = 0.0
     elif timeout is not None and timeout > 0:
@@ -848,14 +859,26 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
 
     Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
     being waited on, a blocking() call queued or in flight, a foreign thread
-    that is alive and not parked in the runtime, including one started since
-    import that has not used the runtime yet (``Thread(target=produce).start()``
-    then ``ch.recv()``: the thread may not have run at all when main parks).
+    that is alive and not parked in the runtime, and a thread that has not
+    used the runtime yet, the main thread included (see
+    _unattached_thread_alive_locked: ``Thread(target=produce).start()`` then
+    ``ch.recv()``: the thread may not have run at all when main parks).
     A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
-    if _blocking_calls or attention:
+    if _blocking_calls:
+        return None
+    # A panic or SIGINT pending for goroutine 1 wakes it. One held for a main
+    # thread that has not used the runtime yet wakes nobody until it does:
+    # if everything that has used the runtime is asleep, the threads that
+    # have not (the main thread included) do not count, and the panic ends
+    # the program (_panic, _deliver_deadlock): a thread parked here may wait
+    # for the goroutine that panicked while the main thread waits for it.
+    held = attention and _held_for_main_thread()
+    if attention and not held:
         return None
     for p in _all_ps:
+        if _main_ended and p.ident == _main_ident:
+            continue  # its goroutines never run again (abandoned at exit)
         if (
             not p.idle
             or p.inbound
@@ -873,7 +896,7 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if _new_thread_alive_locked():
+    if not held and _unattached_thread_alive_locked():
         return None
     g1 = _main_g
     if g1 is not None and g1.state == WAITING:
@@ -885,23 +908,34 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     return victim
 
 
-def _new_thread_alive_locked() -> bool:
-    """A threading.Thread started since import, not the runtime's own (a P's
-    thread) and not yet registered as foreign, is alive. Holds _sched_lock.
+def _unattached_thread_alive_locked() -> bool:
+    """A threading.Thread that has not used the runtime yet (neither a P's
+    thread nor registered as foreign) may still act. Holds _sched_lock.
 
     Dummy threads (made by _thread, like the blocking() helpers, which show
     up once they call current_thread()) count only once registered.
 
-    Such a thread has not used the runtime yet, so API.md's rule alone would
-    not count it; but a thread just started to send on a channel has often not
-    reached its send when goroutine 1 parks, and calling that a deadlock would
-    be a false alarm. So a non-daemon thread counts while it is alive (it keeps
-    the process alive too), a daemon thread for its first NEW_THREAD_GRACE
-    seconds: a daemon thread parked forever in unrelated code never hides a
-    deadlock for longer than that."""
+    Such a thread has not used the runtime yet, so API.md's first rule alone
+    would not count it; but a thread just started to send on a channel has
+    often not reached its send when goroutine 1 parks, and calling that a
+    deadlock would be a false alarm. So a non-daemon thread counts while it is
+    alive (it keeps the process alive too), a daemon thread for its first
+    NEW_THREAD_GRACE seconds: a daemon thread parked forever in unrelated code
+    never hides a deadlock for longer than that.
+
+    The main thread is such a non-daemon thread until it first uses the
+    runtime (API.md: ``Thread(target=lambda: ch.send(42)).start()`` then
+    ``ch.recv()`` on the main thread; the thread may reach its send first).
+    Threads alive when goroutines was imported follow the same rule, their
+    age counted from the import: a thread started before the import to send
+    later is as much a waker as one started after it. (They used to count
+    only once they used the runtime, a false Deadlock for that thread.)
+    """
     now = monotonic()
     for th in threading.enumerate():
-        if th in _old_threads or th.ident in _foreign_threads:
+        if th.ident in _foreign_threads or not th.is_alive():
+            continue  # (the main thread stays listed, stopped, at exit)
+        if _main_ended and th.ident == _main_ident:
             continue
         if isinstance(th, threading._DummyThread) or th.name.startswith("goroutines-"):
             continue
@@ -909,22 +943,54 @@ def _new_thread_alive_locked() -> bool:
             continue
         if not th.daemon:
             return True
-        first = _new_thread_seen.setdefault(th, now)
+        first = _thread_seen.setdefault(th, now)
         if now - first < NEW_THREAD_GRACE:
             return True
     return False
 
 
 NEW_THREAD_GRACE = 1.0
-# daemon thread -> when first seen. Keyed by the Thread, not its ident: idents
-# are reused at once, and a new thread must not inherit a dead one's age.
-_new_thread_seen: weakref.WeakKeyDictionary[threading.Thread, float] = (
-    weakref.WeakKeyDictionary()
+# daemon thread -> when first seen (threads alive at import: the import).
+# Keyed by the Thread, not its ident: idents are reused at once, and a new
+# thread must not inherit a dead one's age.
+_thread_seen: weakref.WeakKeyDictionary[threading.Thread, float] = weakref.WeakKeyDictionary(
+    dict.fromkeys(threading.enumerate(), monotonic())
 )
+
+
+_main_ident = threading.main_thread().ident
+# The main module has ended (the interpreter waits for non-daemon threads,
+# then exits): the main thread is no waker any more, and the goroutines of
+# its P, abandoned, never run again.
+_main_ended = False
+
+
+def _on_main_end() -> None:
+    """threading's exit hook, run when the main module ends, before the
+    interpreter joins the non-daemon threads: a thread parked forever in the
+    runtime would keep it waiting forever, with nobody left to tell it."""
+    global _main_ended
+    if _pending_panic is not None:
+        # Goroutine 1 (or the main thread, goroutine 1 to be) never met it:
+        # the program ends here, as Go's would have at the panic, rather
+        # than after the non-daemon threads (which may wait for the
+        # goroutine that panicked).
+        _exit_with_pending_panic()
+    with _sched_lock:
+        _main_ended = True
+        victim = _detect_deadlock_locked() if _deadlock_detection else None
+        idle = [p for p in _all_ps if p.idle]
+    if victim is not None:
+        _deliver_deadlock(victim)
+    for p in idle:
+        p.wakeup()  # to look again, now without the main thread
 
 
 def _deliver_deadlock(victim: G | ThreadWaiter) -> None:
     from .dump import dump
+
+    if _held_for_main_thread():
+        _exit_with_pending_panic()  # see _detect_deadlock_locked
 
     text = "all goroutines are asleep - deadlock!\n\n" + dump(
         first=victim if isinstance(victim, G) else None
@@ -958,19 +1024,75 @@ def _panic(g: G, e: BaseException) -> None:
     if _panic_in_flight:
         _print_panic(e, g, "while an earlier panic is pending")
         return
-    g1 = _main_g
-    if g1 is None or g1.state == DEAD:
-        # No goroutine 1 to deliver to: Go prints the panic and exits 2.
+    g1 = _goroutine1()
+    if g1 is None and not _main_thread_may_attach():
+        # No goroutine 1 to deliver to, now or later: Go prints the panic
+        # and exits 2.
         if isinstance(e, SystemExit):
             _flush_and_exit(e.code if isinstance(e.code, int) else 1)
         _print_panic(e, g, None)
         _flush_and_exit(2)
+    # Delivered to goroutine 1, or held for the main thread, goroutine 1 to
+    # be (check_attention makes it goroutine 1 at its first runtime call).
     _panic_in_flight = True
     _pending_panic = exc
     _set_attention(True)
-    p1 = g1.p
+    p1 = g1.p if g1 is not None else None
     if p1 is not None and p1.ident != get_ident():
         p1.wakeup()
+
+
+def panic_current(e: BaseException) -> None:
+    """Deliver e as the panic of the calling goroutine, which then ends
+    without raising it (WaitGroup.go: the panic is pending before done())."""
+    p = _tls.p
+    assert p is not None and p.curg is not None
+    _panic(p.curg, e)
+
+
+def _goroutine1() -> G | None:
+    """The goroutine a panic is delivered to, or None."""
+    g1 = _main_g
+    if g1 is None or g1.state == DEAD:
+        return None
+    if _main_ended and g1.p is not None and g1.p.ident == _main_ident:
+        return None  # its code has ended: nobody left to meet a panic
+    return g1
+
+
+def _main_thread_may_attach() -> bool:
+    """The main thread has not used the runtime yet, and may: it would become
+    goroutine 1. Not a thread running an asyncio loop (foreign), not once
+    the main module has ended."""
+    if _main_ended or _main_ident is None or _main_ident in _foreign_threads:
+        return False
+    if any(p.ident == _main_ident for p in _all_ps):
+        return False
+    return threading.main_thread().is_alive()
+
+
+def _held_for_main_thread() -> bool:
+    """A panic waits for a main thread that has not used the runtime yet."""
+    return _pending_panic is not None and _goroutine1() is None
+
+
+def _exit_with_pending_panic() -> NoReturn:
+    """Print the pending panic as Go does (SystemExit: exit with its code)."""
+    exc = _pending_panic
+    assert exc is not None
+    if isinstance(exc, SystemExit):
+        _flush_and_exit(exc.code if isinstance(exc.code, int) else 1)
+    cause = exc.__cause__ or exc
+    g = getattr(exc, "goroutine", None)
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
+    try:
+        sys.stderr.write(head + "".join(traceback.format_exception(cause)))
+    finally:
+        _flush_and_exit(2)
 
 
 def _print_panic(e: BaseException, g: G, note: str | None) -> None:
@@ -1016,8 +1138,15 @@ def _attend(p: P) -> None:
 
 
 def check_attention() -> None:
-    """At a public entry point: raise what waits for goroutine 1, if we are it."""
+    """At a public entry point: raise what waits for goroutine 1, if we are it.
+
+    The main thread at its first runtime call becomes goroutine 1 here, to
+    get a panic held for it (see _panic)."""
     p = _tls.p
+    if p is None and not _tls.foreign and get_ident() == _main_ident:
+        p = getp()
+        if p is None and _held_for_main_thread() and not _main_thread_may_attach():
+            _exit_with_pending_panic()  # it turned out foreign (an asyncio loop)
     if p is None or p.curg is not _main_g or _main_g is None:
         return
     exc = _take_pending()
@@ -1052,9 +1181,33 @@ def _on_sigquit(signum: int, frame: FrameType | None) -> None:
     from .dump import dump
 
     try:
-        sys.stderr.write("SIGQUIT: quit\n\n" + dump() + "\n")
+        text = "SIGQUIT: quit\n\n" + dump() + "\n"
+        exc = _pending_panic
+        if exc is not None:  # never met by goroutine 1: show it too
+            text += "pending " + "".join(traceback.format_exception(exc.__cause__ or exc))
+        sys.stderr.write(text)
     finally:
         _flush_and_exit(2)
+
+
+def _install_sigquit_at_import() -> None:
+    """Ctrl-\\ dumps every goroutine even when the main thread never uses the
+    runtime (goroutines started from plain threads run on the background
+    P): only the main thread can install a handler, so do it at import.
+
+    A process-wide side effect (docs/differences.md, Signals): only when
+    SIGQUIT still has its default action (a core dump) and the import runs on
+    the main thread of the main interpreter; a program's own handler, set
+    before or after the import, is left alone.
+    """
+    sigquit = getattr(signal, "SIGQUIT", None)
+    if sigquit is None or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(sigquit) == signal.SIG_DFL:
+            signal.signal(sigquit, _on_sigquit)
+    except ValueError:  # not the main interpreter
+        pass
 
 
 def _install_signal_handlers(p: P) -> None:
@@ -1112,20 +1265,9 @@ def _stop_background_p() -> None:
 
 @atexit.register
 def _at_exit() -> None:
-    exc = _pending_panic
-    if exc is None:
-        return
-    if isinstance(exc, SystemExit):
-        _flush_and_exit(exc.code if isinstance(exc.code, int) else 1)
-    cause = exc.__cause__ or exc
-    g = getattr(exc, "goroutine", None)
-    try:
-        sys.stdout.flush()
-    except Exception:
-        pass
-    head = f"panic: goroutine {g.id} [{g.name}]: " if g is not None else "panic: "
-    sys.stderr.write(head + "".join(traceback.format_exception(cause)))
-    _flush_and_exit(2)
+    # _on_main_end has done this, unless threading has no exit hook.
+    if _pending_panic is not None:
+        _exit_with_pending_panic()
 
 
 # ---------------------------------------------------------------------------
@@ -1155,6 +1297,10 @@ def gosched() -> None:
         p.curg = g
     else:
         _switch_to(p, nxt)
+    # The goroutines that ran meanwhile may have panicked: goroutine 1
+    # meets the panic here, not at some later call (nothing is lost).
+    if attention:
+        check_attention()
 
 
 def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
@@ -1330,6 +1476,13 @@ _graveyard: list[Any] = []
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_child)
+
+_install_sigquit_at_import()
+
+# Private, but what concurrent.futures uses for the same moment (3.9+).
+_register_threading_atexit = getattr(threading, "_register_atexit", None)
+if _register_threading_atexit is not None:
+    _register_threading_atexit(_on_main_end)
 
 if speedups is not None:
     # The C ports of park_g, ready and GWaiter.wake (see accel.py); every
