@@ -24,6 +24,8 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -74,6 +76,27 @@ def my_p() -> sched.P:
     p = sched._tls.p
     assert p is not None
     return p
+
+
+@contextmanager
+def failing_queue(
+    p: sched.P, name: str, *, append: bool = False, popleft: bool = False
+) -> Iterator[FailingDeque]:
+    """p's queue `name` replaced by a FailingDeque holding its goroutines,
+    then the original deque object back with whatever is queued then (the
+    scheduler keeps references to a P's own deques, e.g. a worker's run queue)."""
+    orig = getattr(p, name)
+    fd = FailingDeque(orig)
+    orig.clear()
+    setattr(p, name, fd)
+    fd.fail_append = append
+    fd.fail_popleft = popleft
+    try:
+        yield fd
+    finally:
+        fd.fail_append = fd.fail_popleft = False
+        orig.extend(fd)
+        setattr(p, name, orig)
 
 
 # -- attention: set once, seen by every reader (issue 9, item 3) --------------------
@@ -312,12 +335,10 @@ def test_ready_that_cannot_queue_the_previous_runnext_is_a_runtime_fault() -> No
         gosched()  # both park
         p = my_p()
         a.send(1)  # the first one becomes runnext
-        runq = p.runq = FailingDeque(p.runq)
-        runq.fail_append = True
-        with pytest.raises(RuntimeFault, match="could not be made runnable") as info:
-            b.send(2)  # readying the second must push the first to the run queue
+        with failing_queue(p, "runq", append=True):
+            with pytest.raises(RuntimeFault, match="could not be made runnable") as info:
+                b.send(2)  # readying the second must push the first to the run queue
         assert isinstance(info.value.__cause__, MemoryError)
-        p.runq = deque(runq)
         assert done.recv() == 1  # the first was not lost
 
     goroutines.run(main)
@@ -330,8 +351,6 @@ def test_ready_from_another_thread_that_cannot_queue_is_a_runtime_fault() -> Non
         go(a.recv)
         gosched()  # it parks
         p = my_p()
-        inbound = p.inbound = FailingDeque(p.inbound)
-        inbound.fail_append = True
         seen: list[BaseException] = []
 
         def sender() -> None:
@@ -340,10 +359,10 @@ def test_ready_from_another_thread_that_cannot_queue_is_a_runtime_fault() -> Non
             except BaseException as e:
                 seen.append(e)
 
-        t = threading.Thread(target=sender)
-        t.start()
-        t.join()
-        p.inbound = deque(inbound)
+        with failing_queue(p, "inbound", append=True):
+            t = threading.Thread(target=sender)
+            t.start()
+            t.join()
         assert len(seen) == 1 and isinstance(seen[0], RuntimeFault), seen
         assert "could not be made runnable" in str(seen[0])
         assert isinstance(seen[0].__cause__, MemoryError)
@@ -356,11 +375,8 @@ def test_go_that_cannot_queue_the_goroutine_starts_nothing() -> None:
         p = my_p()
         before = set(allgs)
         n = num_goroutine()
-        runq = p.runq = FailingDeque(p.runq)
-        runq.fail_append = True
-        with pytest.raises(MemoryError, match="injected"):
+        with failing_queue(p, "runq", append=True), pytest.raises(MemoryError, match="injected"):
             go(print, "never")
-        p.runq = deque(runq)
         assert set(allgs) == before
         assert num_goroutine() == n
 
@@ -373,11 +389,8 @@ def test_park_that_cannot_pick_the_next_goroutine_leaves_the_caller_running() ->
         ran: list[int] = []
         go(ran.append, 1)  # queued: the park must pop it
         p = my_p()
-        runq = p.runq = FailingDeque(p.runq)
-        runq.fail_popleft = True
-        with pytest.raises(MemoryError, match="popleft"):
+        with failing_queue(p, "runq", popleft=True), pytest.raises(MemoryError, match="popleft"):
             ch.recv()
-        p.runq = deque(runq)
         assert current().state == "running"
         assert len(ch._recvq) == 0  # its waiter was taken back
         gosched()
@@ -548,9 +561,10 @@ def main():
     c = Chan()
     p = sched._tls.p
     go(print, end="")
-    p.timerq = RaisingLen(p.timerq)
+    orig = p.timerq
+    p.timerq = RaisingLen()
     res["timer queue without a length"] = outcome(lambda: c.recv())
-    p.timerq = deque(p.timerq)
+    p.timerq = orig
     res["state after"] = goroutines.current().state
     gosched()
 

@@ -785,12 +785,13 @@ call_method0(PyObject *obj, PyObject *name)
 }
 
 /* Twin: sched.ready (and GWaiter.wake, its inlined copy): make a parked g
-   runnable; the caller has won g's park token. It cannot fail and leave g
-   behind (Go's goready cannot fail): the token is won, so nobody else will
-   ever ready g. The steps that can fail (a queue append, the wake-up call)
-   run before g is published where another thread could take it, and a
-   failure is a RuntimeFault (the broken invariant: g is lost), with the
-   original error as its __cause__. */
+   runnable; the caller has won g's park token, so nobody else will ever
+   ready g. Go's goready cannot fail; here a failing step (a queue append,
+   the wake-up call) is a RuntimeFault - g is lost, a broken runtime - with
+   the original error as its __cause__, never an error the caller could take
+   for its own. The order loses nothing else: on this thread the old runnext
+   is appended first (it stays runnext if that fails); for another thread's
+   P, g is runnable before it is in inbound. */
 static int
 ready_impl(PyObject *g)
 {

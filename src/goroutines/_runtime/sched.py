@@ -459,11 +459,13 @@ def ready_from_timer(g: G) -> None:
 def ready(g: G) -> None:
     """Make a parked g runnable. The caller has won g's park token.
 
-    Cannot fail and leave g behind, as Go's goready cannot: the token is won,
-    so nobody else will ever ready g. The steps that can fail (a queue
-    append, the wake-up) come before g is published where another thread
-    could take it, and a failure raises RuntimeFault (g is lost: a broken
-    runtime), with the original error as its __cause__.
+    Go's goready cannot fail, and this must not fail quietly: the token is
+    won, so nobody else will ever ready g. A failing step (a queue append,
+    the wake-up) raises RuntimeFault - g is lost, a broken runtime - with the
+    original error as its __cause__, never an error a caller could take for
+    its own. The order loses nothing else: on this thread the old runnext is
+    appended first (it stays runnext if that fails); for another thread's P,
+    g is runnable before that thread can find it in inbound.
     """
     p = g.p
     if p is None:
