@@ -571,6 +571,7 @@ is_attention(void)
     return 0;
 }
 
+/* Twin: the store in sched._set_attention (its only caller). */
 static PyObject *
 sp_set_attention(PyObject *mod, PyObject *value)
 {
@@ -587,20 +588,6 @@ sp_set_attention(PyObject *mod, PyObject *value)
     if (value == Py_True)
         attention_hint = 1;
     Py_RETURN_NONE;
-}
-
-/* sched.attention as the C ports see it (for tests: this is their read). */
-static PyObject *
-sp_attention(PyObject *mod, PyObject *Py_UNUSED(ignored))
-{
-    if (sched_dict == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "setup_sched() first");
-        return NULL;
-    }
-    int a = is_attention();
-    if (PyErr_Occurred())
-        return NULL;
-    return PyBool_FromLong(a);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1239,7 +1226,8 @@ go_p(void)
     return p;
 }
 
-/* A new G running fn(*args) on p, queued, in allgs; created at frame. */
+/* Twin: the body of sched.go. A new G running fn(*args) on p, queued, in
+   allgs; created at frame. NULL with an error, and no G anywhere. */
 static PyObject *
 new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
 {
@@ -3045,8 +3033,6 @@ static PyMethodDef module_methods[] = {
      "'installed', 'not installed', or 'not installed: <why>'."},
     {"set_attention", (PyCFunction)sp_set_attention, METH_O,
      "set_attention(value): sched.attention = value, and the accelerator's hint."},
-    {"attention", (PyCFunction)sp_attention, METH_NOARGS,
-     "sched.attention as the C ports read it."},
     {"in_main_interpreter", (PyCFunction)sp_in_main_interpreter, METH_NOARGS,
      "Whether this is the main interpreter (the only one the accelerator serves)."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
