@@ -72,10 +72,14 @@ def test_lock_test_and_set() -> None:
 
 @needs_accel
 def test_lock_argument_errors() -> None:
+    import _thread
+
     lock = speedups.Lock()
     with pytest.raises(ValueError, match="non-blocking"):
         lock.acquire(False, 1.0)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError) as ref:  # the words changed in 3.13
+        _thread.allocate_lock().acquire(True, -2)
+    with pytest.raises(ValueError, match=str(ref.value)):
         lock.acquire(True, -2)
     with pytest.raises(TypeError, match="unexpected keyword"):
         lock.acquire(wait=True)
@@ -176,10 +180,12 @@ def test_accelerated_methods_keep_docs_and_signatures() -> None:
 
 
 @needs_accel
-def test_accelerated_methods_reject_other_receivers() -> None:
-    with pytest.raises(TypeError, match="needs a Chan"):
+def test_accelerated_methods_hand_other_receivers_to_their_twins() -> None:
+    # What the C port does not take, its Python twin raises about
+    # (test_accel_faults compares the two paths case by case).
+    with pytest.raises(AttributeError, match="'int' object has no attribute '_lock'"):
         _Chan.send(5, 1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="needs a Chan"):
+    with pytest.raises(AttributeError, match="'str' object has no attribute '_timer'"):
         _Chan.recv("x")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         Chan[int](1).send()  # type: ignore[call-arg]
@@ -190,9 +196,9 @@ def test_accelerated_methods_reject_other_receivers() -> None:
 @needs_accel
 def test_uninitialised_channel_raises_instead_of_crashing() -> None:
     ch = _Chan.__new__(_Chan)
-    with pytest.raises(RuntimeError, match="not initialised"):
+    with pytest.raises(AttributeError, match="_lock"):
         ch.send(1)
-    with pytest.raises(RuntimeError, match="not initialised"):
+    with pytest.raises(AttributeError, match="_timer"):
         ch.recv()
 
 
@@ -264,6 +270,8 @@ def test_dump_names_the_channel_operation_of_a_parked_goroutine() -> None:
 def test_frame_stack_cache_is_installed_once() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("Linux only")
+    if os.environ.get("GOROUTINES_ARENA") == "0":
+        pytest.skip("GOROUTINES_ARENA=0 in this run")
     assert speedups.cache_frame_stacks() is True  # sched installed it; again is a no-op
     assert speedups.cache_frame_stacks() is True
 

@@ -94,6 +94,14 @@ class Chan(Generic[T]):
 
     __slots__ = ("__weakref__", "_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_timer")
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # @final, enforced: the runtime (and its C ports, which check for
+        # exactly this class) treats a channel as a Chan and nothing else.
+        raise TypeError(
+            "type 'Chan' is not an acceptable base type: Chan is final "
+            "(wrap a Chan, or type against RecvChan/SendChan)"
+        )
+
     def __init__(self, capacity: int = 0) -> None:
         self._cap = _check_capacity(capacity)
         self._lock = new_token()  # guards every field below

@@ -127,7 +127,8 @@ lock_acquire_slow(LockObject *l, double timeout)
             double left = deadline - monotonic_seconds();
             if (left <= 0)
                 return 0;
-            us = (PY_TIMEOUT_T)(left * 1e6);
+            /* left <= TIMEOUT_MAX seconds (lock_check_timeout), but clamp anyway. */
+            us = left * 1e6 >= (double)PY_TIMEOUT_MAX ? PY_TIMEOUT_MAX : (PY_TIMEOUT_T)(left * 1e6);
             if (us < 1)
                 us = 1;
         }
@@ -165,6 +166,42 @@ lock_release_held(LockObject *l)
         PyThread_release_lock(l->sema);
 }
 
+/* _thread.lock, unlocked, that judges timeouts (see lock_check_timeout). */
+static PyObject *timeout_judge;
+static PyObject *str_acquire, *str_release;
+
+/* Twin: _thread.lock.acquire's argument rules. A timeout is accepted, refused
+   (the same exception, with the message of this very interpreter: the
+   words changed between 3.11 and 3.13) or overflows exactly as _thread.lock
+   says, by asking one: an unlocked _thread.lock takes the arguments, checks
+   them, and acquires at once without releasing the GIL; it is released
+   again before anything else runs. An accepted timeout is then a number
+   within TIMEOUT_MAX seconds; a negative one can only be -1 (as _thread
+   counts it, to the nanosecond): wait forever. 0 on success with *out set,
+   -1 with an error. */
+static int
+lock_check_timeout(PyObject *blocking_o, PyObject *timeout_o, double *out)
+{
+    PyObject *a[3] = {timeout_judge, blocking_o != NULL ? blocking_o : Py_True, timeout_o};
+    PyObject *r = PyObject_VectorcallMethod(str_acquire, a, 3 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                            NULL);
+    if (r == NULL)
+        return -1;
+    int got = r == Py_True;
+    Py_DECREF(r);
+    if (got) {
+        r = PyObject_CallMethodNoArgs(timeout_judge, str_release);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    double t = PyFloat_AsDouble(timeout_o);
+    if (t == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = t < 0 ? -1.0 : t;
+    return 0;
+}
+
 static PyObject *
 Lock_acquire(LockObject *l, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -199,19 +236,8 @@ Lock_acquire(LockObject *l, PyObject *const *args, Py_ssize_t nargs, PyObject *k
             return NULL;
     }
     double timeout = -1.0;
-    if (timeout_o != NULL) {
-        timeout = PyFloat_AsDouble(timeout_o);
-        if (timeout == -1.0 && PyErr_Occurred())
-            return NULL;
-        if (!blocking && timeout != -1.0) {
-            PyErr_SetString(PyExc_ValueError, "can't specify a timeout for a non-blocking call");
-            return NULL;
-        }
-        if (timeout < 0 && timeout != -1.0) {
-            PyErr_SetString(PyExc_ValueError, "timeout value must be a non-negative number");
-            return NULL;
-        }
-    }
+    if (timeout_o != NULL && lock_check_timeout(blocking_o, timeout_o, &timeout) < 0)
+        return NULL;
     if (!l->locked) {
         l->locked = 1;
         Py_RETURN_TRUE;
@@ -438,15 +464,27 @@ slot_set(PyObject *o, Py_ssize_t off, PyObject *v)
     Py_XDECREF(old);
 }
 
-/* Read a slot (borrowed); NULL with AttributeError if it was never set. */
+static PyObject *slot_unset(PyObject *o, const char *name);
+
+/* Read a slot (borrowed); NULL with the AttributeError Python code reading
+   it would get (the words differ between versions) if it was never set. */
 static inline PyObject *
 slot_get(PyObject *o, Py_ssize_t off, const char *name)
 {
     PyObject *v = SLOT(o, off);
-    if (v == NULL)
+    return v != NULL ? v : slot_unset(o, name);
+}
+
+static PyObject *
+slot_unset(PyObject *o, const char *name)
+{
+    PyObject *v = PyObject_GetAttrString(o, name); /* raises the interpreter's own error */
+    if (v != NULL) {
+        Py_DECREF(v);
         PyErr_Format(PyExc_AttributeError, "'%s' object has no attribute '%s'",
                      Py_TYPE(o)->tp_name, name);
-    return v;
+    }
+    return NULL;
 }
 
 static int get_attr(PyObject *o, const char *name, PyObject **out);
@@ -455,7 +493,7 @@ static PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
 
 static Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
 static Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g, w_case, w_chan;
-static Py_ssize_t g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
+static Py_ssize_t g_id, g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 static Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
     p_killing, p_curg, p_free_workers, p_g0, p_g1, p_timerq;
 
@@ -467,13 +505,13 @@ static PyObject *s_runnable, *s_running, *s_waiting; /* G states */
 static PyObject *s_chan_send, *s_chan_receive;       /* wait reasons */
 static long timer_check_mask, runnext_streak;
 
-static PyObject *str_attention, *str_wakeup, *str_wake, *str_abandon, *str_acquire;
-static PyObject *deque_popleft, *deque_append; /* unbound deque methods */
+static PyObject *str_attention, *str_wakeup, *str_wake, *str_abandon, *str_token;
 
 /* Python twins, for the paths left to Python (attention, timers, foreign callers). */
 static PyObject *py_send, *py_recv, *py_recv_ok;
 
-/* This thread's P (sched._tls.p, mirrored by set_p). A strong reference. */
+/* This thread's P (sched._tls.p, mirrored by set_p). A strong reference,
+   given back when the thread ends (see PRelease) or set_p(None). */
 static __thread PyObject *tls_p = NULL;
 
 static int
@@ -498,11 +536,28 @@ slot_offset(PyObject *cls, const char *name, Py_ssize_t *out)
     return 0;
 }
 
-/* sched.attention. Reading sched's globals on every operation costs a
-   dictionary lookup; attention_hint says whether that is needed. It is raised
-   by sched._set_attention before attention can become True, and lowered here
-   when the lookup finds it False - both with the GIL held, and no Python code
-   (a signal handler) runs between the lookup and the lowering. */
+/* sched.attention, and the accelerator's hint of it.
+
+   Reading sched's globals on every operation costs a dictionary lookup;
+   attention_hint says whether that is needed. The invariant is
+
+       attention_hint == 0  implies  sched.attention is not True
+
+   and every step that changes either keeps it:
+     * set_attention(True) (sched._set_attention, the only writer of
+       sched.attention) stores True in sched's globals and raises the hint in
+       one C call. Nothing between the two releases the GIL or runs bytecode
+       (PyDict_SetItem of an interned str key; the value it replaces is a bool,
+       whose release runs no code), so no other thread and no signal handler
+       (CPython runs those only between bytecodes, or in a blocking call's
+       EINTR path, neither of which is here) can look in between.
+     * set_attention(False) stores False and leaves the hint raised.
+     * is_attention lowers the hint only in the same C call in which it read
+       False, again with nothing able to run in between.
+   The earlier protocol - raise the hint in one call, store True in the next
+   bytecode - let another thread's read fall between the two, lower the hint
+   and hide the True that followed: a pending panic or SIGINT that goroutine 1,
+   looping on accelerated channel operations, never saw. */
 static int attention_hint = 1;
 
 static inline int
@@ -516,43 +571,165 @@ is_attention(void)
     return 0;
 }
 
+/* Twin: the store in sched._set_attention (its only caller). */
 static PyObject *
-sp_raise_attention(PyObject *mod, PyObject *Py_UNUSED(ignored))
+sp_set_attention(PyObject *mod, PyObject *value)
 {
-    attention_hint = 1;
+    if (!PyBool_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "set_attention() needs a bool, got %R", value);
+        return NULL;
+    }
+    if (sched_dict == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "setup_sched() first");
+        return NULL;
+    }
+    if (PyDict_SetItem(sched_dict, str_attention, value) < 0)
+        return NULL;
+    if (value == Py_True)
+        attention_hint = 1;
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+
+/* The current exception as one object (normalised, traceback attached),
+   and no exception set; NULL if there was none. */
+static PyObject *
+err_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    if (t == NULL)
+        return NULL;
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb != NULL) {
+        PyException_SetTraceback(v, tb);
+        Py_DECREF(tb);
+    }
+    Py_DECREF(t);
+    return v;
+#endif
+}
+
+/* Raise exc again as it was (steals it); no-op for NULL. */
+static void
+err_restore(PyObject *exc)
+{
+    if (exc == NULL)
+        return;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
+#endif
+}
+
+/* The exception now set was raised while prior (stolen; may be NULL) was
+   being handled: prior becomes its __context__, as Python chains an
+   exception raised in an except or finally clause. */
+static void
+err_chain_context(PyObject *prior)
+{
+    if (prior == NULL)
+        return;
+    PyObject *exc = err_take();
+    if (exc == NULL) {
+        err_restore(prior);
+        return;
+    }
+    if (exc != prior)
+        PyException_SetContext(exc, prior);
+    else
+        Py_DECREF(prior);
+    err_restore(exc);
+}
+
+static PyObject *py_throw; /* errors.throw (through sched): builds a RuntimeFault */
+
+/* A broken runtime invariant: raise RuntimeFault("goroutines: fatal error: "
+   + the message), the exception the Python twins raise with throw(). An
+   exception already set becomes its __cause__ (raise ... from it). -1. */
+static int
+fault(const char *format, ...)
+{
+    PyObject *cause = err_take();
+    va_list va;
+    va_start(va, format);
+    PyObject *msg = PyUnicode_FromFormatV(format, va);
+    va_end(va);
+    PyObject *exc = NULL;
+    if (msg != NULL) {
+        if (py_throw != NULL)
+            exc = PyObject_CallOneArg(py_throw, msg);
+        else
+            PyErr_Format(PyExc_RuntimeError, "goroutines: fatal error: %U", msg);
+        Py_DECREF(msg);
+    }
+    if (exc == NULL) {
+        err_chain_context(cause);
+        return -1;
+    }
+    if (cause != NULL) {
+        PyException_SetContext(exc, Py_NewRef(cause));
+        PyException_SetCause(exc, cause);
+    }
+    err_restore(exc);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Queues                                                                   */
+
 /* The runtime's queues are collections.deque objects. Their length is the
    object's ob_size, and popleft/append are called through their C functions:
-   no method dispatch on the hot path. Anything else goes the generic way. */
+   no method dispatch on the hot path. Anything else (a deque subclass, the
+   unbuffered channel's empty tuple) goes the way Python code would: len()
+   and method calls by name, so an override is honoured on both paths. Each
+   of the three reports an error (-1 or NULL) that every caller checks. */
 static PyTypeObject *deque_type;
 static PyCFunction deque_popleft_c, deque_append_c;
+static PyObject *str_popleft, *str_append;
+
+static int
+dq_missing(void)
+{
+    return fault("a runtime queue is missing (an object not made by its __init__)");
+}
 
 static inline Py_ssize_t
 dq_len(PyObject *dq)
 {
-    return Py_IS_TYPE(dq, deque_type) ? Py_SIZE(dq) : PyObject_Length(dq);
+    if (dq != NULL && Py_IS_TYPE(dq, deque_type))
+        return Py_SIZE(dq);
+    return dq == NULL ? dq_missing() : PyObject_Length(dq);
 }
 
 static inline PyObject *
 dq_popleft(PyObject *dq)
 {
-    if (Py_IS_TYPE(dq, deque_type))
+    if (dq != NULL && Py_IS_TYPE(dq, deque_type))
         return deque_popleft_c(dq, NULL);
-    return PyObject_Vectorcall(deque_popleft, &dq, 1, NULL);
+    if (dq == NULL) {
+        dq_missing();
+        return NULL;
+    }
+    return PyObject_CallMethodNoArgs(dq, str_popleft);
 }
 
 static inline int
 dq_append(PyObject *dq, PyObject *item)
 {
     PyObject *r;
-    if (Py_IS_TYPE(dq, deque_type)) {
+    if (dq != NULL && Py_IS_TYPE(dq, deque_type))
         r = deque_append_c(dq, item);
-    } else {
-        PyObject *args[2] = {dq, item};
-        r = PyObject_Vectorcall(deque_append, args, 2, NULL);
-    }
+    else if (dq == NULL)
+        return dq_missing();
+    else
+        r = PyObject_CallMethodOneArg(dq, str_append, item);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -594,7 +771,14 @@ call_method0(PyObject *obj, PyObject *name)
     return 0;
 }
 
-/* sched.ready: make a parked g runnable; the caller has won g's park token. */
+/* Twin: sched.ready (and GWaiter.wake, its inlined copy): make a parked g
+   runnable; the caller has won g's park token, so nobody else will ever
+   ready g. Go's goready cannot fail; here a failing step (a queue append,
+   the wake-up call) is a RuntimeFault - g is lost, a broken runtime - with
+   the original error as its __cause__, never an error the caller could take
+   for its own. The order loses nothing else: on this thread the old runnext
+   is appended first (it stays runnext if that fails); for another thread's
+   P, g is runnable before it is in inbound. */
 static int
 ready_impl(PyObject *g)
 {
@@ -605,39 +789,46 @@ ready_impl(PyObject *g)
     PyObject *p = slot_get(g, g_p, "p");
     if (p == NULL)
         return -1;
-    if (!Py_IS_TYPE(p, p_type)) {
-        PyErr_SetString(PyExc_RuntimeError, "ready(): goroutine has no P");
-        return -1;
-    }
-    slot_set(g, g_state, s_runnable);
+    if (!PyObject_TypeCheck(p, p_type))
+        return fault("ready: goroutine %S has no P", SLOT(g, g_id) ? SLOT(g, g_id) : Py_None);
     /* p.ident == get_ident(): p is this thread's P (tls_p, the common case),
        or its ident says so (while _aio unbinds tls_p). */
     int local = p == tls_p;
     if (!local) {
         PyObject *ident = slot_get(p, p_ident, "ident");
         if (ident == NULL)
-            return -1;
+            goto lost;
         unsigned long id = PyLong_AsUnsignedLong(ident);
         if (id == (unsigned long)-1 && PyErr_Occurred())
-            return -1;
+            goto lost;
         local = id == PyThread_get_thread_ident();
     }
     if (local) {
+        /* Only this thread touches runnext and runq: the order of the
+           stores is free, so the append that can fail goes first. */
         PyObject *old = SLOT(p, p_runnext);
         if (old != NULL && old != Py_None) {
             if (dq_append(SLOT(p, p_runq), old) < 0)
-                return -1;
+                goto lost;
         }
+        slot_set(g, g_state, s_runnable);
         slot_set(p, p_runnext, g);
         return 0;
     }
+    /* Runnable before another thread can take it from inbound (and run it):
+       the GIL is not released between the two, but the Python twin's are
+       two bytecodes. */
+    slot_set(g, g_state, s_runnable);
     if (dq_append(SLOT(p, p_inbound), g) < 0)
-        return -1;
+        goto lost;
     if (SLOT(p, p_sleeping) == Py_True) {
         if (call_method0(p, str_wakeup) < 0)
-            return -1;
+            goto lost;
     }
     return 0;
+lost:
+    return fault("ready: goroutine %S could not be made runnable",
+                 SLOT(g, g_id) ? SLOT(g, g_id) : Py_None);
 }
 
 static PyObject *
@@ -659,18 +850,19 @@ wake(PyObject *w)
     return call_method0(w, str_wake);
 }
 
+static PyObject *py_gwaiter_wake; /* the Python twin */
+
 static PyObject *
 sp_gwaiter_wake(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 1 || !Py_IS_TYPE(args[0], gwaiter_type)) {
-        PyErr_SetString(PyExc_TypeError, "GWaiter.wake() takes no arguments");
-        return NULL;
-    }
+    if (nargs != 1 || !Py_IS_TYPE(args[0], gwaiter_type))
+        return PyObject_Vectorcall(py_gwaiter_wake, args, nargs, NULL);
     if (wake(args[0]) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
 
+/* An int slot as a C long: 0 if unset; -1 with an error if not a C long. */
 static inline long
 long_slot(PyObject *o, Py_ssize_t off)
 {
@@ -690,25 +882,49 @@ set_long_slot(PyObject *o, Py_ssize_t off, long v)
     return 0;
 }
 
+/* p.schedtick + 1, full width as in the Python twin (an int; it would take
+   centuries to leave a C long): Go's checks on the tick - every Nth
+   schedule, "has it moved since the last look" - need a counter that does
+   not wrap. -1 with an error. */
+static inline long
+next_schedtick(PyObject *p)
+{
+    long tick = long_slot(p, p_schedtick);
+    if (tick == -1 && PyErr_Occurred())
+        return -1;
+    if (tick < 0 || tick == LONG_MAX) {
+        fault("p.schedtick out of range");
+        return -1;
+    }
+    return tick + 1;
+}
+
 /* One round of sched._find_runnable when it has nothing but queues to look
    at (no attention, nothing inbound from other threads, not a tick for the
    timers and the netpoller): runnext (within its streak), the timer-woken
    queue, the run queue. A new reference, or NULL without an error when the
-   Python twin must run (it may wait). Without this, a fifth of W5's parks
-   went through a Python call. */
+   Python twin must run (it may wait), or NULL with an error. Without this,
+   a fifth of W5's parks went through a Python call. */
 static PyObject *
 find_runnable_fast(PyObject *p)
 {
-    if (is_attention() || dq_len(SLOT(p, p_inbound)) != 0)
+    if (is_attention())
         return NULL;
-    long tick = (long_slot(p, p_schedtick) + 1) & 255;
+    Py_ssize_t ninbound = dq_len(SLOT(p, p_inbound));
+    if (ninbound != 0)
+        return NULL; /* an error (-1) is set, or the Python twin drains it */
+    long tick = next_schedtick(p);
+    if (tick < 0)
+        return NULL;
     if (!(tick & timer_check_mask))
         return NULL;
     PyObject *runq = SLOT(p, p_runq);
     Py_ssize_t nrunq = dq_len(runq);
+    if (nrunq < 0)
+        return NULL;
     PyObject *g = SLOT(p, p_runnext);
     long streak = long_slot(p, p_streak);
-    if (PyErr_Occurred() || nrunq < 0)
+    if (streak == -1 && PyErr_Occurred())
         return NULL;
     if (set_long_slot(p, p_schedtick, tick) < 0)
         return NULL;
@@ -724,7 +940,10 @@ find_runnable_fast(PyObject *p)
     if (set_long_slot(p, p_streak, 0) < 0)
         return NULL;
     PyObject *tq = SLOT(p, p_timerq);
-    if (dq_len(tq) > 0 && ((tick & 7) || nrunq == 0))
+    Py_ssize_t ntq = dq_len(tq);
+    if (ntq < 0)
+        return NULL;
+    if (ntq > 0 && ((tick & 7) || nrunq == 0))
         return dq_popleft(tq);
     if (nrunq > 0)
         return dq_popleft(runq);
@@ -766,7 +985,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         Py_INCREF(gr);
     }
     if (!PyGreenlet_Check(gr)) {
-        PyErr_Format(PyExc_TypeError, "expected a greenlet, got %R", gr);
+        fault("switch: expected a greenlet, got %R", gr);
         r = NULL;
     } else {
         r = PyGreenlet_Switch((PyGreenlet *)gr, NULL, NULL);
@@ -775,9 +994,11 @@ switch_to_impl(PyObject *p, PyObject *nxt)
     return r;
 }
 
-/* sched.park_g: block g (p's running G) until its token is won and it is
-   readied; returns 0, or -1 with what a waker delivered (throw_exc) or what
-   the scheduler raised. */
+/* Twin: sched.park_g. Block g (p's running G) until its token is won and
+   it is readied; returns 0, or -1 with what a waker delivered (throw_exc)
+   or what the scheduler raised. If picking the next G fails, g did not
+   park: it is running again, and the error is the caller's (who takes its
+   waiter back, as after any failed park). */
 static int
 park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
 {
@@ -791,29 +1012,35 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
     /* Fast path of _find_runnable: hand the P to runnext (the G this one just
        readied) unless it is time to look at timers, other threads or fairness. */
     PyObject *nxt = SLOT(p, p_runnext);
-    /* Kept below 256 (cached small ints, no allocation per park): only
-       tick & TIMER_CHECK_MASK and tick & 7 are ever looked at. */
-    long tick = (long_slot(p, p_schedtick) + 1) & 255;
+    long tick = next_schedtick(p);
     long streak = long_slot(p, p_streak);
-    if (PyErr_Occurred())
-        return -1;
-    if (nxt != NULL && nxt != Py_None && (tick & timer_check_mask) &&
-        (streak < runnext_streak || dq_len(SLOT(p, p_runq)) == 0) && !is_attention() &&
-        dq_len(SLOT(p, p_inbound)) == 0) {
+    if (tick < 0 || (streak == -1 && PyErr_Occurred()))
+        goto not_parked;
+    int fast = 0;
+    if (nxt != NULL && nxt != Py_None && (tick & timer_check_mask) && !is_attention()) {
+        Py_ssize_t nrunq = 0;
+        if (streak >= runnext_streak && (nrunq = dq_len(SLOT(p, p_runq))) < 0)
+            goto not_parked;
+        Py_ssize_t ninbound = dq_len(SLOT(p, p_inbound));
+        if (ninbound < 0)
+            goto not_parked;
+        fast = (streak < runnext_streak || nrunq == 0) && ninbound == 0;
+    }
+    if (fast) {
         Py_INCREF(nxt);
         if (set_long_slot(p, p_schedtick, tick) < 0 || set_long_slot(p, p_streak, streak + 1) < 0) {
             Py_DECREF(nxt);
-            return -1;
+            goto not_parked;
         }
         slot_set(p, p_runnext, Py_None);
     } else {
         nxt = find_runnable_fast(p);
         if (nxt == NULL) {
             if (PyErr_Occurred())
-                return -1;
+                goto not_parked;
             nxt = PyObject_CallOneArg(find_runnable, p);
             if (nxt == NULL)
-                return -1;
+                goto not_parked;
         }
     }
     if (nxt == g) {
@@ -822,9 +1049,10 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
         Py_DECREF(nxt);
     } else {
         if (!Py_IS_TYPE(nxt, g_type)) {
-            PyErr_Format(PyExc_RuntimeError, "scheduler picked %R, not a goroutine", nxt);
-            Py_DECREF(nxt);
-            return -1;
+            PyObject *bad = nxt;
+            fault("schedule: the scheduler picked %R, not a goroutine", bad);
+            Py_DECREF(bad);
+            goto not_parked;
         }
         slot_set(p, p_curg, nxt);
         slot_set(nxt, g_state, s_running);
@@ -843,6 +1071,9 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
         return -1;
     }
     return 0;
+not_parked:
+    slot_set(g, g_state, s_running);
+    return -1;
 }
 
 static PyObject *
@@ -861,16 +1092,91 @@ sp_park_g(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* PRelease: gives this thread's P back when the thread ends.
+
+   tls_p is a C thread-local; nothing in C runs when a thread exits with the
+   GIL. So the first set_p(p) of a thread stores one of these in the thread
+   state's dict (PyThreadState_GetDict), which CPython clears on that very
+   thread, GIL held, as the thread ends (PyThreadState_Clear in thread_run;
+   the main thread's at finalisation): its dealloc drops tls_p there. Without
+   it, a thread that ended bound to a P (a run() on a plain thread ended by
+   its thread, a P of a scheduler thread that exits) kept that P, its
+   selector and its wake-up pipe forever.
+
+   A PRelease only touches tls_p on the thread that made it (owner): the
+   dict of a thread is cleared on that thread; were one ever released
+   elsewhere (interpreter teardown), the reference is left alone (a leak at
+   exit, never a write to another thread's variable). */
+typedef struct {
+    PyObject_HEAD
+    unsigned long owner;
+} PReleaseObject;
+
+static __thread int tls_p_release_armed;
+static PyObject *str_p_release;
+
+static void
+PRelease_dealloc(PReleaseObject *r)
+{
+    if (r->owner == PyThread_get_thread_ident()) {
+        PyObject *p = tls_p;
+        tls_p = NULL;
+        tls_p_release_armed = 0;
+        Py_XDECREF(p);
+    }
+    PyObject_Free(r);
+}
+
+static PyTypeObject PRelease_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "goroutines._runtime._speedups.PRelease",
+    .tp_basicsize = sizeof(PReleaseObject),
+    .tp_dealloc = (destructor)PRelease_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Gives the accelerator's reference to a thread's P back when the thread ends.",
+};
+
+static int
+arm_p_release(void)
+{
+    if (tls_p_release_armed)
+        return 0;
+    PyObject *d = PyThreadState_GetDict();
+    if (d == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "set_p(): no thread state");
+        return -1;
+    }
+    PReleaseObject *r = PyObject_New(PReleaseObject, &PRelease_Type);
+    if (r == NULL)
+        return -1;
+    r->owner = PyThread_get_thread_ident();
+    int rc = PyDict_SetItem(d, str_p_release, (PyObject *)r);
+    tls_p_release_armed = rc == 0;
+    Py_DECREF(r); /* on failure its dealloc leaves tls_p as it is (unset yet) */
+    return rc;
+}
+
+/* Twin: the accelerator's half of sched._set_p. p is a P made by P.__init__
+   (the slots C reads are set) or None. */
 static PyObject *
 sp_set_p(PyObject *mod, PyObject *p)
 {
-    PyObject *old = tls_p;
-    if (p == Py_None) {
-        tls_p = NULL;
-    } else {
-        Py_INCREF(p);
-        tls_p = p;
+    if (p != Py_None) {
+        if (p_type == NULL || !PyObject_TypeCheck(p, p_type)) {
+            PyErr_Format(PyExc_TypeError, "set_p() needs a P or None, got %R", p);
+            return NULL;
+        }
+        if (SLOT(p, p_runq) == NULL || SLOT(p, p_inbound) == NULL || SLOT(p, p_timerq) == NULL ||
+            SLOT(p, p_runnext) == NULL || SLOT(p, p_ident) == NULL) {
+            PyErr_SetString(PyExc_TypeError, "set_p(): P.__init__ has not run");
+            return NULL;
+        }
+        if (arm_p_release() < 0)
+            return NULL;
     }
+    PyObject *old = tls_p;
+    tls_p = p == Py_None ? NULL : Py_NewRef(p);
     Py_XDECREF(old);
     Py_RETURN_NONE;
 }
@@ -890,7 +1196,7 @@ static PyObject *allgs_dict;         /* g.allgs */
 static PyObject *get_running_loop;   /* asyncio.events._get_running_loop, once imported */
 static PyObject *py_sched_go, *py_go;
 static PyObject *s_empty, *zero, *minus_one, *str_ids, *str_asyncio_events, *str_gr_context;
-static Py_ssize_t g_id, g_fn, g_args, g_context, g_parent_id, g_created_code, g_created_lasti;
+static Py_ssize_t g_fn, g_args, g_context, g_parent_id, g_created_code, g_created_lasti;
 
 /* This thread's P if go() may put the new G on it; NULL (no error) if the
    Python twin must decide. */
@@ -920,20 +1226,21 @@ go_p(void)
     return p;
 }
 
-/* A new G running fn(*args) on p, queued, in allgs; created at frame. */
+/* Twin: the body of sched.go. A new G running fn(*args) on p, queued, in
+   allgs; created at frame. NULL with an error, and no G anywhere. */
 static PyObject *
 new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
 {
     PyObject *ids = PyDict_GetItemWithError(gmod_dict, str_ids);
     if (ids == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "goroutine ids not initialised");
+            fault("newproc: goroutine ids not initialised");
         return NULL;
     }
     PyObject *id = PyIter_Next(ids);
     if (id == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "goroutine ids exhausted");
+            fault("newproc: goroutine ids exhausted");
         return NULL;
     }
     /* A copy of the caller's context, or None for an empty one (sched.go). */
@@ -977,9 +1284,20 @@ new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
     slot_set(g, g_throw_exc, Py_None);
     slot_set(g, g_waiter, Py_None);
     PyObject *curg = SLOT(p, p_curg);
-    PyObject *parent = curg != NULL && curg != Py_None ? SLOT(curg, g_id) : NULL;
+    PyObject *parent = curg != NULL && Py_IS_TYPE(curg, g_type) ? SLOT(curg, g_id) : NULL;
     slot_set(g, g_parent_id, parent != NULL ? parent : zero);
-    if (PyDict_SetItem(allgs_dict, id, g) < 0 || dq_append(SLOT(p, p_runq), g) < 0) {
+    if (PyDict_SetItem(allgs_dict, id, g) < 0) {
+        Py_DECREF(g);
+        return NULL;
+    }
+    if (dq_append(SLOT(p, p_runq), g) < 0) {
+        /* Not queued, so it never runs: it must not stay in allgs either (a
+           goroutine nobody will run, counted and dumped forever). The
+           caller gets the error; no goroutine was started. */
+        PyObject *exc = err_take();
+        if (PyDict_DelItem(allgs_dict, id) < 0)
+            PyErr_Clear();
+        err_restore(exc);
         Py_DECREF(g);
         return NULL;
     }
@@ -1182,19 +1500,37 @@ sp_setup_waitgroup(PyObject *mod, PyObject *cls)
 /* ------------------------------------------------------------------------ */
 /* Chan.send / recv / recv_ok                                               */
 
+/* c as Chan.__init__ left it, with the accelerator's Lock: the ports run
+   only on such channels. Anything else (an instance whose __init__ never
+   ran, fields replaced) goes to the Python twin before anything is done,
+   so both paths raise the same error. */
+static inline int
+chan_is_plain(PyObject *c)
+{
+    PyObject *l = SLOT(c, c_lock);
+    return l != NULL && Py_IS_TYPE(l, &Lock_Type) && SLOT(c, c_buf) != NULL &&
+           SLOT(c, c_cap) != NULL && SLOT(c, c_closed) != NULL && SLOT(c, c_recvq) != NULL &&
+           SLOT(c, c_sendq) != NULL && SLOT(c, c_timer) != NULL;
+}
+
+/* Lock a channel that chan_is_plain accepted. */
 static inline LockObject *
 chan_lock(PyObject *c)
 {
-    PyObject *l = SLOT(c, c_lock);
-    if (l == NULL || !Py_IS_TYPE(l, &Lock_Type) || SLOT(c, c_buf) == NULL ||
-        SLOT(c, c_cap) == NULL || SLOT(c, c_closed) == NULL || SLOT(c, c_recvq) == NULL ||
-        SLOT(c, c_sendq) == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "channel not initialised (Chan.__init__ not run)");
+    LockObject *l = (LockObject *)SLOT(c, c_lock);
+    if (lock_acquire_blocking(l) < 0)
         return NULL;
-    }
-    if (lock_acquire_blocking((LockObject *)l) < 0)
-        return NULL;
-    return (LockObject *)l;
+    return l;
+}
+
+/* The goroutine running on p, or NULL when p runs none (its curg is None:
+   a P's scheduler code outside any goroutine). The ports that may park
+   hand that case to their twins. */
+static inline PyObject *
+running_g(PyObject *p)
+{
+    PyObject *g = SLOT(p, p_curg);
+    return g != NULL && Py_IS_TYPE(g, g_type) ? g : NULL;
 }
 
 /* The goroutine's reusable GWaiter with a fresh token; NULL on error. */
@@ -1202,7 +1538,7 @@ static PyObject *
 goroutine_waiter(PyObject *g, PyObject **token_out)
 {
     PyObject *w = SLOT(g, g_waiter);
-    if (w == NULL || w == Py_None) {
+    if (w == NULL || !Py_IS_TYPE(w, gwaiter_type)) {
         /* GWaiter(g, None), its __init__'s stores without the call */
         w = gwaiter_type->tp_alloc(gwaiter_type, 0);
         if (w == NULL)
@@ -1230,53 +1566,20 @@ goroutine_waiter(PyObject *g, PyObject **token_out)
 }
 
 /* The park failed (an exception): take w out of q unless a waker owns it
-   (Chan._abandon), keeping the exception. If _abandon itself raises, its
-   exception propagates with the park's as its __context__, as the Python
-   twin's "except BaseException: self._abandon(w, q); raise" chains it. */
+   (Chan._abandon), keeping the exception. If _abandon itself raises, that
+   error is the one raised, with the park's as its __context__: what the
+   Python twin's `except BaseException: self._abandon(w, q); raise` does. */
 static void
 abandon(PyObject *chan, PyObject *w, PyObject *q)
 {
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *exc = err_take();
     PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
     if (r == NULL) {
-        if (exc != NULL) {
-            PyObject *exc2 = PyErr_GetRaisedException();
-            if (exc2 != exc)
-                PyException_SetContext(exc2, exc); /* steals exc */
-            else
-                Py_DECREF(exc);
-            PyErr_SetRaisedException(exc2);
-        }
+        err_chain_context(exc);
         return;
     }
     Py_DECREF(r);
-    PyErr_SetRaisedException(exc);
-#else
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyObject *r = PyObject_CallMethodObjArgs(chan, str_abandon, w, q, NULL);
-    if (r == NULL) {
-        if (t != NULL) {
-            PyObject *t2, *v2, *tb2;
-            PyErr_NormalizeException(&t, &v, &tb);
-            if (tb != NULL && v != NULL)
-                PyException_SetTraceback(v, tb);
-            PyErr_Fetch(&t2, &v2, &tb2);
-            PyErr_NormalizeException(&t2, &v2, &tb2);
-            if (v != NULL && v2 != NULL && v2 != v)
-                PyException_SetContext(v2, v); /* steals v */
-            else
-                Py_XDECREF(v);
-            Py_XDECREF(t);
-            Py_XDECREF(tb);
-            PyErr_Restore(t2, v2, tb2);
-        }
-        return;
-    }
-    Py_DECREF(r);
-    PyErr_Restore(t, v, tb);
-#endif
+    err_restore(exc);
 }
 
 /* Chan.__init__(self, capacity=0) for an int capacity >= 0 given by
@@ -1327,15 +1630,32 @@ python:
 /* Pop waiters off q (a channel's queue, its lock held) until one whose park
    token this caller wins, and mark it completed (ok, done): a new reference,
    and the caller now owns its wake-up. NULL without an error if no waiter
-   was live (the stale ones are dropped), NULL with an error. */
+   was live (the stale ones are dropped), NULL with an error. Reads what the
+   Python twin's `w = q.popleft(); w.token.acquire(False)` reads, and fails
+   as it does: a waiter without a token raises its AttributeError; so does
+   any object in the queue that has no token, and one that has but is not a
+   Waiter (whose slots C cannot read) is a RuntimeFault. */
 static PyObject *
 pop_partner(PyObject *q)
 {
-    while (dq_len(q) > 0) {
+    for (;;) {
+        Py_ssize_t n = dq_len(q);
+        if (n <= 0)
+            return NULL; /* -1: the error is set */
         PyObject *w = dq_popleft(q);
         if (w == NULL)
             return NULL;
-        int won = token_win(SLOT(w, w_token));
+        if (!Py_IS_TYPE(w, gwaiter_type) && !PyObject_TypeCheck(w, waiter_type)) {
+            PyObject *tok = PyObject_GetAttr(w, str_token);
+            if (tok != NULL) {
+                Py_DECREF(tok);
+                fault("chan: a channel queue holds %R, not a Waiter", w);
+            }
+            Py_DECREF(w);
+            return NULL;
+        }
+        PyObject *tok = slot_get(w, w_token, "token");
+        int won = tok == NULL ? -1 : token_win(tok);
         if (won > 0) {
             slot_set(w, w_ok, Py_True);
             slot_set(w, w_done, Py_True);
@@ -1345,7 +1665,6 @@ pop_partner(PyObject *q)
         if (won < 0)
             return NULL;
     }
-    return NULL;
 }
 
 /* c._cap as a size; a capacity beyond that is as good as unbounded. */
@@ -1360,17 +1679,18 @@ chan_cap(PyObject *c)
     return cap;
 }
 
-/* The blocking half of send and recv: queue the calling goroutine's waiter
-   on q, a queue of chan whose lock is held (elem: the value a sender offers,
-   or NULL), unlock, and park until a partner or close wakes it. A new
-   reference to the waiter, whose result fields are the caller's to read; or
-   NULL with an error, the waiter off the queue (Chan._abandon). The caller
-   runs on this thread's P. */
+/* The blocking half of send and recv: queue g's waiter on q, a queue of
+   chan whose lock is held (elem: the value a sender offers, or NULL),
+   unlock, and park until a partner or close wakes it. g is the goroutine
+   running on p, this thread's P (running_g). A new reference to the waiter,
+   whose result fields are the caller's to read; or NULL with an error, the
+   waiter off the queue (Chan._abandon). */
 static PyObject *
-park_on(PyObject *chan, LockObject *lock, PyObject *q, PyObject *elem, PyObject *reason)
+park_on(PyObject *chan, LockObject *lock, PyObject *q, PyObject *elem, PyObject *reason,
+        PyObject *p, PyObject *g)
 {
-    PyObject *p = Py_NewRef(tls_p);
-    PyObject *g = Py_NewRef(SLOT(p, p_curg));
+    Py_INCREF(p);
+    Py_INCREF(g);
     PyObject *token;
     PyObject *w = goroutine_waiter(g, &token);
     if (w == NULL) {
@@ -1400,18 +1720,19 @@ park_on(PyObject *chan, LockObject *lock, PyObject *q, PyObject *elem, PyObject 
     return w;
 }
 
+/* Twin: Chan.send. Leaves to Python: a self that is not a plain Chan
+   (chan_is_plain), a pending panic or signal, a caller without a goroutine
+   (no P, or a P running none), arity errors. */
 static PyObject *
 sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !Py_IS_TYPE(args[0], chan_type)) {
-        if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
-            PyErr_Format(PyExc_TypeError, "send() needs a Chan, got %R", args[0]);
-            return NULL;
-        }
-        return PyObject_Vectorcall(py_send, args, nargs, NULL); /* Python's arity error */
-    }
+    if (nargs != 2 || !Py_IS_TYPE(args[0], chan_type) || !chan_is_plain(args[0]) ||
+        is_attention())
+        return PyObject_Vectorcall(py_send, args, nargs, NULL);
     PyObject *self = args[0], *value = args[1];
-    if (is_attention())
+    PyObject *p = tls_p;
+    PyObject *g = p == NULL ? NULL : running_g(p);
+    if (p != NULL && g == NULL)
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
@@ -1436,21 +1757,24 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *buf = SLOT(self, c_buf);
-    Py_ssize_t cap = chan_cap(self);
-    if (dq_len(buf) < cap) {
+    Py_ssize_t nbuf = dq_len(buf);
+    if (nbuf < 0) {
+        lock_release_held(lock);
+        return NULL;
+    }
+    if (nbuf < chan_cap(self)) {
         int r = dq_append(buf, value);
         lock_release_held(lock);
         if (r < 0)
             return NULL;
         Py_RETURN_NONE;
     }
-    PyObject *p = tls_p;
     if (p == NULL) {
         /* A caller without a P: Python's foreign path, from the start. */
         lock_release_held(lock);
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
     }
-    PyObject *w = park_on(self, lock, SLOT(self, c_sendq), value, s_chan_send);
+    PyObject *w = park_on(self, lock, SLOT(self, c_sendq), value, s_chan_send, p, g);
     if (w == NULL)
         return NULL;
     int ok = SLOT(w, w_ok) == Py_True;
@@ -1462,23 +1786,41 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* The receive shared by recv and recv_ok: 1 with *value (new ref) and *ok
-   set, 0 if Python must do it (attention, timer, no P: nothing was changed),
-   -1 on error. */
+/* A new reference to the value a sender's waiter offers (its elem). */
+static inline PyObject *
+offered(PyObject *sender)
+{
+    PyObject *v = slot_get(sender, w_elem, "elem");
+    return v == NULL ? NULL : Py_NewRef(v);
+}
+
+/* Twin: the receive shared by Chan.recv and recv_ok: 1 with *value (new
+   ref) and *ok set, 0 if Python must do it (a self that is not a plain Chan,
+   attention, a timer channel, a caller without a goroutine: nothing was
+   changed), -1 on error. */
 static int
 chan_recv_impl(PyObject *self, PyObject **value, int *ok)
 {
-    if (is_attention())
+    if (!chan_is_plain(self) || is_attention())
         return 0;
     PyObject *timer = SLOT(self, c_timer);
-    if (timer != NULL && timer != Py_None)
+    if (timer != Py_None)
+        return 0;
+    PyObject *p = tls_p;
+    PyObject *g = p == NULL ? NULL : running_g(p);
+    if (p != NULL && g == NULL)
         return 0;
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return -1;
     PyObject *buf = SLOT(self, c_buf);
     PyObject *sq = SLOT(self, c_sendq);
-    if (dq_len(buf) > 0) {
+    Py_ssize_t nbuf = dq_len(buf);
+    if (nbuf < 0) {
+        lock_release_held(lock);
+        return -1;
+    }
+    if (nbuf > 0) {
         PyObject *v = dq_popleft(buf);
         if (v == NULL) {
             lock_release_held(lock);
@@ -1486,7 +1828,12 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         }
         /* Chan._refill: move the first blocked sender's value into the buffer. */
         PyObject *sender = pop_partner(sq);
-        int r = sender != NULL ? dq_append(buf, SLOT(sender, w_elem)) : (PyErr_Occurred() ? -1 : 0);
+        int r = PyErr_Occurred() ? -1 : 0;
+        if (sender != NULL) {
+            PyObject *elem = offered(sender);
+            r = elem == NULL ? -1 : dq_append(buf, elem);
+            Py_XDECREF(elem);
+        }
         lock_release_held(lock);
         if (sender != NULL) {
             if (r == 0)
@@ -1504,11 +1851,11 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
     PyObject *sender = pop_partner(sq);
     if (sender != NULL) {
         lock_release_held(lock);
-        PyObject *v = Py_NewRef(SLOT(sender, w_elem));
-        int r = wake(sender);
+        PyObject *v = offered(sender);
+        int r = v == NULL ? -1 : wake(sender);
         Py_DECREF(sender);
         if (r < 0) {
-            Py_DECREF(v);
+            Py_XDECREF(v);
             return -1;
         }
         *value = v;
@@ -1526,16 +1873,20 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         *ok = 0;
         return 1;
     }
-    PyObject *p = tls_p;
     if (p == NULL) {
         lock_release_held(lock);
         return 0;
     }
     /* Chan._recv_block (no timer here). */
-    PyObject *w = park_on(self, lock, SLOT(self, c_recvq), NULL, s_chan_receive);
+    PyObject *w = park_on(self, lock, SLOT(self, c_recvq), NULL, s_chan_receive, p, g);
     if (w == NULL)
         return -1;
-    *value = Py_NewRef(SLOT(w, w_value));
+    PyObject *v = slot_get(w, w_value, "value");
+    if (v == NULL) {
+        Py_DECREF(w);
+        return -1;
+    }
+    *value = Py_NewRef(v);
     slot_set(w, w_value, Py_None);
     *ok = SLOT(w, w_ok) == Py_True;
     Py_DECREF(w);
@@ -1556,17 +1907,13 @@ value_ok(PyObject *value, int ok)
     return t;
 }
 
-/* The argument check and receive shared by recv and recv_ok: 1 with *v and
-   *ok from C, 2 with *v the Python twin's whole result, -1 on error. */
+/* The receive shared by recv and recv_ok: 1 with *v and *ok from C, 2 with
+   *v the Python twin's whole result, -1 on error. The twin takes every call
+   the port does not (arity, a self that is not a Chan...). */
 static int
-recv_entry(PyObject *const *args, Py_ssize_t nargs, PyObject *twin, const char *name,
-           PyObject **v, int *ok)
+recv_entry(PyObject *const *args, Py_ssize_t nargs, PyObject *twin, PyObject **v, int *ok)
 {
-    if (nargs >= 1 && !Py_IS_TYPE(args[0], chan_type)) {
-        PyErr_Format(PyExc_TypeError, "%s() needs a Chan, got %R", name, args[0]);
-        return -1;
-    }
-    int r = nargs == 1 ? chan_recv_impl(args[0], v, ok) : 0; /* else: the twin's arity error */
+    int r = nargs == 1 && Py_IS_TYPE(args[0], chan_type) ? chan_recv_impl(args[0], v, ok) : 0;
     if (r != 0)
         return r;
     *v = PyObject_Vectorcall(twin, args, nargs, NULL);
@@ -1578,7 +1925,7 @@ sp_chan_recv(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *v;
     int ok;
-    return recv_entry(args, nargs, py_recv, "recv", &v, &ok) < 0 ? NULL : v;
+    return recv_entry(args, nargs, py_recv, &v, &ok) < 0 ? NULL : v;
 }
 
 static PyObject *
@@ -1586,7 +1933,7 @@ sp_chan_recv_ok(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *v;
     int ok;
-    int r = recv_entry(args, nargs, py_recv_ok, "recv_ok", &v, &ok);
+    int r = recv_entry(args, nargs, py_recv_ok, &v, &ok);
     if (r < 0)
         return NULL;
     return r == 2 ? v : value_ok(v, ok);
@@ -1618,7 +1965,7 @@ ChanIter_next(ChanIterObject *it)
         if (t == NULL) {
             r = -1;
         } else if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 2) {
-            PyErr_SetString(PyExc_TypeError, "recv_ok() must return (value, ok)");
+            fault("chan: recv_ok() returned %R, not (value, ok)", t);
             Py_DECREF(t);
             r = -1;
         } else {
@@ -1667,13 +2014,14 @@ static PyTypeObject ChanIter_Type = {
     .tp_iternext = (iternextfunc)ChanIter_next,
 };
 
+static PyObject *py_chan_iter; /* the Python twin, a generator function */
+
+/* Twin: Chan.__iter__ (each step is chan_recv_impl, or the twin's recv_ok). */
 static PyObject *
 sp_chan_iter(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type)) {
-        PyErr_SetString(PyExc_TypeError, "__iter__() needs a Chan and no arguments");
-        return NULL;
-    }
+    if (nargs != 1 || !Py_IS_TYPE(args[0], chan_type))
+        return PyObject_Vectorcall(py_chan_iter, args, nargs, NULL);
     ChanIterObject *it = PyObject_GC_New(ChanIterObject, &ChanIter_Type);
     if (it == NULL)
         return NULL;
@@ -1729,11 +2077,40 @@ rng_below(Py_ssize_t n)
     return (Py_ssize_t)(rng_next() % (uint64_t)n);
 }
 
+/* Release the locks taken in pass 1 (held references, in case a channel's
+   _lock were replaced meanwhile) and drop them. */
 static void
-unlock_all(PyObject **lockorder, Py_ssize_t n)
+unlock_all(LockObject **locks, Py_ssize_t n)
 {
-    for (Py_ssize_t k = n - 1; k >= 0; k--)
-        lock_release_held((LockObject *)SLOT(lockorder[k], c_lock));
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        lock_release_held(locks[k]);
+        Py_DECREF(locks[k]);
+    }
+}
+
+/* lock.acquire() / lock.release() for pass 3, which reads each channel's
+   _lock afresh, as the Python twin does: the accelerator's Lock directly,
+   anything else by its methods. 0, or -1 with an error. */
+static int
+any_lock_acquire(PyObject *lock)
+{
+    if (Py_IS_TYPE(lock, &Lock_Type))
+        return lock_acquire_blocking((LockObject *)lock) < 0 ? -1 : 0;
+    return call_method0(lock, str_acquire);
+}
+
+static int
+any_lock_release(PyObject *lock)
+{
+    if (Py_IS_TYPE(lock, &Lock_Type)) {
+        if (!((LockObject *)lock)->locked) {
+            PyErr_SetString(PyExc_RuntimeError, "release unlocked lock");
+            return -1;
+        }
+        lock_release_held((LockObject *)lock);
+        return 0;
+    }
+    return call_method0(lock, str_release);
 }
 
 /* Remove w from q if it is there (a dequeuer may have dropped it already). */
@@ -1792,6 +2169,68 @@ addr_less(PyObject *a, PyObject *b)
     return (uintptr_t)a < (uintptr_t)b;
 }
 
+/* Pass 3 of select: take every waiter but the winner's off its channel's
+   queue, each channel's lock taken in turn. Returns the winner (borrowed;
+   NULL if none), or sets *failed with an error: taking a lock failed (a
+   signal handler raised in its slow path) or so did removing a waiter. Then,
+   as in the Python twin, whose pass 3 is a finally clause, that error is
+   the one raised (with the park's error, if any, as its __context__, set by
+   the caller), the remaining waiters are left where they are, and none is
+   pooled: a waiter still queued has its token won, so every dequeuer drops
+   it as stale - but a pooled one gets a new token, and a partner of its old
+   channel could complete a later select with the wrong case and value. */
+static PyObject *
+select_pass3(PyObject **waiters, Py_ssize_t nw, int *failed)
+{
+    PyObject *winner = NULL;
+    for (Py_ssize_t k = 0; k < nw; k++) {
+        PyObject *w = waiters[k];
+        PyObject *ch = SLOT(w, w_chan);
+        if (SLOT(w, w_done) == Py_True) {
+            winner = w;
+        } else if (ch != NULL && Py_IS_TYPE(ch, chan_type)) {
+            Py_INCREF(ch);
+            PyObject *lock = SLOT(ch, c_lock);
+            PyObject *rq = SLOT(ch, c_recvq), *sq = SLOT(ch, c_sendq);
+            int r = -1;
+            if (lock == NULL || rq == NULL || sq == NULL) {
+                fault("selectgo: channel %R lost its fields while a select waited on it", ch);
+            } else {
+                Py_INCREF(lock);
+                Py_INCREF(rq);
+                Py_INCREF(sq);
+                r = any_lock_acquire(lock);
+                if (r == 0) {
+                    /* A dequeuer may have dropped it as stale already. */
+                    r = dq_discard(rq, w);
+                    if (r == 0)
+                        r = dq_discard(sq, w);
+                    PyObject *exc = err_take();
+                    if (any_lock_release(lock) < 0)
+                        r = -1;
+                    err_chain_context(exc);
+                }
+                Py_DECREF(lock);
+                Py_DECREF(rq);
+                Py_DECREF(sq);
+            }
+            Py_DECREF(ch);
+            if (r < 0) {
+                *failed = 1;
+                return NULL;
+            }
+        }
+        slot_set(w, w_elem, Py_None);
+        slot_set(w, w_chan, Py_None);
+    }
+    return winner;
+}
+
+/* Twin: _select.select, passes 1-3, for a goroutine whose cases are all on
+   plain channels. Leaves to Python (before anything was locked or changed):
+   a caller without a running goroutine, a timer channel or a channel not
+   made by Chan.__init__ among the cases, a pending panic or signal, no
+   channel at all, malformed cases, more than MAX_CASES. */
 static PyObject *
 sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -1808,11 +2247,12 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
     if (ncases == 0 || ncases > MAX_CASES || is_attention())
         goto python;
     PyObject *p = tls_p;
-    if (p == NULL)
+    if (p == NULL || running_g(p) == NULL)
         goto python;
 
     PyObject *chan_of[MAX_CASES], *kind_of[MAX_CASES], *value_of[MAX_CASES];
     PyObject *lockorder[MAX_CASES];
+    LockObject *locks[MAX_CASES];
     Py_ssize_t n = 0;
     for (Py_ssize_t i = 0; i < ncases; i++) {
         PyObject *c = args[i];
@@ -1822,13 +2262,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         if (kind != kind_recv && kind != kind_recv_ok && kind != kind_send)
             goto python;
         if (ch != Py_None) {
-            if (!Py_IS_TYPE(ch, chan_type))
-                goto python;
-            PyObject *timer = SLOT(ch, c_timer);
-            if (timer == NULL || timer != Py_None || SLOT(ch, c_lock) == NULL ||
-                !Py_IS_TYPE(SLOT(ch, c_lock), &Lock_Type) || SLOT(ch, c_buf) == NULL ||
-                SLOT(ch, c_cap) == NULL || SLOT(ch, c_closed) == NULL ||
-                SLOT(ch, c_recvq) == NULL || SLOT(ch, c_sendq) == NULL)
+            if (!Py_IS_TYPE(ch, chan_type) || !chan_is_plain(ch) || SLOT(ch, c_timer) != Py_None)
                 goto python;
             /* insertion into lockorder, by address */
             Py_ssize_t k = n++;
@@ -1851,8 +2285,10 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
     }
     /* The cases tuple (args) keeps every channel and value alive throughout. */
     for (Py_ssize_t k = 0; k < nlock; k++) {
-        if (lock_acquire_blocking((LockObject *)SLOT(lockorder[k], c_lock)) < 0) {
-            unlock_all(lockorder, k);
+        locks[k] = (LockObject *)Py_NewRef(SLOT(lockorder[k], c_lock));
+        if (lock_acquire_blocking(locks[k]) < 0) {
+            Py_DECREF(locks[k]);
+            unlock_all(locks, k);
             return NULL;
         }
     }
@@ -1870,14 +2306,20 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             PyObject *ch = chan_of[i];
             if (ch == Py_None)
                 continue;
+            int can;
             if (kind_of[i] == kind_send) {
-                if (dq_len(SLOT(ch, c_recvq)) > 0 || SLOT(ch, c_closed) == Py_True ||
-                    dq_len(SLOT(ch, c_buf)) < chan_cap(ch))
-                    ready[nready++] = i;
-            } else if (dq_len(SLOT(ch, c_buf)) > 0 ||
-                       dq_len(SLOT(ch, c_sendq)) > 0 || SLOT(ch, c_closed) == Py_True) {
-                ready[nready++] = i;
+                Py_ssize_t nrq = dq_len(SLOT(ch, c_recvq)), nbuf = 0;
+                if (nrq < 0 || (nrq == 0 && (nbuf = dq_len(SLOT(ch, c_buf))) < 0))
+                    goto fail_locked;
+                can = nrq > 0 || SLOT(ch, c_closed) == Py_True || nbuf < chan_cap(ch);
+            } else {
+                Py_ssize_t nbuf = dq_len(SLOT(ch, c_buf)), nsq = 0;
+                if (nbuf < 0 || (nbuf == 0 && (nsq = dq_len(SLOT(ch, c_sendq))) < 0))
+                    goto fail_locked;
+                can = nbuf > 0 || nsq > 0 || SLOT(ch, c_closed) == Py_True;
             }
+            if (can)
+                ready[nready++] = i;
         }
         if (nready == 0)
             break;
@@ -1885,7 +2327,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         PyObject *ch = chan_of[i], *kind = kind_of[i];
         if (kind == kind_send) {
             if (SLOT(ch, c_closed) == Py_True) {
-                unlock_all(lockorder, nlock);
+                unlock_all(locks, nlock);
                 PyErr_SetString(closed_error, "send on closed channel");
                 return NULL;
             }
@@ -1896,7 +2338,10 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
                 goto fail_locked;
             else {
                 PyObject *buf = SLOT(ch, c_buf);
-                if (dq_len(buf) < chan_cap(ch)) {
+                Py_ssize_t nbuf = dq_len(buf);
+                if (nbuf < 0)
+                    goto fail_locked;
+                if (nbuf < chan_cap(ch)) {
                     if (dq_append(buf, value_of[i]) < 0)
                         goto fail_locked;
                 } else {
@@ -1906,21 +2351,33 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             break;
         }
         PyObject *buf = SLOT(ch, c_buf), *sq = SLOT(ch, c_sendq);
-        if (dq_len(buf) > 0) {
+        Py_ssize_t nbuf = dq_len(buf);
+        if (nbuf < 0)
+            goto fail_locked;
+        if (nbuf > 0) {
             result = dq_popleft(buf);
             if (result == NULL)
                 goto fail_locked;
             partner = pop_partner(sq);
-            if (partner != NULL ? dq_append(buf, SLOT(partner, w_elem)) < 0 : PyErr_Occurred() != NULL)
+            if (partner != NULL) {
+                PyObject *elem = offered(partner);
+                int r = elem == NULL ? -1 : dq_append(buf, elem);
+                Py_XDECREF(elem);
+                if (r < 0)
+                    goto fail_locked;
+            } else if (PyErr_Occurred()) {
                 goto fail_locked;
+            }
             break;
         }
         partner = pop_partner(sq);
-        if (partner != NULL)
-            result = Py_NewRef(SLOT(partner, w_elem));
-        else if (PyErr_Occurred())
+        if (partner != NULL) {
+            result = offered(partner);
+            if (result == NULL)
+                goto fail_locked;
+        } else if (PyErr_Occurred()) {
             goto fail_locked;
-        else {
+        } else {
             if (SLOT(ch, c_closed) != Py_True)
                 continue; /* the senders we saw were stale: poll again */
             ok = 0;
@@ -1928,7 +2385,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         break;
     }
     if (nready > 0) {
-        unlock_all(lockorder, nlock);
+        unlock_all(locks, nlock);
         if (partner != NULL) {
             int r = wake(partner);
             Py_DECREF(partner);
@@ -1940,17 +2397,24 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         return pair(i, select_result(kind_of[i], result, ok));
     }
     if (dflt) {
-        unlock_all(lockorder, nlock);
+        unlock_all(locks, nlock);
         return pair(-1, (Py_INCREF(Py_None), Py_None));
     }
 
     /* Pass 2: queue a waiter on every channel, sharing one token. */
-    PyObject *g = SLOT(p, p_curg);
+    /* Checked on entry, again here: pass 1 may have run Python code (a
+       queue's own methods, a token that is not a Lock). */
+    PyObject *g = running_g(p);
+    if (g == NULL) {
+        unlock_all(locks, nlock);
+        fault("selectgo: no goroutine running on this thread's P");
+        return NULL;
+    }
     PyObject *token = lock_new_fast();
     PyObject *waiters[MAX_CASES];
     Py_ssize_t nw = 0;
     if (token == NULL) {
-        unlock_all(lockorder, nlock);
+        unlock_all(locks, nlock);
         return NULL;
     }
     Py_INCREF(p);
@@ -2013,47 +2477,21 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         }
         waiters[nw++] = w; /* owned */
     }
-    unlock_all(lockorder, nlock);
-    int parked = 0;
-    if (!err) {
-        parked = park_g_impl(p, g, s_select, token) == 0;
-        err = !parked;
-    }
+    unlock_all(locks, nlock);
+    if (!err)
+        err = park_g_impl(p, g, s_select, token) < 0;
     /* Pass 3: dequeue from every channel but the winner's (keeping any error). */
-    PyObject *et = NULL, *ev = NULL, *etb = NULL;
-    if (err)
-        PyErr_Fetch(&et, &ev, &etb);
+    PyObject *park_err = err ? err_take() : NULL;
     ((LockObject *)token)->locked = 1;
-    PyObject *winner = NULL;
-    for (Py_ssize_t k = 0; k < nw; k++) {
-        PyObject *w = waiters[k];
-        PyObject *ch = SLOT(w, w_chan);
-        if (SLOT(w, w_done) == Py_True) {
-            winner = w;
-        } else if (ch != NULL && ch != Py_None) {
-            Py_INCREF(ch);
-            LockObject *l = (LockObject *)SLOT(ch, c_lock);
-            if (lock_acquire_blocking(l) < 0) {
-                Py_DECREF(ch);
-                PyErr_Clear();
-                continue;
-            }
-            int r = dq_discard(SLOT(ch, c_recvq), w);
-            if (r == 0)
-                r = dq_discard(SLOT(ch, c_sendq), w);
-            lock_release_held(l);
-            Py_DECREF(ch);
-            if (r < 0)
-                PyErr_Clear();
-        }
-        slot_set(w, w_elem, Py_None);
-        slot_set(w, w_chan, Py_None);
-    }
+    int failed = 0;
+    PyObject *winner = select_pass3(waiters, nw, &failed);
     PyObject *ret = NULL;
-    if (err) {
-        PyErr_Restore(et, ev, etb);
+    if (failed) {
+        err_chain_context(park_err);
+    } else if (err) {
+        err_restore(park_err);
     } else if (winner == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "selectgo: woken without a winning case");
+        fault("selectgo: woken without a winning case");
     } else {
         i = PyLong_AsSsize_t(SLOT(winner, w_case));
         PyObject *value = SLOT(winner, w_value);
@@ -2082,7 +2520,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
     return ret;
 
 fail_locked:
-    unlock_all(lockorder, nlock);
+    unlock_all(locks, nlock);
     Py_XDECREF(partner);
     Py_XDECREF(result);
     return NULL;
@@ -2186,12 +2624,33 @@ sp_setup_select(PyObject *mod, PyObject *args)
  * every freed chunk for reuse: up to CHUNK_CACHE of them with their pages (a
  * reused chunk faults no more), the rest with their pages given back
  * (madvise), so what stays resident is bounded while the address space kept
- * is that of the most goroutines ever alive at once. Other
- * sizes (pymalloc's arenas, deeper frame stacks) go to the allocator it
- * replaced. Linux only: there the default arena allocator is mmap/munmap,
- * so a chunk from either allocator can be released with munmap.
+ * is that of the most goroutines ever alive at once. Other sizes (pymalloc's
+ * arenas, deeper frame stacks) go to the allocator it replaced. Linux only.
+ *
+ * The arena allocator is process-wide, so:
+ *   * It is installed only from the main interpreter (cache_frame_stacks),
+ *     once, and never removed. GOROUTINES_ARENA=0 keeps it out (sched.py).
+ *   * Its state is guarded by chunk_mutex, not by a GIL: with a
+ *     per-interpreter GIL (3.12+), threads of other interpreters allocate
+ *     and free through it at the same time. A fork in the middle is handled
+ *     by pthread_atfork.
+ *   * No chunk of its regions is ever handed to the allocator it replaced
+ *     (a piece of a region is not something that allocator made); a 16 KiB
+ *     chunk that allocator made and that is freed here is kept for reuse
+ *     like ours (it is 16 KiB of valid memory either way).
+ *   * It relies on two things it does not control, checked before it is
+ *     installed (probe_frame_stacks) by watching a greenlet start and end
+ *     through a forwarding allocator: that a new greenlet's first frame
+ *     takes a chunk of CHUNK_SIZE bytes from the arena allocator, and that
+ *     greenlet gives it back to the arena allocator, with that size, when
+ *     it ends (greenlet's PythonState::did_finish frees the chunks CPython
+ *     never pops itself). If either fails, the cache is not installed and
+ *     goroutines run with the interpreter's own allocator: slower starts,
+ *     nothing else.
  */
 #if defined(__linux__) && defined(MAP_ANONYMOUS)
+#include <pthread.h>
+
 #define CHUNK_SIZE (16 * 1024)
 #define REGION_SIZE (64 * CHUNK_SIZE)
 #define CHUNK_CACHE 4096
@@ -2201,31 +2660,58 @@ sp_setup_select(PyObject *mod, PyObject *args)
 #define MADV_FREE_OR_DONTNEED MADV_DONTNEED
 #endif
 
-static PyObjectArenaAllocator base_arena;
+static PyObjectArenaAllocator base_arena; /* the allocator replaced; set before any use */
+/* chunk_mutex guards free_chunks, n_free_chunks, free_chunks_cap,
+   region_next, region_end, and the probe's record. Nothing is done under it
+   but its own bookkeeping, an mmap/madvise and PyMem_RawRealloc (malloc). */
+static pthread_mutex_t chunk_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* The free chunks: a stack of pointers kept outside the chunks, so a chunk
    whose pages were given back is not touched again until it is reused. */
 static void **free_chunks;
 static size_t n_free_chunks, free_chunks_cap;
 static char *region_next, *region_end;
 static int arena_installed;
+static char arena_status[200] = "not installed";
+
+static void
+chunk_lock_for_fork(void)
+{
+    pthread_mutex_lock(&chunk_mutex);
+}
+
+static void
+chunk_unlock_after_fork(void)
+{
+    pthread_mutex_unlock(&chunk_mutex);
+}
 
 static void *
 chunk_alloc(void *ctx, size_t size)
 {
     if (size != CHUNK_SIZE)
         return base_arena.alloc(base_arena.ctx, size);
-    if (n_free_chunks > 0)
-        return free_chunks[--n_free_chunks];
-    if (region_next == region_end) {
-        void *r = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (r == MAP_FAILED)
-            return base_arena.alloc(base_arena.ctx, size);
-        region_next = r;
-        region_end = (char *)r + REGION_SIZE;
+    void *p = NULL;
+    pthread_mutex_lock(&chunk_mutex);
+    if (n_free_chunks > 0) {
+        p = free_chunks[--n_free_chunks];
+    } else {
+        if (region_next == region_end) {
+            void *r = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            if (r != MAP_FAILED) {
+                region_next = r;
+                region_end = (char *)r + REGION_SIZE;
+            }
+        }
+        if (region_next != region_end) {
+            p = region_next;
+            region_next += CHUNK_SIZE;
+        }
     }
-    void *p = region_next;
-    region_next += CHUNK_SIZE;
-    return p;
+    pthread_mutex_unlock(&chunk_mutex);
+    /* Out of address space for a region: the old allocator may still find
+       16 KiB; such a chunk is kept for reuse here once freed. */
+    return p != NULL ? p : base_arena.alloc(base_arena.ctx, size);
 }
 
 static void
@@ -2235,11 +2721,16 @@ chunk_free(void *ctx, void *ptr, size_t size)
         base_arena.free(base_arena.ctx, ptr, size);
         return;
     }
+    pthread_mutex_lock(&chunk_mutex);
     if (n_free_chunks == free_chunks_cap) {
         size_t cap = free_chunks_cap ? 2 * free_chunks_cap : 1024;
         void **arr = PyMem_RawRealloc(free_chunks, cap * sizeof(void *));
         if (arr == NULL) {
-            munmap(ptr, CHUNK_SIZE);
+            /* No room to remember it: give its pages back and let its
+               address range go unused (it may be part of a region, which
+               no other allocator may be handed). */
+            pthread_mutex_unlock(&chunk_mutex);
+            madvise(ptr, CHUNK_SIZE, MADV_DONTNEED);
             return;
         }
         free_chunks = arr;
@@ -2251,29 +2742,173 @@ chunk_free(void *ctx, void *ptr, size_t size)
         madvise(ptr, CHUNK_SIZE, MADV_FREE_OR_DONTNEED);
     }
     free_chunks[n_free_chunks++] = ptr;
+    pthread_mutex_unlock(&chunk_mutex);
 }
 
-static PyObject *
-sp_cache_frame_stacks(PyObject *mod, PyObject *Py_UNUSED(ignored))
+/* The probe: a forwarding allocator that records the chunks of one thread. */
+#define PROBE_MAX 8
+static struct {
+    unsigned long thread;
+    size_t expect;        /* the chunk size that must be seen */
+    int nalloc;           /* chunks of size `expect` allocated by `thread` */
+    int nfreed;           /* ...of which freed back with that size */
+    int bad_free;         /* one of them freed with another size */
+    void *chunk[PROBE_MAX];
+} probe;
+
+static void *
+probe_alloc(void *ctx, size_t size)
 {
-    if (!arena_installed) {
-        PyObjectArenaAllocator mine;
-        PyObject_GetArenaAllocator(&base_arena);
-        mine.ctx = NULL;
-        mine.alloc = chunk_alloc;
-        mine.free = chunk_free;
-        PyObject_SetArenaAllocator(&mine);
-        arena_installed = 1;
+    void *p = base_arena.alloc(base_arena.ctx, size);
+    if (p != NULL && size == probe.expect && PyThread_get_thread_ident() == probe.thread) {
+        pthread_mutex_lock(&chunk_mutex);
+        if (probe.nalloc < PROBE_MAX)
+            probe.chunk[probe.nalloc] = p;
+        probe.nalloc++;
+        pthread_mutex_unlock(&chunk_mutex);
     }
+    return p;
+}
+
+static void
+probe_free(void *ctx, void *ptr, size_t size)
+{
+    pthread_mutex_lock(&chunk_mutex);
+    for (int k = 0; k < probe.nalloc && k < PROBE_MAX; k++) {
+        if (probe.chunk[k] == ptr) {
+            probe.chunk[k] = NULL;
+            if (size == probe.expect)
+                probe.nfreed++;
+            else
+                probe.bad_free = 1;
+        }
+    }
+    pthread_mutex_unlock(&chunk_mutex);
+    base_arena.free(base_arena.ctx, ptr, size);
+}
+
+/* Start and finish a greenlet whose run is a Python function, through the
+   probe allocator; NULL if chunks of `expect` bytes behave as the cache
+   needs, else why not (a static string). Called with base_arena current. */
+static const char *
+probe_frame_stacks(size_t expect)
+{
+    static char why[160];
+    PyObject *globals = PyDict_New();
+    if (globals == NULL || PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_XDECREF(globals);
+        PyErr_Clear();
+        return "the probe could not be set up";
+    }
+    PyObject *code = Py_CompileString("lambda: None", "<goroutines frame-stack probe>",
+                                      Py_eval_input);
+    PyObject *fn = code == NULL ? NULL : PyEval_EvalCode(code, globals, globals);
+    Py_XDECREF(code);
+    Py_DECREF(globals);
+    if (fn == NULL) {
+        PyErr_Clear();
+        return "the probe could not be set up";
+    }
+    PyGreenlet *gr = PyGreenlet_New(fn, NULL);
+    Py_DECREF(fn);
+    if (gr == NULL) {
+        PyErr_Clear();
+        return "the probe greenlet could not be made";
+    }
+    PyObjectArenaAllocator watch = {NULL, probe_alloc, probe_free};
+    memset(&probe, 0, sizeof probe);
+    probe.thread = PyThread_get_thread_ident();
+    probe.expect = expect;
+    PyObject_SetArenaAllocator(&watch);
+    PyObject *r = PyGreenlet_Switch(gr, NULL, NULL);
+    PyObject_SetArenaAllocator(&base_arena);
+    int finished = r != NULL && PyGreenlet_ACTIVE(gr) == 0;
+    Py_XDECREF(r);
+    Py_DECREF(gr);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return "the probe greenlet failed";
+    }
+    if (!finished)
+        return "the probe greenlet did not finish";
+    if (probe.nalloc == 0) {
+        PyOS_snprintf(why, sizeof why,
+                      "a new greenlet's frame stack was not a %zu-byte chunk from the arena "
+                      "allocator", expect);
+        return why;
+    }
+    if (probe.nalloc > PROBE_MAX || probe.bad_free || probe.nfreed != probe.nalloc)
+        return "greenlet did not give its frame-stack chunk back to the arena allocator "
+               "with its size when it ended";
+    return NULL;
+}
+
+/* Install the cache (main interpreter only, once): True if it is in place,
+   False if not, with frame_stack_cache() saying why. expect: the chunk size
+   the probe must see (CHUNK_SIZE; another value is for tests of the check). */
+static PyObject *
+sp_cache_frame_stacks(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    size_t expect = CHUNK_SIZE;
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "cache_frame_stacks(expect_chunk_size=16384)");
+        return NULL;
+    }
+    if (nargs == 1) {
+        expect = PyLong_AsSize_t(args[0]);
+        if (expect == (size_t)-1 && PyErr_Occurred())
+            return NULL;
+    }
+    if (arena_installed)
+        Py_RETURN_TRUE;
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyOS_snprintf(arena_status, sizeof arena_status,
+                      "not installed: not the main interpreter");
+        Py_RETURN_FALSE;
+    }
+    PyObject_GetArenaAllocator(&base_arena);
+    if (base_arena.alloc == NULL || base_arena.free == NULL) {
+        PyOS_snprintf(arena_status, sizeof arena_status, "not installed: no arena allocator");
+        Py_RETURN_FALSE;
+    }
+    const char *why = probe_frame_stacks(expect);
+    if (why == NULL && expect != CHUNK_SIZE)
+        why = "the chunk size seen is not the one this cache serves";
+    if (why != NULL) {
+        PyOS_snprintf(arena_status, sizeof arena_status, "not installed: %s", why);
+        Py_RETURN_FALSE;
+    }
+    static int atfork_done;
+    if (!atfork_done) {
+        if (pthread_atfork(chunk_lock_for_fork, chunk_unlock_after_fork,
+                           chunk_unlock_after_fork) != 0) {
+            PyOS_snprintf(arena_status, sizeof arena_status,
+                          "not installed: pthread_atfork failed");
+            Py_RETURN_FALSE;
+        }
+        atfork_done = 1;
+    }
+    PyObjectArenaAllocator mine = {NULL, chunk_alloc, chunk_free};
+    PyObject_SetArenaAllocator(&mine);
+    arena_installed = 1;
+    PyOS_snprintf(arena_status, sizeof arena_status, "installed");
     Py_RETURN_TRUE;
 }
 #else
+static const char arena_status[] = "not installed: Linux only";
+
 static PyObject *
-sp_cache_frame_stacks(PyObject *mod, PyObject *Py_UNUSED(ignored))
+sp_cache_frame_stacks(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_RETURN_FALSE;
 }
 #endif
+
+static PyObject *
+sp_frame_stack_cache(PyObject *mod, PyObject *Py_UNUSED(ignored))
+{
+    return PyUnicode_FromString(arena_status);
+}
 
 /* ------------------------------------------------------------------------ */
 /* setup                                                                    */
@@ -2314,7 +2949,8 @@ sp_setup_sched(PyObject *mod, PyObject *args)
         slot_offset(G, "state", &g_state) || slot_offset(G, "wait_reason", &g_wait_reason) ||
         slot_offset(G, "token", &g_token) || slot_offset(G, "greenlet", &g_greenlet) ||
         slot_offset(G, "throw_exc", &g_throw_exc) || slot_offset(G, "p", &g_p) ||
-        slot_offset(G, "waiter", &g_waiter) || slot_offset(P, "g1", &p_g1) ||
+        slot_offset(G, "waiter", &g_waiter) || slot_offset(G, "id", &g_id) ||
+        slot_offset(P, "g1", &p_g1) ||
         slot_offset(P, "ident", &p_ident) || slot_offset(P, "runnext", &p_runnext) ||
         slot_offset(P, "runq", &p_runq) || slot_offset(P, "inbound", &p_inbound) ||
         slot_offset(P, "sleeping", &p_sleeping) || slot_offset(P, "schedtick", &p_schedtick) ||
@@ -2326,7 +2962,8 @@ sp_setup_sched(PyObject *mod, PyObject *args)
     Py_INCREF(d);
     Py_XSETREF(sched_dict, d);
     PyObject *mask = NULL, *streak = NULL;
-    if (get_attr(sched, "_find_runnable", &find_runnable) ||
+    if (get_attr(sched, "_find_runnable", &find_runnable) || get_attr(sched, "throw", &py_throw) ||
+        get_attr(GW, "wake", &py_gwaiter_wake) ||
         get_attr(gmod, "RUNNABLE", &s_runnable) ||
         get_attr(gmod, "RUNNING", &s_running) || get_attr(gmod, "WAITING", &s_waiting) ||
         get_attr(gmod, "WAIT_CHAN_SEND", &s_chan_send) ||
@@ -2368,7 +3005,8 @@ sp_setup_chan(PyObject *mod, PyObject *args)
         return NULL;
     if (get_attr(errors, "ChannelClosedError", &closed_error) ||
         get_attr(C, "send", &py_send) || get_attr(C, "recv", &py_recv) ||
-        get_attr(C, "recv_ok", &py_recv_ok) || get_attr(C, "__init__", &py_chan_init))
+        get_attr(C, "recv_ok", &py_recv_ok) || get_attr(C, "__init__", &py_chan_init) ||
+        get_attr(C, "__iter__", &py_chan_iter))
         return NULL;
     if (deque_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "collections.deque has an unexpected layout");
@@ -2378,15 +3016,25 @@ sp_setup_chan(PyObject *mod, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+sp_in_main_interpreter(PyObject *mod, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(PyInterpreterState_Get() == PyInterpreterState_Main());
+}
+
 static PyMethodDef module_methods[] = {
     {"setup_sched", (PyCFunction)sp_setup_sched, METH_VARARGS,
      "setup_sched(sched, g_module, waiter_module): learn the scheduler's classes."},
     {"setup_chan", (PyCFunction)sp_setup_chan, METH_VARARGS,
      "setup_chan(Chan, errors, no_buffer): learn the channel class; its Python methods become the fallbacks."},
-    {"cache_frame_stacks", (PyCFunction)sp_cache_frame_stacks, METH_NOARGS,
-     "Serve greenlets' frame-stack chunks from a cache (True if installed here)."},
-    {"raise_attention", (PyCFunction)sp_raise_attention, METH_NOARGS,
-     "sched.attention may become True: look at it again."},
+    {"cache_frame_stacks", (PyCFunction)(void (*)(void))sp_cache_frame_stacks, METH_FASTCALL,
+     "Serve greenlets' frame-stack chunks from a cache (True if it is in place)."},
+    {"frame_stack_cache", (PyCFunction)sp_frame_stack_cache, METH_NOARGS,
+     "'installed', 'not installed', or 'not installed: <why>'."},
+    {"set_attention", (PyCFunction)sp_set_attention, METH_O,
+     "set_attention(value): sched.attention = value, and the accelerator's hint."},
+    {"in_main_interpreter", (PyCFunction)sp_in_main_interpreter, METH_NOARGS,
+     "Whether this is the main interpreter (the only one the accelerator serves)."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
     {"ready", (PyCFunction)sp_ready, METH_O, "sched.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
@@ -2443,11 +3091,27 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    /* The module's state is C statics shared by the whole process (a
+       single-phase module), and the objects in them belong to one
+       interpreter: only the main one may have it. Elsewhere goroutines runs
+       its pure-Python runtime (accel.py). */
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError,
+                        "goroutines._runtime._speedups serves the main interpreter only");
+        return NULL;
+    }
     PyGreenlet_Import();
     if (_PyGreenlet_API == NULL)
         return NULL;
     if (PyType_Ready(&Lock_Type) < 0 || PyType_Ready(&Method_Type) < 0 ||
-        PyType_Ready(&ChanIter_Type) < 0)
+        PyType_Ready(&ChanIter_Type) < 0 || PyType_Ready(&PRelease_Type) < 0)
+        return NULL;
+    PyObject *thread_mod = PyImport_ImportModule("_thread");
+    if (thread_mod == NULL)
+        return NULL;
+    timeout_judge = PyObject_CallMethod(thread_mod, "allocate_lock", NULL);
+    Py_DECREF(thread_mod);
+    if (timeout_judge == NULL)
         return NULL;
     PyObject *dq = PyImport_ImportModule("collections");
     if (dq == NULL)
@@ -2456,22 +3120,25 @@ PyInit__speedups(void)
     Py_DECREF(dq);
     if (deque == NULL)
         return NULL;
-    deque_popleft = PyObject_GetAttrString(deque, "popleft");
-    deque_append = PyObject_GetAttrString(deque, "append");
-    if (deque_popleft == NULL || deque_append == NULL || !PyType_Check(deque)) {
+    PyObject *popleft = PyObject_GetAttrString(deque, "popleft");
+    PyObject *append = PyObject_GetAttrString(deque, "append");
+    if (popleft == NULL || append == NULL || !PyType_Check(deque)) {
+        Py_XDECREF(popleft);
+        Py_XDECREF(append);
         Py_DECREF(deque);
         return NULL;
     }
     deque_type = (PyTypeObject *)deque; /* kept: the module holds it for good */
-    if (Py_IS_TYPE(deque_popleft, &PyMethodDescr_Type) &&
-        Py_IS_TYPE(deque_append, &PyMethodDescr_Type)) {
-        PyMethodDef *pl = ((PyMethodDescrObject *)deque_popleft)->d_method;
-        PyMethodDef *ap = ((PyMethodDescrObject *)deque_append)->d_method;
+    if (Py_IS_TYPE(popleft, &PyMethodDescr_Type) && Py_IS_TYPE(append, &PyMethodDescr_Type)) {
+        PyMethodDef *pl = ((PyMethodDescrObject *)popleft)->d_method;
+        PyMethodDef *ap = ((PyMethodDescrObject *)append)->d_method;
         if ((pl->ml_flags & 0xff) == METH_NOARGS && (ap->ml_flags & 0xff) == METH_O) {
             deque_popleft_c = pl->ml_meth;
             deque_append_c = ap->ml_meth;
         }
     }
+    Py_DECREF(popleft); /* the deque type keeps its descriptors and their C functions */
+    Py_DECREF(append);
     if (deque_popleft_c == NULL)
         deque_type = NULL; /* unexpected layout: always the generic calls */
     str_attention = PyUnicode_InternFromString("attention");
@@ -2479,7 +3146,12 @@ PyInit__speedups(void)
     str_wake = PyUnicode_InternFromString("wake");
     str_abandon = PyUnicode_InternFromString("_abandon");
     str_acquire = PyUnicode_InternFromString("acquire");
+    str_release = PyUnicode_InternFromString("release");
     str_remove = PyUnicode_InternFromString("remove");
+    str_popleft = PyUnicode_InternFromString("popleft");
+    str_append = PyUnicode_InternFromString("append");
+    str_token = PyUnicode_InternFromString("token");
+    str_p_release = PyUnicode_InternFromString("goroutines._runtime._speedups.PRelease");
     str_ids = PyUnicode_InternFromString("_ids");
     str_asyncio_events = PyUnicode_InternFromString("asyncio.events");
     str_gr_context = PyUnicode_InternFromString("gr_context");
@@ -2488,7 +3160,9 @@ PyInit__speedups(void)
     minus_one = PyLong_FromLong(-1);
     if (!str_ids || !str_asyncio_events || !str_gr_context || !s_empty || !zero || !minus_one)
         return NULL;
-    if (!str_remove || !str_attention || !str_wakeup || !str_wake || !str_abandon || !str_acquire)
+    if (!str_remove || !str_attention || !str_wakeup || !str_wake || !str_abandon ||
+        !str_acquire || !str_release || !str_popleft || !str_append || !str_token ||
+        !str_p_release)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);
     if (m == NULL)

@@ -8,6 +8,11 @@ Python code stays the reference and the fallback: it runs when the extension
 was not built (no compiler, a free-threaded interpreter) or when the
 environment variable GOROUTINES_PURE is set to anything but "" or "0" before
 goroutines is imported. Both paths run the same test suite.
+
+The extension keeps its state in C statics shared by the whole process, so
+it serves the main interpreter only: in a subinterpreter it refuses to load
+(or, loaded by the main one first, is not used), and goroutines runs its
+pure-Python runtime there.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ speedups: Any = None
 if os.environ.get("GOROUTINES_PURE", "") in ("", "0"):
     try:
         speedups = importlib.import_module("goroutines._runtime._speedups")
-    except ImportError:  # not built here: the pure-Python runtime
+    except ImportError:  # not built here, or a subinterpreter: the pure-Python runtime
+        speedups = None
+    if speedups is not None and not speedups.in_main_interpreter():
         speedups = None
 
 def install(target: Any, ports: dict[str, Any]) -> None:

@@ -123,14 +123,28 @@ attention = False
 
 
 def _set_attention(value: bool) -> None:
-    """attention = value. The accelerator reads attention only after its own
-    flag says it may be set, so the flag is raised first (a signal handler
-    may set attention between any two lines here); it lowers the flag itself
-    once it finds attention False."""
+    """attention = value: the only way attention is written.
+
+    Invariant: attention is True whenever a panic or a SIGINT is pending.
+    Every producer records its exception (_pending_panic, _sigint_pending)
+    and only then calls _set_attention(True). Lowering re-reads both after
+    storing False, so a producer that ran in between - another thread, or a
+    signal handler, which CPython may run between any two bytecodes, also
+    between the evaluation of a caller's argument and this call's first
+    line - is never overwritten: either its record is seen here and True is
+    stored again, or its own _set_attention(True) comes after our store.
+    On the accelerated path the store is speedups.set_attention, which writes
+    attention and the accelerator's hint of it in one C call (see
+    is_attention in _speedups.c for why they must not be two steps).
+    """
     global attention
-    if value and speedups is not None:
-        speedups.raise_attention()
-    attention = value
+    if speedups is not None:
+        speedups.set_attention(value)
+    else:
+        attention = value
+    if not value and (_sigint_pending or _pending_panic is not None):
+        _set_attention(True)
+
 _pending_panic: BaseException | None = None
 _panic_in_flight = False  # a panic was raised and not yet delivered/reported
 _sigint_pending = False
@@ -421,42 +435,71 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
     g.created_lasti = f.f_lasti
     g.waiter = None
     allgs[g.id] = g
-    if p is not None:
-        p.runq.append(g)
-    else:
-        bp = background_p()
-        g.p = bp
-        bp.inbound.append(g)
-        if bp.sleeping:
+    bp = None
+    try:
+        if p is not None:
+            p.runq.append(g)
+        else:
+            bp = background_p()
+            g.p = bp
+            bp.inbound.append(g)
+    except BaseException:
+        # Not queued, so it never runs: no goroutine was started.
+        allgs.pop(g.id, None)
+        raise
+    if bp is not None and bp.sleeping:
+        try:
             bp.wakeup()
+        except BaseException as e:
+            raise throw(f"newproc: goroutine {g.id} could not be made runnable") from e
     return g
 
 
 def ready_from_timer(g: G) -> None:
     """ready() for a G whose timer fired in timers.run_due on g's own P."""
     p = g.p
-    assert p is not None
+    if p is None:
+        raise throw(f"ready: goroutine {g.id} has no P")
     if p.ident == get_ident():
+        try:
+            p.timerq.append(g)
+        except BaseException as e:
+            raise throw(f"ready: goroutine {g.id} could not be made runnable") from e
         g.state = RUNNABLE
-        p.timerq.append(g)
     else:
         ready(g)
 
 
 def ready(g: G) -> None:
-    """Make a parked g runnable. The caller has won g's park token."""
+    """Make a parked g runnable. The caller has won g's park token.
+
+    Go's goready cannot fail, and this must not fail quietly: the token is
+    won, so nobody else will ever ready g. A failing step (a queue append,
+    the wake-up) raises RuntimeFault - g is lost, a broken runtime - with the
+    original error as its __cause__, never an error a caller could take for
+    its own. The order loses nothing else: on this thread the old runnext is
+    appended first (it stays runnext if that fails); for another thread's P,
+    g is runnable before that thread can find it in inbound.
+    """
     p = g.p
-    assert p is not None
-    g.state = RUNNABLE
-    if p.ident == get_ident():
-        old = p.runnext
-        if old is not None:
-            p.runq.append(old)
-        p.runnext = g
-    else:
-        p.inbound.append(g)
-        if p.sleeping:
-            p.wakeup()
+    if p is None:
+        raise throw(f"ready: goroutine {g.id} has no P")
+    try:
+        if p.ident == get_ident():
+            # Only this thread touches runnext and runq: the append that
+            # can fail goes first.
+            old = p.runnext
+            if old is not None:
+                p.runq.append(old)
+            g.state = RUNNABLE
+            p.runnext = g
+        else:
+            g.state = RUNNABLE  # before another thread can take it from inbound
+            p.inbound.append(g)
+            if p.sleeping:
+                p.wakeup()
+    except BaseException as e:
+        raise throw(f"ready: goroutine {g.id} could not be made runnable") from e
 
 
 def park(reason: str, token: Any) -> None:
@@ -494,7 +537,11 @@ def park_g(p: P, g: G, reason: str, token: Any) -> None:
         p.runnext = None
         p.streak += 1
     else:
-        nxt = _find_runnable(p)
+        try:
+            nxt = _find_runnable(p)
+        except BaseException:
+            g.state = RUNNING  # it did not park: the caller takes its waiter back
+            raise
     if nxt is g:
         g.state = RUNNING
         p.curg = g
@@ -1489,8 +1536,11 @@ if speedups is not None:
     # caller looks them up here or through waiter.install, after this point.
     speedups.setup_sched(sys.modules[__name__], _gmod, _waiter_mod)
     # Greenlets' frame-stack chunks from a cache instead of an mmap/munmap
-    # per goroutine (see _speedups.c).
-    speedups.cache_frame_stacks()
+    # per goroutine (see _speedups.c; it checks what it relies on first, and
+    # speedups.frame_stack_cache() says whether it is in place). A process-wide
+    # change: GOROUTINES_ARENA=0 leaves the interpreter's allocator alone.
+    if os.environ.get("GOROUTINES_ARENA", "") != "0":
+        speedups.cache_frame_stacks()
     park_g = speedups.park_g
     ready = speedups.ready
     speedups.setup_go(go, _gmod)

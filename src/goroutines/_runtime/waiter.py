@@ -29,6 +29,7 @@ from greenlet import getcurrent, greenlet
 if TYPE_CHECKING:
     from .g import G
 
+from ..errors import throw
 from .accel import speedups
 
 # The park token (and channel lock): the accelerator's Lock, whose
@@ -84,18 +85,25 @@ class GWaiter(Waiter):
 
     def wake(self) -> None:
         # sched.ready, inlined: this runs on every hand-off to a goroutine.
+        # Same order, same RuntimeFault on failure (see sched.ready).
         g = self.g
         p: Any = g.p
-        g.state = "runnable"
-        if p.ident == _get_ident():
-            old = p.runnext
-            if old is not None:
-                p.runq.append(old)
-            p.runnext = g
-        else:
-            p.inbound.append(g)
-            if p.sleeping:
-                p.wakeup()
+        if p is None:
+            raise throw(f"ready: goroutine {g.id} has no P")
+        try:
+            if p.ident == _get_ident():
+                old = p.runnext
+                if old is not None:
+                    p.runq.append(old)
+                g.state = "runnable"
+                p.runnext = g
+            else:
+                g.state = "runnable"
+                p.inbound.append(g)
+                if p.sleeping:
+                    p.wakeup()
+        except BaseException as e:
+            raise throw(f"ready: goroutine {g.id} could not be made runnable") from e
 
     def park(self, reason: str) -> None:
         _park(reason, self.token)
