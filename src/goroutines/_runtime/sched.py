@@ -923,6 +923,28 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     held = attention and _held_for_main_thread()
     if attention and not held:
         return None
+    # Threads first, then what they leave behind. _sched_lock keeps every P
+    # that is idle idle, and keeps parked threads parked, but a thread that
+    # is still running can act between any two of the lines below: ready a
+    # goroutine (an inbound append, no lock), win a parked thread's token,
+    # start a thread, and then end. Had the queues been looked at first, such
+    # a thread would be seen empty-handed and then dead: a false Deadlock
+    # (seen under load as goroutine 2 "[runnable]" in the dump). In this
+    # order, a thread seen running means no deadlock; one seen dead or parked
+    # acted, if at all, before it was seen, so the queues (looked at after)
+    # hold what it readied, the second look at the parked threads' tokens
+    # sees whom it woke, and the second look for new threads sees those it
+    # started. Nothing else acts: an idle P runs nothing, a parked thread
+    # needs a waker, and blocking() calls and going idle take _sched_lock.
+    for ident, th in list(_foreign_threads.items()):
+        if not th.is_alive():
+            del _foreign_threads[ident]
+            continue
+        w = _parked_threads.get(ident)
+        if w is None or w.token.locked():
+            return None
+    if not held and _unattached_thread_alive_locked():
+        return None
     for p in _all_ps:
         if _main_ended and p.ident == _main_ident:
             continue  # its goroutines never run again (abandoned at exit)
@@ -936,14 +958,10 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
             or p.nio
         ):
             return None
-    for ident, th in list(_foreign_threads.items()):
-        if not th.is_alive():
-            del _foreign_threads[ident]
-            continue
-        w = _parked_threads.get(ident)
-        if w is None or w.token.locked():
-            return None
-    if not held and _unattached_thread_alive_locked():
+    for w in _parked_threads.values():
+        if w.token.locked():
+            return None  # woken by a thread that has ended since
+    if not held and (attention or _unattached_thread_alive_locked()):
         return None
     g1 = _main_g
     if g1 is not None and g1.state == WAITING:
