@@ -399,6 +399,33 @@ def test_park_that_cannot_pick_the_next_goroutine_leaves_the_caller_running() ->
     goroutines.run(main)
 
 
+def test_a_failing_abandon_keeps_the_park_error_as_its_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A park that fails takes its waiter back (Chan._abandon); if that fails
+    # too, its error is raised with the park's as __context__, as the Python
+    # twin's `except BaseException: self._abandon(...); raise` does. The C
+    # port once dropped the park's error.
+    def broken_abandon(self: Chan[Any], w: Any, q: Any) -> None:
+        raise LookupError("injected: abandon")
+
+    def main() -> None:
+        ch: Chan[int] = Chan()
+        go(print, end="")  # queued: the park must pop it
+        with failing_queue(my_p(), "runq", popleft=True):
+            monkeypatch.setattr(Chan, "_abandon", broken_abandon)
+            try:
+                with pytest.raises(LookupError, match="abandon") as info:
+                    ch.recv()
+            finally:
+                monkeypatch.undo()
+        assert isinstance(info.value.__context__, MemoryError)
+        ch._recvq.clear()  # the waiter _abandon did not take back
+        gosched()
+
+    goroutines.run(main)
+
+
 # -- the C ports' own robustness (item 10) -------------------------------------------
 
 
