@@ -289,6 +289,12 @@ def _attach() -> P | None:
             _loop_main = 0
             return _make_main_p(gid=1)
         _loop_main = get_ident()
+        _register_foreign()
+        if _held_for_main_thread():
+            # A panic held for the main thread, which turns out foreign:
+            # there is no goroutine 1 to meet it (see _panic).
+            _exit_with_pending_panic()
+        return None
     _register_foreign()
     return None
 
@@ -1089,19 +1095,25 @@ def _panic(g: G, e: BaseException) -> None:
     if _panic_in_flight:
         _print_panic(e, g, "while an earlier panic is pending")
         return
-    g1 = _goroutine1()
-    if g1 is None and not _main_thread_may_attach():
+    # Delivered to goroutine 1, or held for the main thread, goroutine 1 to
+    # be (check_attention makes it goroutine 1 at its first runtime call).
+    # Decided under _sched_lock, which the main thread also holds when it
+    # turns out foreign (an asyncio loop: _attach): either it sees this panic
+    # held and ends the program, or this sees it foreign.
+    with _sched_lock:
+        g1 = _goroutine1()
+        held = g1 is not None or _main_thread_may_attach()
+        if held:
+            _panic_in_flight = True
+            _pending_panic = exc
+            _set_attention(True)
+    if not held:
         # No goroutine 1 to deliver to, now or later: Go prints the panic
         # and exits 2.
         if isinstance(e, SystemExit):
             _flush_and_exit(e.code if isinstance(e.code, int) else 1)
         _print_panic(e, g, None)
         _flush_and_exit(2)
-    # Delivered to goroutine 1, or held for the main thread, goroutine 1 to
-    # be (check_attention makes it goroutine 1 at its first runtime call).
-    _panic_in_flight = True
-    _pending_panic = exc
-    _set_attention(True)
     p1 = g1.p if g1 is not None else None
     if p1 is not None and p1.ident != get_ident():
         p1.wakeup()
