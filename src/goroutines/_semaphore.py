@@ -219,6 +219,8 @@ class Semaphore:
             _sched.getp()  # a foreign thread: count it as a possible waker
         k = _check_weight(k)
         lock = self._lock
+        if lock._is_owned():
+            return False  # a finalizer in the middle of this semaphore's own code: busy
         lock.acquire()
         if self._size - self._cur >= k and not self._waiters:
             self._cur += k
