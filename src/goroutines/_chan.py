@@ -32,9 +32,10 @@ blockTimerChan). Their ``len`` and ``cap`` are 0: they behave as unbuffered.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
+from typing import Any, Final, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from . import _aio
 from . import errors as _errors
@@ -50,6 +51,7 @@ T_co = TypeVar("T_co", covariant=True)
 T_contra = TypeVar("T_contra", contravariant=True)
 
 _NO_BUFFER: Any = ()
+_MAX_CAPACITY: Final = sys.maxsize
 _current_waiter = _sched.current_waiter
 _park_g = _sched.park_g
 _tls = _sched._tls
@@ -89,6 +91,13 @@ def _check_capacity(capacity: object) -> int:
         )
     if capacity < 0:
         raise ValueError(f"Chan capacity must be >= 0, got {capacity} (makechan: size out of range)")
+    if capacity > _MAX_CAPACITY:
+        # No buffer can hold more (len() could not even count it); Go
+        # rejects a buffer larger than memory with the same words.
+        raise ValueError(
+            f"Chan capacity must be <= sys.maxsize ({_MAX_CAPACITY}), got {capacity} "
+            "(makechan: size out of range)"
+        )
     return capacity
 
 

@@ -181,6 +181,8 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     that channel's cases as not ready and, if it would have to wait, raises
     RuntimeError instead of waiting forever. Go: ``select { ... }``.
     """
+    if default is not False and default is not True:
+        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
     if _sched.attention:
         _sched.check_attention()
     chans: list[Chan[Any]] = []

@@ -1308,8 +1308,8 @@ abandon(PyObject *chan, PyObject *w, PyObject *q)
 #endif
 }
 
-/* Chan.__init__(self, capacity=0) for an int capacity >= 0 given by
-   position (the Python twin validates everything else and raises). */
+/* Chan.__init__(self, capacity=0) for an int capacity from 0 to sys.maxsize
+   given by position (the Python twin validates everything else and raises). */
 static PyObject *no_buffer; /* _chan._NO_BUFFER */
 static PyObject *py_chan_init;
 
@@ -1327,6 +1327,10 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (neg)
         goto python; /* the Python twin's ValueError */
+    if (PyLong_AsSsize_t(cap) == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        goto python; /* beyond sys.maxsize: the twin's ValueError */
+    }
     PyObject *lock = lock_new_fast();
     PyObject *buf = lock == NULL ? NULL
                     : sign ? PyObject_CallNoArgs((PyObject *)deque_type) : Py_NewRef(no_buffer);
@@ -1830,9 +1834,9 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         if (PyTuple_GET_SIZE(kwnames) != 1 ||
             PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "default") != 0)
             goto python;
-        dflt = PyObject_IsTrue(args[ncases]);
-        if (dflt < 0)
-            return NULL;
+        if (!PyBool_Check(args[ncases]))
+            goto python; /* the twin's TypeError */
+        dflt = args[ncases] == Py_True;
     }
     if (ncases == 0 || ncases > MAX_CASES || is_attention())
         goto python;
