@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from _synctest import wait_blocked
@@ -344,6 +346,21 @@ def test_base_exceptions_are_not_group_errors() -> None:
         g.wait()  # the group itself recorded no error
 
     run(main)
+
+
+@pytest.mark.parametrize("bad", [None, 5, "ctx"], ids=repr)
+def test_with_context_needs_a_context(bad: object) -> None:
+    with pytest.raises(TypeError) as info:
+        with_context(bad)  # type: ignore[arg-type]
+    assert str(info.value) == f"with_context: ctx must be a Context, got {type(bad).__name__}"
+
+
+def test_set_limit_beyond_sys_maxsize_is_rejected_naming_n() -> None:
+    g = Group()
+    with pytest.raises(ValueError, match=r"^n must be <= sys.maxsize"):
+        g.set_limit(2**100)
+    g.set_limit(sys.maxsize)  # as good as no limit
+    assert "limit=" + str(sys.maxsize) in repr(g)
 
 
 def test_errgroup_module_exports() -> None:

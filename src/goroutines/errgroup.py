@@ -20,6 +20,7 @@ active (the rule Go documents), not only when a limit was already in force
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, final
 
@@ -116,6 +117,8 @@ class Group:
         if n < 0:
             self._sem = None
             return
+        if n > sys.maxsize:
+            raise ValueError(f"n must be <= sys.maxsize ({sys.maxsize}), got {n}")
         active = self._wg._count
         if active != 0:
             raise RuntimeError(
@@ -149,6 +152,8 @@ def with_context(ctx: Context) -> tuple[Group, Context]:
     """A new Group and a context derived from ctx, cancelled the first time a
     function raises or the first time wait() returns, whichever comes first;
     ``context.cause()`` of it is that exception. Go: ``errgroup.WithContext(ctx)``."""
+    if not isinstance(ctx, Context):
+        raise TypeError(f"with_context: ctx must be a Context, got {type(ctx).__name__}")
     derived, cancel = with_cancel_cause(ctx)
     g = Group()
     g._cancel = cancel
