@@ -506,11 +506,13 @@ def test_waitgroup_from_threads_and_goroutines() -> None:
 
 def test_channel_construction_rules_on_both_paths() -> None:
     def main() -> None:
-        huge: Chan[int] = Chan(10**30)  # beyond a C size: as good as unbounded
+        huge: Chan[int] = Chan(sys.maxsize)  # as good as unbounded
         for i in range(1000):
             huge.send(i)
-        assert len(huge) == 1000 and huge.cap == 10**30
+        assert len(huge) == 1000 and huge.cap == sys.maxsize
         assert huge.recv() == 0
+        with pytest.raises(ValueError, match="makechan: size out of range"):
+            Chan(sys.maxsize + 1)  # beyond what a buffer can hold
         assert Chan[int](capacity=2).cap == 2
         assert Chan[int]().cap == 0
         with pytest.raises(ValueError, match="makechan: size out of range"):

@@ -8,6 +8,7 @@ OS threads use plain threads, which block on channels as threads.
 from __future__ import annotations
 
 import random
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -847,6 +848,47 @@ def test_negative_capacity_raises_value_error(bad: int) -> None:
 def test_non_int_capacity_raises_type_error(bad: object) -> None:
     with pytest.raises(TypeError, match="capacity"):
         Chan(bad)  # type: ignore[arg-type]
+
+
+class _BigInt(int):
+    pass
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [2**100, sys.maxsize + 1, 10**30, _BigInt(2**64)],
+    ids=["2**100", "maxsize+1", "10**30", "int-subclass"],
+)
+def test_capacity_beyond_sys_maxsize_is_out_of_range(bad: int) -> None:
+    # Go: make(chan T, n) with a buffer larger than memory panics
+    # "makechan: size out of range"; no buffer here can hold more than
+    # sys.maxsize values (len() could not count them). The same error on both
+    # paths (the accelerator's Chan.__init__ hands the case to its twin), by
+    # position and by keyword.
+    expected = (
+        f"Chan capacity must be <= sys.maxsize ({sys.maxsize}), got {int(bad)} "
+        "(makechan: size out of range)"
+    )
+    for make in (lambda: Chan(bad), lambda: Chan[int](capacity=bad)):
+        with pytest.raises(ValueError) as e:
+            make()
+        assert str(e.value) == expected
+
+
+def test_capacity_up_to_sys_maxsize_is_accepted_and_negative_ones_are_out_of_range() -> None:
+    def main() -> None:
+        huge: Chan[int] = Chan(sys.maxsize)  # as good as unbounded
+        for i in range(100):
+            huge.send(i)
+        assert len(huge) == 100 and huge.cap == sys.maxsize and huge.recv() == 0
+        for bad in (-1, -(2**100)):
+            with pytest.raises(ValueError) as e:
+                Chan(bad)
+            assert str(e.value) == (
+                f"Chan capacity must be >= 0, got {bad} (makechan: size out of range)"
+            )
+
+    goroutines.run(main)
 
 
 def test_select_rejects_an_argument_that_is_not_a_case() -> None:

@@ -1208,3 +1208,38 @@ def test_public_names() -> None:
         "cause",
     }
     assert threading is not None
+
+
+NOT_CONTEXTS = [5, "ctx", object(), Chan[None]()]
+
+
+@pytest.mark.parametrize("bad", NOT_CONTEXTS, ids=lambda b: type(b).__name__)
+def test_every_function_taking_a_context_names_it_in_a_type_error(bad: object) -> None:
+    # Not an AttributeError from deep inside (or, for with_value and
+    # without_cancel, no error at all: a context that fails later).
+    calls: dict[str, tuple[str, Any]] = {
+        "with_cancel": ("parent", lambda: with_cancel(bad)),  # type: ignore[arg-type]
+        "with_cancel_cause": ("parent", lambda: with_cancel_cause(bad)),  # type: ignore[arg-type]
+        "with_deadline": ("parent", lambda: with_deadline(bad, time.monotonic() + 1)),  # type: ignore[arg-type]
+        "with_deadline_cause": (
+            "parent",
+            lambda: with_deadline_cause(bad, time.monotonic() + 1, None),  # type: ignore[arg-type]
+        ),
+        "with_timeout": ("parent", lambda: with_timeout(bad, 1)),  # type: ignore[arg-type]
+        "with_timeout_cause": ("parent", lambda: with_timeout_cause(bad, 1, None)),  # type: ignore[arg-type]
+        "with_value": ("parent", lambda: with_value(bad, "k", "v")),  # type: ignore[arg-type]
+        "without_cancel": ("parent", lambda: without_cancel(bad)),  # type: ignore[arg-type]
+        "after_func": ("ctx", lambda: after_func(bad, lambda: None)),  # type: ignore[arg-type]
+        "cause": ("ctx", lambda: cause(bad)),  # type: ignore[arg-type]
+    }
+    for func, (name, call) in calls.items():
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == f"{func}: {name} must be a Context, got {type(bad).__name__}"
+
+
+def test_cause_and_after_func_of_none_name_the_argument() -> None:
+    with pytest.raises(TypeError, match=r"^cause: ctx must be a Context, got NoneType$"):
+        cause(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^after_func: ctx must be a Context, got NoneType$"):
+        after_func(None, lambda: None)  # type: ignore[arg-type]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+import warnings
+
 import pytest
 
 from _synctest import wait_blocked
 from goroutines import (
     AtomicInt,
     Chan,
-    GoroutinePanic,
     errgroup,
     go,
     gosched,
@@ -329,21 +332,116 @@ def test_go_rejects_non_callables_without_counting() -> None:
     run(main)
 
 
-def test_base_exceptions_are_not_group_errors() -> None:
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_a_base_exception_reaches_wait_unwrapped_and_never_passes_for_success(
+    exc_type: type[BaseException],
+) -> None:
+    # Not an error of the group, but not a success either: wait() re-raises
+    # the very object, unwrapped (as SystemExit reaches goroutine 1 from any
+    # goroutine), after every function has returned; it cancels the group's
+    # context like an error; and it is delivered once (no GoroutinePanic
+    # follows at main's next runtime call).
     def main() -> None:
-        g = Group()
+        g, ctx = with_context(BG)
+        exc = exc_type()
+        finished = AtomicInt()
+        release: Chan[None] = Chan()
+
+        def slow() -> None:
+            release.recv()
+            finished.add(1)
 
         def interrupted() -> None:
-            raise KeyboardInterrupt
+            raise exc
 
+        g.go(slow)
         g.go(interrupted)
-        with pytest.raises(GoroutinePanic) as info:
+        done = ctx.done()
+        assert done is not None
+        done.recv()  # cancelled by the failure, before wait()
+        assert C.cause(ctx) is exc
+        go(release.close)
+        with pytest.raises(exc_type) as info:
             g.wait()
-            gosched()
-        assert isinstance(info.value.__cause__, KeyboardInterrupt)
-        g.wait()  # the group itself recorded no error
+        assert info.value is exc and finished.load() == 1
+        gosched()
+        Chan[int](1).send(0)  # more runtime calls: nothing else is pending
+        with pytest.raises(exc_type):
+            g.wait()  # the outcome stays
 
     run(main)
+
+
+def test_a_base_exception_wins_over_an_earlier_error() -> None:
+    def main() -> None:
+        g = Group()
+        err = ValueError("first")
+        stop = KeyboardInterrupt()
+        g.go(_returning(err))
+        gosched()
+        g.go(_returning(stop))
+        with pytest.raises(KeyboardInterrupt) as info:
+            g.wait()
+        assert info.value is stop
+        # An error after it does not replace it.
+        h = Group()
+        h.go(_returning(stop))
+        gosched()
+        h.go(_returning(err))
+        with pytest.raises(KeyboardInterrupt):
+            h.wait()
+
+    run(main)
+
+
+def test_killed_group_goroutines_stay_silent() -> None:
+    # GreenletExit is how run() kills goroutines left behind: not a failure.
+    groups: list[Group] = []
+
+    def main() -> None:
+        g = Group()
+        groups.append(g)
+        g.go(Chan[None]().recv)
+        gosched()
+
+    run(main)
+    run(lambda: None)  # nothing pending from the killed one
+    assert groups[0]._err is None
+
+
+def test_a_function_returning_a_coroutine_fails_the_group() -> None:
+    async def fetch() -> int:
+        return 1
+
+    def main() -> None:
+        g, ctx = with_context(BG)
+        g.go(lambda: fetch())
+        with pytest.raises(TypeError) as info:
+            g.wait()
+        assert "returned a coroutine (" in str(info.value)
+        assert "that nobody awaits" in str(info.value)
+        assert C.cause(ctx) is info.value
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(main)
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+@pytest.mark.parametrize("bad", [None, 5, "ctx"], ids=repr)
+def test_with_context_needs_a_context(bad: object) -> None:
+    with pytest.raises(TypeError) as info:
+        with_context(bad)  # type: ignore[arg-type]
+    assert str(info.value) == f"with_context: ctx must be a Context, got {type(bad).__name__}"
+
+
+def test_set_limit_beyond_sys_maxsize_is_rejected_naming_n() -> None:
+    g = Group()
+    with pytest.raises(ValueError, match=r"^n must be <= sys.maxsize"):
+        g.set_limit(2**100)
+    g.set_limit(sys.maxsize)  # as good as no limit
+    assert "limit=" + str(sys.maxsize) in repr(g)
 
 
 def test_errgroup_module_exports() -> None:

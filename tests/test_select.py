@@ -448,3 +448,22 @@ def test_select_is_usable_from_a_foreign_thread_with_a_timeout() -> None:
     t.join(10)
     assert not t.is_alive(), "select in a thread never timed out"
     assert box and box[0][0] == 1, box
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, 0, None, [True]], ids=repr)
+def test_select_default_must_be_a_bool(bad: object) -> None:
+    # Go's default is syntax; here it is a flag, and anything but a bool
+    # (a truthy string among them) is a mistake - the same TypeError on both
+    # paths, with cases, on a None channel only, and with none.
+    def main() -> None:
+        c: Chan[int] = Chan(1)
+        c.send(1)
+        for cases in ((recv(c),), (recv(None),), ()):
+            with pytest.raises(TypeError) as e:
+                select(*cases, default=bad)  # type: ignore[arg-type]
+            assert str(e.value) == f"select: default must be a bool, got {type(bad).__name__}"
+        assert len(c) == 1  # nothing was received
+        assert select(recv(c), default=True) == (0, 1)
+        assert c.try_send(2) and select(recv(c), default=False) == (0, 2)
+
+    goroutines.run(main)

@@ -381,6 +381,22 @@ def test_bad_arguments() -> None:
     run(main)
 
 
+@pytest.mark.parametrize("bad", [None, 5, "ctx", Chan[None]()], ids=lambda b: type(b).__name__)
+def test_acquire_needs_a_context_and_says_so(bad: object) -> None:
+    # Not an AttributeError from ctx.done(); the semaphore is left unchanged.
+    def main() -> None:
+        sem = Semaphore(1)
+        for k in (1, 5):
+            with pytest.raises(TypeError) as info:
+                sem.acquire(bad, k)  # type: ignore[arg-type]
+            assert str(info.value) == (
+                f"Semaphore.acquire: ctx must be a Context, got {type(bad).__name__}"
+            )
+        assert sem.try_acquire(1)
+
+    run(main)
+
+
 def test_threads_and_goroutines_share_a_semaphore() -> None:
     def main() -> None:
         sem = Semaphore(3)

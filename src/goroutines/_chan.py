@@ -11,6 +11,14 @@ Invariants, whenever c._lock is free:
     completed elsewhere, a park that was interrupted): dequeuers skip it.
 Lock rule: never hold c._lock across a park; dequeue, unlock, then wake.
 
+c._lock knows which thread holds it (waiter.Lock, or the accelerator's Lock).
+Python code can run in the middle of an operation on c, on its thread, with
+the lock held (a __del__ that a collection runs, a signal handler). If it
+operates on c too, it must not wait for itself: try_send, try_recv and a
+select with a default find c busy (not ready), and a blocking operation
+raises RuntimeError (waiter.REENTERED). Go never meets this: it runs
+finalizers in a goroutine of their own.
+
 c._lock is a real lock on every operation, fast paths included: channels are
 shared with plain OS threads, asyncio loops in other threads and the background
 scheduler, and "only one thread has touched it so far" is not a proof of
@@ -24,9 +32,10 @@ blockTimerChan). Their ``len`` and ``cap`` are 0: they behave as unbuffered.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from typing import Any, Generic, Protocol, TypeVar, final, runtime_checkable
+from typing import Any, Final, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from . import _aio
 from . import errors as _errors
@@ -34,7 +43,7 @@ from ._runtime import accel as _accel
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
-from ._runtime.waiter import GWaiter, Waiter, new_token
+from ._runtime.waiter import GWaiter, Waiter, new_lock, new_token
 from .errors import ChannelClosedError
 
 T = TypeVar("T")
@@ -42,6 +51,7 @@ T_co = TypeVar("T_co", covariant=True)
 T_contra = TypeVar("T_contra", contravariant=True)
 
 _NO_BUFFER: Any = ()
+_MAX_CAPACITY: Final = sys.maxsize
 _current_waiter = _sched.current_waiter
 _park_g = _sched.park_g
 _tls = _sched._tls
@@ -81,6 +91,13 @@ def _check_capacity(capacity: object) -> int:
         )
     if capacity < 0:
         raise ValueError(f"Chan capacity must be >= 0, got {capacity} (makechan: size out of range)")
+    if capacity > _MAX_CAPACITY:
+        # No buffer can hold more (len() could not even count it); Go
+        # rejects a buffer larger than memory with the same words.
+        raise ValueError(
+            f"Chan capacity must be <= sys.maxsize ({_MAX_CAPACITY}), got {capacity} "
+            "(makechan: size out of range)"
+        )
     return capacity
 
 
@@ -104,7 +121,7 @@ class Chan(Generic[T]):
 
     def __init__(self, capacity: int = 0) -> None:
         self._cap = _check_capacity(capacity)
-        self._lock = new_token()  # guards every field below
+        self._lock = new_lock()  # guards every field below
         # An unbuffered channel never buffers: an empty tuple stands in for
         # the deque (every path appends only while len(buf) < cap).
         self._buf: deque[Any] = deque() if self._cap else _NO_BUFFER
@@ -165,8 +182,15 @@ class Chan(Generic[T]):
             raise ChannelClosedError("send on closed channel")
 
     def try_send(self, value: T, /) -> bool:
-        """Send without blocking; False if it would block. Go: select with default."""
+        """Send without blocking; False if it would block. Go: select with default.
+
+        False too when this thread is in the middle of an operation on the
+        channel (a finalizer or signal handler interrupted it): the channel
+        cannot be looked at before that operation ends.
+        """
         lock = self._lock
+        if lock._is_owned():
+            return False
         lock.acquire()
         if self._closed:
             lock.release()
@@ -331,11 +355,14 @@ class Chan(Generic[T]):
 
     def try_recv(self) -> tuple[T | None, bool, bool]:
         """Receive without blocking: ``(value, ok, received)``; received is False
-        if it would block. Go: select with a default case."""
+        if it would block, or if this thread is in the middle of an operation on
+        the channel (see try_send). Go: select with a default case."""
+        lock = self._lock
+        if lock._is_owned():
+            return None, False, False
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
-        lock = self._lock
         lock.acquire()
         buf = self._buf
         sq = self._sendq

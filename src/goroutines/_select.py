@@ -22,6 +22,13 @@ partner can win; pass 3, after waking, takes the losers off their queues.
 A select never pairs with itself: its waiters are queued only after its own
 poll found nothing ready.
 
+A select run by Python code that interrupted an operation on one of its
+channels, on the same thread (a __del__ that a collection runs, a signal
+handler), finds that channel's lock held by its own thread: waiting for it
+would never end. It unlocks what it took and selects again with that
+channel's cases as on a nil channel (_select_busy): it completes if another
+case is ready or it has a default, else raises RuntimeError.
+
 A case is a plain tuple ``(chan, kind, value)`` whose kind is one of three
 private markers: made by recv/recv_ok/send, it costs one tuple, where an
 object with attributes cost several times as much (W6 builds four cases per
@@ -38,7 +45,7 @@ from ._runtime import accel as _accel
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
-from ._runtime.waiter import GWaiter, Waiter, new_token
+from ._runtime.waiter import REENTERED, GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
 
 T = TypeVar("T")
@@ -131,6 +138,36 @@ def _dedupe(chans: list[Chan[Any]]) -> list[Chan[Any]]:
     return lockorder
 
 
+def _unlock_before(chans: list[Chan[Any]], stop: Chan[Any]) -> None:
+    """Release the locks taken so far: those of chans (sorted by id) before stop."""
+    last = None
+    for ch in chans:
+        if ch is stop:
+            return
+        if ch is not last:
+            ch._lock.release()
+            last = ch
+
+
+def _select_busy(cases: tuple[Case, ...], default: bool) -> tuple[int, Any]:
+    """select when this thread already holds the lock of some of its channels.
+
+    The thread is in the middle of an operation on them (a finalizer or a
+    signal handler interrupted it): their state cannot be looked at before
+    that operation ends, and waiting for it would never end. Their cases
+    count as not ready, as on a nil channel: the select completes if another
+    case is ready, or with its default; else it raises RuntimeError.
+    """
+    masked = tuple(
+        (None, kind, value) if ch is not None and ch._lock._is_owned() else (ch, kind, value)
+        for ch, kind, value in cases
+    )
+    i, result = select(*masked, default=True)
+    if i < 0 and not default:
+        raise RuntimeError(REENTERED)
+    return i, result
+
+
 def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """Complete exactly one of the cases, blocking until one can proceed.
 
@@ -139,8 +176,13 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     cases one is chosen uniformly at random. With ``default=True`` and nothing
     ready, returns ``(-1, None)`` at once. A case on a None channel is never
     ready; ``select()`` with no cases blocks forever. A send case chosen on a
-    closed channel raises ChannelClosedError. Go: ``select { ... }``.
+    closed channel raises ChannelClosedError. Called by a finalizer or signal
+    handler that interrupted an operation on one of its channels, it counts
+    that channel's cases as not ready and, if it would have to wait, raises
+    RuntimeError instead of waiting forever. Go: ``select { ... }``.
     """
+    if default is not False and default is not True:
+        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
     if _sched.attention:
         _sched.check_attention()
     chans: list[Chan[Any]] = []
@@ -153,7 +195,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
                 raise TypeError
             if ch is not None:
                 chans.append(ch)
-                if ch._timer is not None and kind is not SEND:
+                if ch._timer is not None and kind is not SEND and not ch._lock._is_owned():
                     ch._timer._maybe_run()
     except (TypeError, ValueError):
         # Not a case - or an error of _maybe_run's own, raised as it is.
@@ -182,7 +224,14 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     last = None
     for ch in chans:
         if ch is not last:
-            ch._lock.acquire()
+            try:
+                ch._lock.acquire()
+            except BaseException:
+                busy = ch._lock._is_owned()
+                _unlock_before(chans, ch)
+                if busy:
+                    return _select_busy(cases, default)
+                raise
             last = ch
         elif lockorder is chans:
             lockorder = _dedupe(chans)  # a channel in several cases: locked once

@@ -20,22 +20,21 @@ A foreign thread that acquires units registers as a possible waker (see the
 
 Departures from Go, on purpose: a release of more than is held raises
 RuntimeError("semaphore: released more than held") and changes nothing;
-a negative size or weight raises ValueError (Go does not check).
+a negative size or weight raises ValueError and a ctx that is not a Context
+TypeError (Go does not check).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, final
 
 from ._chan import Chan, unwrap
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE_NIL, WAIT_SEMACQUIRE
 from ._runtime.waiter import Waiter, new_lock, new_token
 from ._sync import _check_int, _spurious
-
-if TYPE_CHECKING:
-    from .context import Context
+from .context import Canceled, Context
 
 _current_waiter = _sched.current_waiter
 _tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
@@ -81,8 +80,6 @@ def _done_ready(ch: Chan[Any]) -> bool:
 
 
 def _ctx_error(ctx: Context) -> BaseException:
-    from .context import Canceled
-
     err = ctx.err()
     # A fresh traceback per raise: the instance is shared by every caller.
     return err.with_traceback(None) if err is not None else Canceled()
@@ -119,6 +116,8 @@ class Semaphore:
         """
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
+        if not isinstance(ctx, Context):
+            raise TypeError(f"Semaphore.acquire: ctx must be a Context, got {type(ctx).__name__}")
         k = _check_weight(k)
         if _sched.attention:
             _sched.check_attention()
@@ -219,6 +218,8 @@ class Semaphore:
             _sched.getp()  # a foreign thread: count it as a possible waker
         k = _check_weight(k)
         lock = self._lock
+        if lock._is_owned():
+            return False  # a finalizer in the middle of this semaphore's own code: busy
         lock.acquire()
         if self._size - self._cur >= k and not self._waiters:
             self._cur += k

@@ -234,6 +234,8 @@ class Mutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if lock._is_owned():
+            return False  # a finalizer in the middle of this mutex's own code: busy
         lock.acquire()
         if self._locked:
             lock.release()
@@ -398,6 +400,8 @@ class RWMutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if lock._is_owned():
+            return False  # a finalizer in the middle of this RWMutex's own code: busy
         lock.acquire()
         if self._writer == _W_NONE:
             self._readers += 1
@@ -523,9 +527,9 @@ class RWMutex:
     def try_lock(self) -> bool:
         """Lock for writing if no reader or writer holds it; returns whether it
         did. Go: ``rw.TryLock()``."""
-        if not self._w.try_lock():
-            return False
         lock = self._lock
+        if lock._is_owned() or not self._w.try_lock():
+            return False
         lock.acquire()
         if self._readers != 0:
             lock.release()

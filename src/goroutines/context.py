@@ -36,7 +36,9 @@ Departures from Go, on purpose:
     cannot exhaust the Python stack. When cancel returns, every descendant is
     cancelled, as in Go.
   * Deadlines are ``time.monotonic()`` seconds; ``with_value`` rejects a None
-    key with TypeError (Go panics "nil key").
+    key with TypeError (Go panics "nil key"), and every function that takes
+    a context rejects anything that is not a Context with a TypeError naming
+    the argument (Go would fail later, at a nil dereference).
 """
 
 from __future__ import annotations
@@ -521,9 +523,12 @@ def _cancel(
             children.extend(more)
 
 
-def _check_parent(parent: object) -> None:
-    if parent is None:
-        raise TypeError("cannot create context from nil parent")
+def _check_parent(parent: object, func: str, name: str = "parent") -> None:
+    """TypeError naming the argument, for anything that is not a Context."""
+    if not isinstance(parent, Context):
+        if parent is None and name == "parent":
+            raise TypeError("cannot create context from nil parent")  # Go's words
+        raise TypeError(f"{func}: {name} must be a Context, got {type(parent).__name__}")
 
 
 def _check_cause(cause: object) -> None:
@@ -561,7 +566,7 @@ def with_cancel(parent: Context) -> tuple[Context, CancelFunc]:
     whichever comes first; call cancel when done with it to release its link
     to parent. Go: ``context.WithCancel(parent)``.
     """
-    _check_parent(parent)
+    _check_parent(parent, "with_cancel")
     c = _CancelCtx(parent)
     _propagate_cancel(parent, c)
     return c, c._cancel_func
@@ -571,7 +576,7 @@ def with_cancel_cause(parent: Context) -> tuple[Context, CancelCauseFunc]:
     """Like with_cancel, but cancel takes a cause (an exception), which
     ``cause(ctx)`` then returns; ``ctx.err()`` is still Canceled.
     Go: ``context.WithCancelCause(parent)``."""
-    _check_parent(parent)
+    _check_parent(parent, "with_cancel_cause")
     c = _CancelCtx(parent)
     _propagate_cancel(parent, c)
     return c, c._cancel_cause_func
@@ -581,7 +586,8 @@ def with_deadline(parent: Context, when: float) -> tuple[Context, CancelFunc]:
     """A child of parent cancelled at ``when`` (``time.monotonic()`` seconds)
     with DeadlineExceeded, or earlier by cancel or parent. Its deadline is
     never later than parent's. Go: ``context.WithDeadline(parent, d)``."""
-    return with_deadline_cause(parent, when, None)
+    _check_parent(parent, "with_deadline")
+    return _with_deadline(parent, when, None)
 
 
 def with_deadline_cause(
@@ -589,7 +595,14 @@ def with_deadline_cause(
 ) -> tuple[Context, CancelFunc]:
     """with_deadline whose expiry sets ``cause(ctx)`` to cause.
     Go: ``context.WithDeadlineCause(parent, d, cause)``."""
-    _check_parent(parent)
+    _check_parent(parent, "with_deadline_cause")
+    return _with_deadline(parent, when, cause)
+
+
+def _with_deadline(
+    parent: Context, when: float, cause: BaseException | None
+) -> tuple[Context, CancelFunc]:
+    """with_deadline_cause's work, its parent checked by its caller."""
     _check_cause(cause)
     if isinstance(when, bool) or not isinstance(when, (int, float)) or math.isnan(when):
         raise TypeError(f"when must be a time.monotonic() reading, got {when!r}")
@@ -615,7 +628,8 @@ def with_deadline_cause(
 
 def with_timeout(parent: Context, d: float) -> tuple[Context, CancelFunc]:
     """``with_deadline(parent, time.monotonic() + d)``. Go: ``context.WithTimeout``."""
-    return with_deadline_cause(parent, monotonic() + check_duration(d), None)
+    _check_parent(parent, "with_timeout")
+    return _with_deadline(parent, monotonic() + check_duration(d), None)
 
 
 def with_timeout_cause(
@@ -623,14 +637,15 @@ def with_timeout_cause(
 ) -> tuple[Context, CancelFunc]:
     """``with_deadline_cause(parent, time.monotonic() + d, cause)``.
     Go: ``context.WithTimeoutCause``."""
-    return with_deadline_cause(parent, monotonic() + check_duration(d), cause)
+    _check_parent(parent, "with_timeout_cause")
+    return _with_deadline(parent, monotonic() + check_duration(d), cause)
 
 
 def with_value(parent: Context, key: object, val: object) -> Context:
     """A child of parent whose ``value(key)`` is val (other keys are looked up
     along the chain). Use keys of your own type, not strings, to avoid
     collisions. Raises TypeError for a None key. Go: ``context.WithValue``."""
-    _check_parent(parent)
+    _check_parent(parent, "with_value")
     if key is None:
         raise TypeError("with_value: nil key")
     return _ValueCtx(parent, key, val)
@@ -639,7 +654,7 @@ def with_value(parent: Context, key: object, val: object) -> Context:
 def without_cancel(parent: Context) -> Context:
     """A child with parent's values that is never cancelled when parent is:
     no deadline, ``done()`` None, ``err()`` None. Go: ``context.WithoutCancel``."""
-    _check_parent(parent)
+    _check_parent(parent, "without_cancel")
     return _WithoutCancelCtx(parent)
 
 
@@ -648,7 +663,7 @@ def after_func(ctx: Context, f: Callable[[], object]) -> Callable[[], bool]:
     already is). Returns stop: it unlinks f and returns True if it stopped f
     from being started, False if f had been started or stopped already.
     Go: ``context.AfterFunc(ctx, f)``."""
-    _check_parent(ctx)
+    _check_parent(ctx, "after_func", "ctx")
     if not callable(f) or _is_async(f):
         raise TypeError(f"after_func: f must be a plain callable, got {f!r}")
     a = _AfterFuncCtx(ctx, f)
@@ -660,6 +675,7 @@ def cause(ctx: Context) -> BaseException | None:
     """Why ctx was cancelled: the cause given to its cancel function (or to a
     ``*_cause`` constructor), else ``ctx.err()``; None while it is live.
     Go: ``context.Cause(ctx)``."""
+    _check_parent(ctx, "cause", "ctx")
     cc = _value(ctx, _CANCEL_CTX_KEY)
     if isinstance(cc, _CancelCtx):
         lock = cc._lock

@@ -2,16 +2,25 @@
 
 A port of golang.org/x/sync/errgroup. A function "returns an error" by
 raising an Exception; ``wait()`` re-raises the first one (the same object,
-with its original traceback) once every function has returned. Exceptions
-that are not ``Exception`` (GreenletExit, KeyboardInterrupt, SystemExit) are
-not errors of the group: they escape the goroutine as usual.
+with its original traceback) once every function has returned. A function
+that returns a coroutine (``g.go(lambda: fetch())`` with an ``async def
+fetch``) fails with TypeError: nobody would ever run it.
+
+A BaseException that is not an Exception (KeyboardInterrupt, SystemExit) is
+not an error of the group but must not pass for success either: it cancels
+the group's context like an error and ``wait()`` re-raises it, unwrapped, in
+preference to any error, as SystemExit reaches goroutine 1 unwrapped from any
+goroutine. ``wait()`` is where the group's outcome is delivered, so that is
+where it goes (escaping the goroutine as well would deliver it twice).
+GreenletExit (goroutines being killed) stays silent.
 
 Invariants:
   * ``_wg`` counts the goroutines started and not yet returned.
   * With a limit, ``_sem`` (a buffered Chan, as in Go) holds one token per
     active goroutine; each goroutine releases the token of the channel it took
     it from, so a later set_limit cannot strand it.
-  * ``_err`` is written once, under ``_err_lock`` (Go's errOnce).
+  * ``_err`` is written under ``_err_lock``: once for an Exception (Go's
+    errOnce), and once more if a non-Exception BaseException follows one.
 
 Departure from Go: ``set_limit`` raises whenever goroutines of the group are
 active (the rule Go documents), not only when a limit was already in force
@@ -20,8 +29,12 @@ active (the rule Go documents), not only when a limit was already in force
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any, ParamSpec, final
+
+from greenlet import GreenletExit
 
 from ._chan import Chan
 from ._go import _is_async, _reject
@@ -88,8 +101,9 @@ class Group:
     def _fail(self, e: BaseException) -> None:
         lock = self._err_lock
         lock.acquire()
-        first = self._err is None
-        if first:
+        old = self._err
+        first = old is None
+        if first or (isinstance(old, Exception) and not isinstance(e, Exception)):
             self._err = e
             self._tb = e.__traceback__
         lock.release()
@@ -99,8 +113,9 @@ class Group:
     def wait(self) -> None:
         """Block until every function started by go() has returned; then
         re-raise the first exception one of them raised (the same object), or
-        return None. Cancels the group's context either way.
-        Go: ``g.Wait()``."""
+        return None. A KeyboardInterrupt, SystemExit or other BaseException
+        that is not an Exception is re-raised in preference to an error.
+        Cancels the group's context either way. Go: ``g.Wait()``."""
         self._wg.wait()
         err = self._err
         if self._cancel is not None:
@@ -116,6 +131,8 @@ class Group:
         if n < 0:
             self._sem = None
             return
+        if n > sys.maxsize:
+            raise ValueError(f"n must be <= sys.maxsize ({sys.maxsize}), got {n}")
         active = self._wg._count
         if active != 0:
             raise RuntimeError(
@@ -136,8 +153,17 @@ def _run(
     kwargs: dict[str, Any],
 ) -> None:
     try:
-        fn(*args, **kwargs)
-    except Exception as e:
+        r = fn(*args, **kwargs)
+        if r is not None and r.__class__ is CoroutineType:
+            r.close()  # it never ran: closed, it warns nobody of that
+            raise TypeError(
+                f"{getattr(fn, '__qualname__', fn)!s} returned a coroutine ({r.__qualname__}) "
+                "that nobody awaits: a goroutine runs a plain function, so the coroutine "
+                "never runs; await it in asyncio instead"
+            )
+    except GreenletExit:
+        raise
+    except BaseException as e:
         group._fail(e)
     finally:
         if sem is not None:
@@ -149,6 +175,8 @@ def with_context(ctx: Context) -> tuple[Group, Context]:
     """A new Group and a context derived from ctx, cancelled the first time a
     function raises or the first time wait() returns, whichever comes first;
     ``context.cause()`` of it is that exception. Go: ``errgroup.WithContext(ctx)``."""
+    if not isinstance(ctx, Context):
+        raise TypeError(f"with_context: ctx must be a Context, got {type(ctx).__name__}")
     derived, cancel = with_cancel_cause(ctx)
     g = Group()
     g._cancel = cancel

@@ -28,6 +28,15 @@
  * of the flag (acquire(False)) is atomic because nothing between the test
  * and the set can release the GIL. That argument needs the GIL: free-threaded
  * builds do not build this module and run the Python path.
+ *
+ * A Lock also records which thread took it (owner), so that a thread that
+ * already holds it and asks again does not wait for itself forever: its
+ * acquire() without a timeout raises RuntimeError (REENTERED); with one, it
+ * times out as a plain lock's would, and acquire(False) fails.
+ * That happens only when Python code runs in the middle of a runtime
+ * operation on the lock's thread (a __del__ run by a collection, a weakref
+ * callback, a signal handler) and operates on the same primitive. Twin:
+ * waiter.py Lock, the pure path's lock, which says the same.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -52,8 +61,32 @@ typedef struct {
     PyObject_HEAD
     char locked;
     int waiters;             /* threads sleeping in acquire() */
+    unsigned long owner;     /* the thread that acquired it, while locked; 0 when
+                                unknown (a park token won by token_win) */
     PyThread_type_lock sema; /* made on first contention; a release posts it */
 } LockObject;
+
+/* waiter.py REENTERED, word for word. */
+#define LOCK_REENTERED                                                                  \
+    "this thread is already inside an operation on this channel or primitive (a "      \
+    "__del__, weakref callback or signal handler ran in the middle of it), so waiting " \
+    "for it here would hang forever; do blocking work from such code in a goroutine of " \
+    "its own: go(fn)"
+
+/* Take a free lock for the calling thread. */
+static inline void
+lock_take(LockObject *l)
+{
+    l->locked = 1;
+    l->owner = PyThread_get_thread_ident();
+}
+
+/* Whether the calling thread holds l (took it and has not released it). */
+static inline int
+lock_owned(LockObject *l)
+{
+    return l->locked && l->owner == PyThread_get_thread_ident();
+}
 
 static PyTypeObject Lock_Type;
 
@@ -65,6 +98,7 @@ lock_new_fast(void)
         return NULL;
     l->locked = 0;
     l->waiters = 0;
+    l->owner = 0;
     l->sema = NULL;
     return (PyObject *)l;
 }
@@ -81,6 +115,7 @@ Lock_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         return NULL;
     l->locked = 0;
     l->waiters = 0;
+    l->owner = 0;
     l->sema = NULL;
     return (PyObject *)l;
 }
@@ -101,10 +136,16 @@ monotonic_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Wait for the flag. timeout < 0: forever. 1 acquired, 0 timed out, -1 error. */
+/* Wait for the flag. timeout < 0: forever. 1 acquired, 0 timed out, -1 error
+   (RuntimeError for a wait without a timeout by the thread that holds it:
+   nobody else can release it). */
 static int
 lock_acquire_slow(LockObject *l, double timeout)
 {
+    if (timeout < 0 && lock_owned(l)) {
+        PyErr_SetString(PyExc_RuntimeError, LOCK_REENTERED);
+        return -1;
+    }
     if (l->sema == NULL) {
         l->sema = PyThread_allocate_lock();
         if (l->sema == NULL) {
@@ -117,7 +158,7 @@ lock_acquire_slow(LockObject *l, double timeout)
     double deadline = timeout > 0 ? monotonic_seconds() + timeout : 0.0;
     for (;;) {
         if (!l->locked) {
-            l->locked = 1;
+            lock_take(l);
             return 1;
         }
         if (timeout == 0)
@@ -152,7 +193,7 @@ static inline int
 lock_acquire_blocking(LockObject *l)
 {
     if (!l->locked) {
-        l->locked = 1;
+        lock_take(l);
         return 1;
     }
     return lock_acquire_slow(l, -1.0);
@@ -162,6 +203,7 @@ static inline void
 lock_release_held(LockObject *l)
 {
     l->locked = 0;
+    l->owner = 0;
     if (l->waiters)
         PyThread_release_lock(l->sema);
 }
@@ -239,7 +281,7 @@ Lock_acquire(LockObject *l, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     if (timeout_o != NULL && lock_check_timeout(blocking_o, timeout_o, &timeout) < 0)
         return NULL;
     if (!l->locked) {
-        l->locked = 1;
+        lock_take(l);
         Py_RETURN_TRUE;
     }
     if (!blocking)
@@ -268,6 +310,12 @@ Lock_locked(LockObject *l, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+Lock_is_owned(LockObject *l, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(lock_owned(l));
+}
+
+static PyObject *
 Lock_enter(LockObject *l, PyObject *Py_UNUSED(ignored))
 {
     if (lock_acquire_blocking(l) < 0)
@@ -293,6 +341,8 @@ static PyMethodDef Lock_methods[] = {
      "acquire(blocking=True, timeout=-1) -> bool"},
     {"release", (PyCFunction)Lock_release, METH_NOARGS, "release()"},
     {"locked", (PyCFunction)Lock_locked, METH_NOARGS, "locked() -> bool"},
+    {"_is_owned", (PyCFunction)Lock_is_owned, METH_NOARGS,
+     "_is_owned() -> bool: whether the calling thread holds it"},
     {"__enter__", (PyCFunction)Lock_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Lock_exit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
@@ -1582,8 +1632,8 @@ abandon(PyObject *chan, PyObject *w, PyObject *q)
     err_restore(exc);
 }
 
-/* Chan.__init__(self, capacity=0) for an int capacity >= 0 given by
-   position (the Python twin validates everything else and raises). */
+/* Chan.__init__(self, capacity=0) for an int capacity from 0 to sys.maxsize
+   given by position (the Python twin validates everything else and raises). */
 static PyObject *no_buffer; /* _chan._NO_BUFFER */
 static PyObject *py_chan_init;
 
@@ -1601,6 +1651,10 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (neg)
         goto python; /* the Python twin's ValueError */
+    if (PyLong_AsSsize_t(cap) == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        goto python; /* beyond sys.maxsize: the twin's ValueError */
+    }
     PyObject *lock = lock_new_fast();
     PyObject *buf = lock == NULL ? NULL
                     : sign ? PyObject_CallNoArgs((PyObject *)deque_type) : Py_NewRef(no_buffer);
@@ -2240,9 +2294,9 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         if (PyTuple_GET_SIZE(kwnames) != 1 ||
             PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "default") != 0)
             goto python;
-        dflt = PyObject_IsTrue(args[ncases]);
-        if (dflt < 0)
-            return NULL;
+        if (!PyBool_Check(args[ncases]))
+            goto python; /* the twin's TypeError */
+        dflt = args[ncases] == Py_True;
     }
     if (ncases == 0 || ncases > MAX_CASES || is_attention())
         goto python;
@@ -2285,7 +2339,14 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
     }
     /* The cases tuple (args) keeps every channel and value alive throughout. */
     for (Py_ssize_t k = 0; k < nlock; k++) {
-        locks[k] = (LockObject *)Py_NewRef(SLOT(lockorder[k], c_lock));
+        LockObject *lk = (LockObject *)SLOT(lockorder[k], c_lock);
+        if (lock_owned(lk)) {
+            /* This thread is inside an operation on that channel: the twin's
+               _select_busy decides without touching it. */
+            unlock_all(locks, k);
+            goto python;
+        }
+        locks[k] = (LockObject *)Py_NewRef(lk);
         if (lock_acquire_blocking(locks[k]) < 0) {
             Py_DECREF(locks[k]);
             unlock_all(locks, k);

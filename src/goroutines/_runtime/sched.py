@@ -58,7 +58,7 @@ from collections import deque
 from collections.abc import Callable
 from time import monotonic
 from time import sleep as _os_sleep
-from types import FrameType
+from types import CoroutineType, FrameType
 from typing import Any, NoReturn, TypeVar
 
 from greenlet import GreenletExit, getcurrent, greenlet
@@ -643,25 +643,32 @@ def _worker() -> None:
         try:
             n = len(args)
             if args.__class__ is KwCall:
-                fn(*args[0], **args[1])
+                r = fn(*args[0], **args[1])
             elif n == 0:
-                fn()
+                r = fn()
             elif n == 1:
-                fn(args[0])
+                r = fn(args[0])
             elif n == 2:
-                fn(args[0], args[1])
+                r = fn(args[0], args[1])
             elif n == 3:
-                fn(args[0], args[1], args[2])
+                r = fn(args[0], args[1], args[2])
             elif n == 4:
-                fn(args[0], args[1], args[2], args[3])
+                r = fn(args[0], args[1], args[2], args[3])
             else:
-                fn(*args)
+                r = fn(*args)
+            if r is not None and r.__class__ is CoroutineType:
+                r.close()  # it never ran: closed, it warns nobody of that
+                raise TypeError(
+                    f"{g.name} returned a coroutine ({r.__qualname__}) that nobody "
+                    "awaits: a goroutine runs a plain function, so the coroutine never "
+                    "runs; await it in asyncio instead"
+                )
         except GreenletExit:
             pass
         except BaseException as e:
             _panic(g, e)
         finally:
-            fn = args = None  # an idle worker keeps nothing of g alive
+            fn = args = r = None  # an idle worker keeps nothing of g alive
             g.state = DEAD
             g.context = None
             g.args = ()

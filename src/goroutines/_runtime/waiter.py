@@ -20,9 +20,11 @@ Protocol (the park token):
 
 from __future__ import annotations
 
+from _thread import RLock as _RLock
 from _thread import allocate_lock
 from _thread import get_ident as _get_ident
-from typing import TYPE_CHECKING, Any
+from time import sleep as _sleep
+from typing import TYPE_CHECKING, Any, Final
 
 from greenlet import getcurrent, greenlet
 
@@ -32,12 +34,78 @@ if TYPE_CHECKING:
 from ..errors import throw
 from .accel import speedups
 
-# The park token (and channel lock): the accelerator's Lock, whose
-# uncontended acquire/release is a flag flip, or a plain _thread.lock.
+REENTERED: Final = (
+    "this thread is already inside an operation on this channel or primitive (a "
+    "__del__, weakref callback or signal handler ran in the middle of it), so waiting "
+    "for it here would hang forever; do blocking work from such code in a goroutine of "
+    "its own: go(fn)"
+)
+"""The RuntimeError of a blocking acquire by the thread that holds the lock
+(the accelerator's Lock says the same, word for word)."""
+
+# typeshed calls RLock final and knows nothing of its _is_owned(): typed as Any.
+_RLockBase: Any = _RLock
+_rlock_acquire = _RLock.acquire
+_rlock_release = _RLock.release
+_rlock_is_owned: Any = _RLockBase._is_owned
+
+
+class Lock(_RLockBase):  # type: ignore[misc]
+    """The pure path's internal lock of a channel or primitive: _thread.lock's
+    interface, and it knows which thread holds it.
+
+    Python code can run in the middle of a runtime operation, on the thread
+    that performs it and with the primitive's lock held: a ``__del__`` run by
+    a collection that an allocation started, a weakref callback, a signal
+    handler. If that code operates on the same primitive, a plain lock would
+    wait for itself forever, where nothing (deadlock detection included) can
+    see it. This one raises RuntimeError(REENTERED) when its holder asks for
+    it without a timeout; with a timeout, or acquire(False), the holder gets
+    False (after the timeout), as for any other held lock (an RLock would let
+    the holder in, onto state it is in the middle of changing). Go needs none of this: it runs finalizers in a
+    goroutine of their own, never inside the runtime; CPython runs them
+    wherever the collection happens, so the runtime cannot move them.
+
+    Twin of the accelerator's Lock (_speedups.c), which records its owner in
+    C; on the pure path the owner check costs a Python call per acquire.
+    """
+
+    __slots__ = ()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if _rlock_is_owned(self):
+            if blocking:
+                if timeout == -1:
+                    raise RuntimeError(REENTERED)
+                if timeout > 0:
+                    _sleep(timeout)  # what a plain lock would wait: nobody can release it
+            return False
+        if blocking is True and timeout == -1:
+            return _rlock_acquire(self)  # the usual call, without arguments to parse
+        return _rlock_acquire(self, blocking, timeout)
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info: object) -> None:
+        _rlock_release(self)
+
+    def locked(self) -> bool:
+        if _rlock_is_owned(self):
+            return True
+        if _rlock_acquire(self, False):
+            _rlock_release(self)
+            return False
+        return True
+
+
+# The park token: the accelerator's Lock, whose uncontended acquire/release is
+# a flag flip, or a plain _thread.lock (a token is only ever won with
+# acquire(False), by whichever thread wakes its owner).
 new_token: Any = allocate_lock if speedups is None else speedups.Lock
-# The internal lock of a primitive (WaitGroup, Mutex, context...): the same
-# type, for the same cheap uncontended acquire/release.
-new_lock: Any = new_token
+# The internal lock of a channel or primitive (WaitGroup, Mutex, context...):
+# the accelerator's Lock, or the Lock above; either raises RuntimeError rather
+# than let the thread that holds it wait for itself.
+new_lock: Any = Lock if speedups is None else speedups.Lock
 
 
 class Waiter:
@@ -241,9 +309,11 @@ def install(ready: Any, park: Any, park_thread: Any) -> None:
 
 
 __all__ = [
+    "REENTERED",
     "AsyncOp",
     "AsyncWaiter",
     "GWaiter",
+    "Lock",
     "ThreadWaiter",
     "Waiter",
     "foreign_waiter",
