@@ -123,6 +123,8 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._closed:
@@ -166,6 +168,8 @@ class Chan(Generic[T]):
 
     def try_send(self, value: T, /) -> bool:
         """Send without blocking; False if it would block. Go: select with default."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._closed:
@@ -201,6 +205,8 @@ class Chan(Generic[T]):
         # (_recv_block) is shared.
         if _sched.attention:
             _sched.check_attention()
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
@@ -236,6 +242,8 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
@@ -332,6 +340,8 @@ class Chan(Generic[T]):
     def try_recv(self) -> tuple[T | None, bool, bool]:
         """Receive without blocking: ``(value, ok, received)``; received is False
         if it would block. Go: select with a default case."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
@@ -384,6 +394,8 @@ class Chan(Generic[T]):
         """Close the channel: blocked receivers get ``(None, False)``, blocked
         senders raise. Raises ChannelClosedError("close of closed channel") the
         second time. Go: ``close(ch)``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._closed:

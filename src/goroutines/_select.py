@@ -143,6 +143,8 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """
     if _sched.attention:
         _sched.check_attention()
+    if _tls.p is None and not _tls.foreign:
+        _sched.note_use()  # a foreign thread: count it as a possible waker
     chans: list[Chan[Any]] = []
     try:
         for case in cases:

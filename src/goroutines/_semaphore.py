@@ -232,6 +232,8 @@ class Semaphore:
         Raises RuntimeError("semaphore: released more than held") and changes
         nothing if fewer than k are held. Go: ``s.Release(n)``."""
         k = _check_weight(k)
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         cur = self._cur - k

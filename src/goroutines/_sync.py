@@ -245,6 +245,8 @@ class Mutex:
     def unlock(self) -> None:
         """Unlock the mutex; never blocks. Raises RuntimeError("sync: unlock of
         unlocked mutex") if it is not locked. Go: ``mu.Unlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if not self._locked:
@@ -409,6 +411,8 @@ class RWMutex:
     def runlock(self) -> None:
         """Undo one rlock(). Raises RuntimeError("sync: RUnlock of unlocked
         RWMutex") if no reader holds it. Go: ``rw.RUnlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._readers == 0:
@@ -539,6 +543,8 @@ class RWMutex:
         """Undo lock(): readers that queued meanwhile get in, then the next
         writer may. Raises RuntimeError("sync: Unlock of unlocked RWMutex") if
         it is not write-locked. Go: ``rw.Unlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._writer != _W_LOCKED:
@@ -618,8 +624,11 @@ class WaitGroup:
         changes nothing if the counter would go below zero. Go: ``wg.Add(delta)``."""
         if type(delta) is not int:
             delta = _check_int(delta, "delta")
-        if delta > 0 and _tls.p is None:
-            _sched.getp()  # a foreign thread that will call done(): a possible waker
+        if _tls.p is None:
+            if delta > 0:
+                _sched.getp()  # a foreign thread that will call done(): a possible waker
+            elif not _tls.foreign:
+                _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         n = self._count + delta
@@ -644,6 +653,8 @@ class WaitGroup:
         """Subtract one from the counter. Go: ``wg.Done()``."""
         # add(-1)'s common case inline (the counter stays above zero, nobody
         # to wake): done() ends nearly every goroutine of a WaitGroup.
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         n = self._count - 1
@@ -926,6 +937,8 @@ class Cond:
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any. Holding ``c.l``
         is allowed, not required. Go: ``c.Signal()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         # Fast path (as notifyListNotifyOne): no ticket handed out since the
         # last notification means nobody to wake. A waiter that takes a ticket
         # concurrently is not yet waiting, so missing it is allowed.
@@ -959,6 +972,8 @@ class Cond:
 
     def broadcast(self) -> None:
         """Wake every waiting goroutine. Go: ``c.Broadcast()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         if self._notify == self._ticket:
             return
         lock = self._lock
