@@ -16,6 +16,10 @@ shared with plain OS threads, asyncio loops in other threads and the background
 scheduler, and "only one thread has touched it so far" is not a proof of
 anything under the GIL's thread switches or on free-threaded builds.
 
+A plain thread's operation, blocking or not, registers it as a possible waker
+for deadlock detection (sched.note_use; one thread-local read for a goroutine,
+none on the accelerator's ports, which read the P anyway).
+
 Timer channels (``Timer.c``, ``after``, ``tick``) carry ``c._timer``: a receive
 first lets an expired timer fill the channel (Go's maybeRunChan), and a
 blocked receiver puts the timer in a heap for as long as it waits (Go 1.23's

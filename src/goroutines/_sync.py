@@ -32,10 +32,12 @@ Invariants, whenever a primitive's ``_lock`` is free:
 Lock rule: never hold a lock across a park; dequeue, unlock, then wake.
 
 Foreign threads. A plain thread counts as a possible waker for deadlock
-detection once it has used the runtime (API.md). Taking a Mutex, a read lock,
-semaphore units or a WaitGroup count on a fast path is such a use: that thread
-will release it later, so the acquiring entry points register a foreign caller
-first (one thread-local read for a goroutine).
+detection once it has used the runtime (API.md), blocking or not. Taking a
+Mutex, a read lock, semaphore units or a WaitGroup count on a fast path is such
+a use (that thread will release it later), and so is every operation that can
+wake a waiter (unlock, runlock, done, signal, broadcast, release): each entry
+point registers a foreign caller first (sched.note_use, or getp), at the cost
+of one thread-local read for a goroutine.
 
 The abandonment rule. A park can end in an exception (a panic or Deadlock
 delivered to goroutine 1, GreenletExit when run() kills goroutines,
