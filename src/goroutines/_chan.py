@@ -127,7 +127,8 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
-        if _tls.p is None and not _tls.foreign:
+        p = _tls.p
+        if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
@@ -148,7 +149,6 @@ class Chan(Generic[T]):
             self._buf.append(value)
             lock.release()
             return
-        p = _tls.p
         if p is None:
             self._block_foreign(lock, self._sendq, value, WAIT_CHAN_SEND)
             return
@@ -209,7 +209,8 @@ class Chan(Generic[T]):
         # (_recv_block) is shared.
         if _sched.attention:
             _sched.check_attention()
-        if _tls.p is None and not _tls.foreign:
+        p = _tls.p
+        if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
@@ -237,7 +238,7 @@ class Chan(Generic[T]):
         if self._closed:
             lock.release()
             return None
-        return self._recv_block(lock, timer)[0]
+        return self._recv_block(lock, timer, p)[0]
 
     def recv_ok(self) -> tuple[T | None, bool]:
         """Receive; ``(value, True)``, or ``(None, False)`` once closed and drained.
@@ -246,7 +247,8 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
-        if _tls.p is None and not _tls.foreign:
+        p = _tls.p
+        if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
@@ -274,7 +276,7 @@ class Chan(Generic[T]):
         if self._closed:
             lock.release()
             return None, False
-        return self._recv_block(lock, timer)
+        return self._recv_block(lock, timer, p)
 
     def _refill(self, lock: Any) -> None:
         """A buffered value was taken: move the first blocked sender's value
@@ -291,9 +293,9 @@ class Chan(Generic[T]):
                 return
         lock.release()
 
-    def _recv_block(self, lock: Any, timer: Any) -> tuple[T | None, bool]:
-        """Queue the caller as a receiver and park. Called with lock held."""
-        p = _tls.p
+    def _recv_block(self, lock: Any, timer: Any, p: Any) -> tuple[T | None, bool]:
+        """Queue the caller (on p, its thread's P, or None) as a receiver and
+        park. Called with lock held."""
         if p is None:
             return self._block_foreign(lock, self._recvq, None, WAIT_CHAN_RECEIVE)
         g = p.curg

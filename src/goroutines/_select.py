@@ -143,7 +143,8 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """
     if _sched.attention:
         _sched.check_attention()
-    if _tls.p is None and not _tls.foreign:
+    p = _tls.p
+    if p is None and not _tls.foreign:
         _sched.note_use()  # a foreign thread: count it as a possible waker
     chans: list[Chan[Any]] = []
     try:
@@ -259,7 +260,6 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
                 return -1, None  # (unlocked by the finally clause)
             # Pass 2: queue a waiter on every channel, sharing one token.
             token = new_token()
-            p = _tls.p
             g = None if p is None else p.curg
             first: Waiter | None = None if g is not None else _sched.current_waiter(token)
             order: Any = range(len(cases))
