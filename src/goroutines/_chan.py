@@ -24,6 +24,10 @@ shared with plain OS threads, asyncio loops in other threads and the background
 scheduler, and "only one thread has touched it so far" is not a proof of
 anything under the GIL's thread switches or on free-threaded builds.
 
+A plain thread's operation, blocking or not, registers it as a possible waker
+for deadlock detection (sched.note_use; one thread-local read for a goroutine,
+none on the accelerator's ports, which read the P anyway).
+
 Timer channels (``Timer.c``, ``after``, ``tick``) carry ``c._timer``: a receive
 first lets an expired timer fill the channel (Go's maybeRunChan), and a
 blocked receiver puts the timer in a heap for as long as it waits (Go 1.23's
@@ -140,6 +144,9 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
+        p = _tls.p
+        if p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._closed:
@@ -159,7 +166,6 @@ class Chan(Generic[T]):
             self._buf.append(value)
             lock.release()
             return
-        p = _tls.p
         if p is None:
             self._block_foreign(lock, self._sendq, value, WAIT_CHAN_SEND)
             return
@@ -188,6 +194,8 @@ class Chan(Generic[T]):
         channel (a finalizer or signal handler interrupted it): the channel
         cannot be looked at before that operation ends.
         """
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         if lock._is_owned():
             return False
@@ -225,6 +233,9 @@ class Chan(Generic[T]):
         # (_recv_block) is shared.
         if _sched.attention:
             _sched.check_attention()
+        p = _tls.p
+        if p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
@@ -251,7 +262,7 @@ class Chan(Generic[T]):
         if self._closed:
             lock.release()
             return None
-        return self._recv_block(lock, timer)[0]
+        return self._recv_block(lock, timer, p)[0]
 
     def recv_ok(self) -> tuple[T | None, bool]:
         """Receive; ``(value, True)``, or ``(None, False)`` once closed and drained.
@@ -260,6 +271,9 @@ class Chan(Generic[T]):
         """
         if _sched.attention:
             _sched.check_attention()
+        p = _tls.p
+        if p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
         if timer is not None:
             timer._maybe_run()
@@ -286,7 +300,7 @@ class Chan(Generic[T]):
         if self._closed:
             lock.release()
             return None, False
-        return self._recv_block(lock, timer)
+        return self._recv_block(lock, timer, p)
 
     def _refill(self, lock: Any) -> None:
         """A buffered value was taken: move the first blocked sender's value
@@ -303,9 +317,9 @@ class Chan(Generic[T]):
                 return
         lock.release()
 
-    def _recv_block(self, lock: Any, timer: Any) -> tuple[T | None, bool]:
-        """Queue the caller as a receiver and park. Called with lock held."""
-        p = _tls.p
+    def _recv_block(self, lock: Any, timer: Any, p: Any) -> tuple[T | None, bool]:
+        """Queue the caller (on p, its thread's P, or None) as a receiver and
+        park. Called with lock held."""
         if p is None:
             return self._block_foreign(lock, self._recvq, None, WAIT_CHAN_RECEIVE)
         g = p.curg
@@ -357,6 +371,8 @@ class Chan(Generic[T]):
         """Receive without blocking: ``(value, ok, received)``; received is False
         if it would block, or if this thread is in the middle of an operation on
         the channel (see try_send). Go: select with a default case."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         if lock._is_owned():
             return None, False, False
@@ -411,6 +427,8 @@ class Chan(Generic[T]):
         """Close the channel: blocked receivers get ``(None, False)``, blocked
         senders raise. Raises ChannelClosedError("close of closed channel") the
         second time. Go: ``close(ch)``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._closed:

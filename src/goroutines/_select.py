@@ -185,6 +185,9 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
         raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
     if _sched.attention:
         _sched.check_attention()
+    p = _tls.p
+    if p is None and not _tls.foreign:
+        _sched.note_use()  # a foreign thread: count it as a possible waker
     chans: list[Chan[Any]] = []
     try:
         for case in cases:
@@ -306,7 +309,6 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
                 return -1, None  # (unlocked by the finally clause)
             # Pass 2: queue a waiter on every channel, sharing one token.
             token = new_token()
-            p = _tls.p
             g = None if p is None else p.curg
             first: Waiter | None = None if g is not None else _sched.current_waiter(token)
             order: Any = range(len(cases))

@@ -15,8 +15,8 @@ Invariants, whenever s._lock is free:
     park was interrupted): it is skipped and its owner removes it, then lets
     the next waiters in.
 Lock order: s._lock is never held together with a channel's lock.
-A foreign thread that acquires units registers as a possible waker (see the
-"Foreign threads" note in _sync.py).
+A foreign thread that acquires or releases units registers as a possible
+waker (see the "Foreign threads" note in _sync.py).
 
 Departures from Go, on purpose: a release of more than is held raises
 RuntimeError("semaphore: released more than held") and changes nothing;
@@ -233,6 +233,8 @@ class Semaphore:
         Raises RuntimeError("semaphore: released more than held") and changes
         nothing if fewer than k are held. Go: ``s.Release(n)``."""
         k = _check_weight(k)
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         cur = self._cur - k

@@ -32,10 +32,12 @@ Invariants, whenever a primitive's ``_lock`` is free:
 Lock rule: never hold a lock across a park; dequeue, unlock, then wake.
 
 Foreign threads. A plain thread counts as a possible waker for deadlock
-detection once it has used the runtime (API.md). Taking a Mutex, a read lock,
-semaphore units or a WaitGroup count on a fast path is such a use: that thread
-will release it later, so the acquiring entry points register a foreign caller
-first (one thread-local read for a goroutine).
+detection once it has used the runtime (API.md), blocking or not. Taking a
+Mutex, a read lock, semaphore units or a WaitGroup count on a fast path is such
+a use (that thread will release it later), and so is every operation that can
+wake a waiter (unlock, runlock, done, signal, broadcast, release): each entry
+point registers a foreign caller first (sched.note_use, or getp), at the cost
+of one thread-local read for a goroutine.
 
 The abandonment rule. A park can end in an exception (a panic or Deadlock
 delivered to goroutine 1, GreenletExit when run() kills goroutines,
@@ -247,6 +249,8 @@ class Mutex:
     def unlock(self) -> None:
         """Unlock the mutex; never blocks. Raises RuntimeError("sync: unlock of
         unlocked mutex") if it is not locked. Go: ``mu.Unlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if not self._locked:
@@ -413,6 +417,8 @@ class RWMutex:
     def runlock(self) -> None:
         """Undo one rlock(). Raises RuntimeError("sync: RUnlock of unlocked
         RWMutex") if no reader holds it. Go: ``rw.RUnlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._readers == 0:
@@ -543,6 +549,8 @@ class RWMutex:
         """Undo lock(): readers that queued meanwhile get in, then the next
         writer may. Raises RuntimeError("sync: Unlock of unlocked RWMutex") if
         it is not write-locked. Go: ``rw.Unlock()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         if self._writer != _W_LOCKED:
@@ -622,8 +630,11 @@ class WaitGroup:
         changes nothing if the counter would go below zero. Go: ``wg.Add(delta)``."""
         if type(delta) is not int:
             delta = _check_int(delta, "delta")
-        if delta > 0 and _tls.p is None:
-            _sched.getp()  # a foreign thread that will call done(): a possible waker
+        if _tls.p is None:
+            if delta > 0:
+                _sched.getp()  # a foreign thread that will call done(): a possible waker
+            elif not _tls.foreign:
+                _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         n = self._count + delta
@@ -648,6 +659,8 @@ class WaitGroup:
         """Subtract one from the counter. Go: ``wg.Done()``."""
         # add(-1)'s common case inline (the counter stays above zero, nobody
         # to wake): done() ends nearly every goroutine of a WaitGroup.
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
         lock.acquire()
         n = self._count - 1
@@ -930,6 +943,8 @@ class Cond:
     def signal(self) -> None:
         """Wake the goroutine that has waited longest, if any. Holding ``c.l``
         is allowed, not required. Go: ``c.Signal()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         # Fast path (as notifyListNotifyOne): no ticket handed out since the
         # last notification means nobody to wake. A waiter that takes a ticket
         # concurrently is not yet waiting, so missing it is allowed.
@@ -963,6 +978,8 @@ class Cond:
 
     def broadcast(self) -> None:
         """Wake every waiting goroutine. Go: ``c.Broadcast()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         if self._notify == self._ticket:
             return
         lock = self._lock

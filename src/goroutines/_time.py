@@ -35,6 +35,8 @@ from ._runtime.g import WAIT_SLEEP
 from ._runtime.timers import RTimer
 from ._runtime.waiter import Waiter, new_token
 
+_tls = _sched._tls
+
 
 def check_duration(d: object, name: str = "d") -> float:
     """Validate a duration in seconds (int or float, not bool, not NaN)."""
@@ -219,6 +221,8 @@ class Timer:
 
     def __init__(self, d: float) -> None:
         d = check_duration(d)
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         self._ct: _ChanTimer | None = _ChanTimer(d, 0.0)
         self.c = self._ct._c.recv_only()
         self._fn: Callable[[], Any] | None = None
@@ -239,6 +243,8 @@ class Timer:
     def stop(self) -> bool:
         """Stop the timer. True if it was pending (or its value unreceived,
         which is discarded); False if it had fired or was stopped. Go: ``t.Stop()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct
         if ct is None:
             assert self._rt is not None
@@ -256,6 +262,8 @@ class Timer:
         """Restart the timer to fire d seconds from now (works on a fired or
         stopped timer). Returns what stop() would have. Go: ``t.Reset(d)``."""
         d = check_duration(d)
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct
         if ct is None:
             assert self._rt is not None
@@ -297,11 +305,15 @@ class Ticker:
         d = check_duration(d)
         if d <= 0:
             raise ValueError("non-positive interval for NewTicker")
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         self._ct = _ChanTimer(d, d)
         self.c: RecvOnly[float] = self._ct._c.recv_only()
 
     def stop(self) -> None:
         """Turn the ticker off; no more ticks are received. Go: ``t.Stop()``."""
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._ct._c._lock
         lock.acquire()
         self._ct._stop_locked()
@@ -312,6 +324,8 @@ class Ticker:
         d = check_duration(d)
         if d <= 0:
             raise ValueError("non-positive interval for Ticker.Reset")
+        if _tls.p is None and not _tls.foreign:
+            _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct
         lock = ct._c._lock
         lock.acquire()

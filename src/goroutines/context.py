@@ -511,6 +511,8 @@ def _cancel(
     cause: BaseException | None,
 ) -> None:
     """Cancel c and all its descendants (Go's cancelCtx.cancel)."""
+    if _sched._tls.p is None and not _sched._tls.foreign:
+        _sched.note_use()  # a foreign thread: count it as a possible waker
     children = c._cancel_one(err, cause)
     if children is None:
         return  # already cancelled

@@ -699,6 +699,21 @@ err_chain_context(PyObject *prior)
 }
 
 static PyObject *py_throw; /* errors.throw (through sched): builds a RuntimeFault */
+static PyObject *py_note_use; /* sched.note_use */
+
+/* A port serves a caller without a P (a plain thread) from C: count that
+   thread as a possible waker, as its Python twin's
+   `if _tls.p is None and not _tls.foreign: _sched.note_use()` does (the
+   call is sched.note_use itself). 0, or -1 with an error. */
+static int
+note_use(void)
+{
+    PyObject *r = PyObject_CallNoArgs(py_note_use);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
 
 /* A broken runtime invariant: raise RuntimeFault("goroutines: fatal error: "
    + the message), the exception the Python twins raise with throw(). An
@@ -1464,8 +1479,9 @@ sp_setup_public_go(PyObject *mod, PyObject *go)
 /* WaitGroup.add / done                                                     */
 /*
  * The common case of each: the counter changes and stays above zero, or
- * reaches zero with nobody waiting. Everything else (a foreign thread adding,
- * a wrong type, going negative, waking waiters) is the Python twin's, called
+ * reaches zero with nobody waiting, on a thread with a P. Everything else (a
+ * caller without a P, which the twin counts as a possible waker, a wrong
+ * type, going negative, waking waiters) is the Python twin's, called
  * after the lock was released and nothing was changed.
  */
 
@@ -1481,7 +1497,7 @@ wg_add_fast(PyObject *wg, long delta)
     PyObject *count = SLOT(wg, wg_count);
     PyObject *waiters = SLOT(wg, wg_waiters);
     if (lock == NULL || !Py_IS_TYPE(lock, &Lock_Type) || count == NULL || waiters == NULL ||
-        !PyList_CheckExact(waiters) || (delta > 0 && tls_p == NULL))
+        !PyList_CheckExact(waiters) || tls_p == NULL)
         return 0;
     if (lock_acquire_blocking((LockObject *)lock) < 0)
         return -1;
@@ -1788,6 +1804,8 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     PyObject *g = p == NULL ? NULL : running_g(p);
     if (p != NULL && g == NULL)
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
+    if (p == NULL && note_use() < 0)
+        return NULL;
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return NULL;
@@ -1864,6 +1882,8 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
     PyObject *g = p == NULL ? NULL : running_g(p);
     if (p != NULL && g == NULL)
         return 0;
+    if (p == NULL && note_use() < 0)
+        return -1;
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return -1;
@@ -3024,7 +3044,7 @@ sp_setup_sched(PyObject *mod, PyObject *args)
     Py_XSETREF(sched_dict, d);
     PyObject *mask = NULL, *streak = NULL;
     if (get_attr(sched, "_find_runnable", &find_runnable) || get_attr(sched, "throw", &py_throw) ||
-        get_attr(GW, "wake", &py_gwaiter_wake) ||
+        get_attr(sched, "note_use", &py_note_use) || get_attr(GW, "wake", &py_gwaiter_wake) ||
         get_attr(gmod, "RUNNABLE", &s_runnable) ||
         get_attr(gmod, "RUNNING", &s_running) || get_attr(gmod, "WAITING", &s_waiting) ||
         get_attr(gmod, "WAIT_CHAN_SEND", &s_chan_send) ||

@@ -317,6 +317,26 @@ def note_foreign() -> None:
         _register_foreign()
 
 
+def note_use() -> None:
+    """A thread without a P used the runtime in a way that does not block
+    (a send into a buffer, an unlock, a cancel...): count it as a possible
+    waker from now on, as a thread that blocked in the runtime is (API.md:
+    a thread counts once it uses the runtime). Without this a daemon thread
+    whose use never blocks counted only for its first NEW_THREAD_GRACE
+    seconds, and the goroutine it would wake next got a false Deadlock.
+
+    Callers test ``_tls.p is None and not _tls.foreign`` first (the P they
+    read anyway, or one thread-local load), so a goroutine's operation and a
+    registered thread's pay nothing more; the accelerator's ports call this
+    for every caller without a P. The main thread is left as it is: until its
+    first blocking call makes it goroutine 1 it counts while alive (a
+    non-daemon thread that has not used the runtime), and registering it as
+    foreign would keep it from becoming goroutine 1.
+    """
+    if _tls.p is None and not _tls.foreign and get_ident() != threading.main_thread().ident:
+        _register_foreign()
+
+
 def _make_main_p(gid: int) -> P:
     global _main_g
     p = P()
@@ -1597,6 +1617,7 @@ __all__ = [
     "gosched",
     "kill_others",
     "note_foreign",
+    "note_use",
     "park",
     "park_g",
     "park_thread",
