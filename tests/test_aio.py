@@ -1276,3 +1276,12 @@ def test_the_main_thread_becomes_goroutine_1_after_asyncio_run_returns(
         "loop 2: [0, 1, 'from a thread']",
         "after loop 2: again goroutine 1",
     ], proc.stderr
+
+
+def test_select_async_default_must_be_a_bool() -> None:
+    async def body() -> None:
+        c: Chan[int] = Chan(1)
+        with pytest.raises(TypeError, match="select: default must be a bool, got str"):
+            await select_async(recv(c), default="yes")  # type: ignore[arg-type]
+
+    arun(body)

@@ -549,3 +549,20 @@ def test_go_from_a_finalizer_is_the_way_to_block() -> None:
 
     run(main)
 
+
+
+def test_an_after_func_timer_stopped_by_the_thread_inside_its_stop_raises() -> None:
+    # The timer's own lock: held by this thread (as when a finalizer runs in
+    # the middle of Stop), Stop and Reset raise instead of waiting forever.
+    from goroutines import after_func
+
+    t = after_func(3600, lambda: None)
+    t._func_lock.acquire()
+    try:
+        with pytest.raises(RuntimeError, match="already inside an operation"):
+            t.stop()
+        with pytest.raises(RuntimeError, match="already inside an operation"):
+            t.reset(1)
+    finally:
+        t._func_lock.release()
+    assert t.stop() is True

@@ -244,6 +244,8 @@ async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """
     from ._select import select
 
+    if default is not False and default is not True:
+        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
     _note_thread()
     result = select(*cases, default=True)
     if result[0] >= 0 or default:

@@ -33,7 +33,7 @@ from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.g import WAIT_SLEEP
 from ._runtime.timers import RTimer
-from ._runtime.waiter import Waiter, new_token
+from ._runtime.waiter import Waiter, new_lock, new_token
 
 _tls = _sched._tls
 
@@ -235,7 +235,7 @@ class Timer:
         t._ct = None
         t.c = None  # type: ignore[assignment]
         t._fn = fn
-        t._func_lock = new_token()  # guards _rt's arming
+        t._func_lock = new_lock()  # guards _rt's arming
         t._rt = RTimer(_run_func, t)
         _timers.add(_timer_p(), t._rt, monotonic() + d)
         return t
