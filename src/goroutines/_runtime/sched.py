@@ -888,6 +888,8 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     if not held and _unattached_thread_alive_locked():
         return None
     g1 = _main_g
+    if _main_ended:
+        return _non_daemon_victim_locked(g1)
     if g1 is not None and g1.state == WAITING:
         return g1
     main_ident = threading.main_thread().ident
@@ -895,6 +897,20 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     if victim is None and _parked_threads:
         victim = next(iter(_parked_threads.values()))
     return victim
+
+
+def _non_daemon_victim_locked(g1: G | None) -> G | ThreadWaiter | None:
+    """Once the main module has ended, only a thread the interpreter will
+    wait for is told of a deadlock: a daemon thread parked in the runtime is
+    abandoned with the process, as a goroutine is, without a traceback."""
+    daemon = {th.ident: th.daemon for th in threading.enumerate()}
+    if g1 is not None and g1.state == WAITING and g1.p is not None:
+        if daemon.get(g1.p.ident) is False:
+            return g1
+    for ident, w in _parked_threads.items():
+        if daemon.get(ident) is False:
+            return w
+    return None
 
 
 def _unattached_thread_alive_locked() -> bool:
