@@ -858,10 +858,9 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         return None
     # A panic or SIGINT pending for goroutine 1 wakes it. One held for a main
     # thread that has not used the runtime yet wakes nobody until it does:
-    # if everything that has used the runtime is asleep, the threads that
-    # have not (the main thread included) do not count, and the panic ends
-    # the program (_panic, _deliver_deadlock): a thread parked here may wait
-    # for the goroutine that panicked while the main thread waits for it.
+    # if everything else is asleep, the main thread does not count, and the
+    # panic ends the program (_deliver_deadlock): a thread parked here may
+    # wait for the goroutine that panicked while the main thread waits for it.
     held = attention and _held_for_main_thread()
     if attention and not held:
         return None
@@ -885,7 +884,7 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if not held and _unattached_thread_alive_locked():
+    if _unattached_thread_alive_locked(count_main=not held):
         return None
     g1 = _main_g
     if _main_ended:
@@ -913,7 +912,7 @@ def _non_daemon_victim_locked(g1: G | None) -> G | ThreadWaiter | None:
     return None
 
 
-def _unattached_thread_alive_locked() -> bool:
+def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     """A threading.Thread that has not used the runtime yet (neither a P's
     thread nor registered as foreign) may still act. Holds _sched_lock.
 
@@ -940,7 +939,7 @@ def _unattached_thread_alive_locked() -> bool:
     for th in threading.enumerate():
         if th.ident in _foreign_threads or not th.is_alive():
             continue  # (the main thread stays listed, stopped, at exit)
-        if _main_ended and th.ident == _main_ident:
+        if (_main_ended or not count_main) and th.ident == _main_ident:
             continue
         if isinstance(th, threading._DummyThread) or th.name.startswith("goroutines-"):
             continue
