@@ -1149,9 +1149,9 @@ def check_attention() -> None:
     p = _tls.p
     if _exiting and p is not None:
         _park_if_exiting(p)  # a runtime call is a schedule point at exit
-    if p is None and not _tls.foreign and get_ident() == _main_ident:
+    if p is None and _held_for_main_thread() and not _tls.foreign and get_ident() == _main_ident:
         p = getp()
-        if p is None and _held_for_main_thread() and not _main_thread_may_attach():
+        if p is None and not _main_thread_may_attach():
             _exit_with_pending_panic()  # it turned out foreign (an asyncio loop)
     if p is None or p.curg is not _main_g or _main_g is None:
         return
