@@ -520,3 +520,42 @@ def test_a_thread_parked_forever_when_the_main_module_ends_is_told_deadlock(
         threading.Thread(target=sender).start()
     """
     assert_all_print(run_scripts(code, 3), HEADLINE + "\n")
+
+
+def test_a_daemon_thread_parked_forever_when_the_main_module_ends_is_abandoned_quietly() -> None:
+    # The interpreter waits for the non-daemon thread, not for the daemon
+    # one: the non-daemon thread is told, the daemon one (parked first) is
+    # abandoned with the process, without a traceback.
+    code = """
+        import threading, time
+        from goroutines import Chan, Deadlock
+        from goroutines._runtime import sched
+
+        def parked(t):
+            while t.ident not in sched._parked_threads:
+                time.sleep(0.001)
+
+        def daemon_worker():
+            for job in Chan():
+                pass
+
+        def worker():
+            try:
+                Chan().recv()
+            except Deadlock as e:
+                print("non-daemon told:", str(e).splitlines()[0], flush=True)
+
+        d = threading.Thread(target=daemon_worker, daemon=True)
+        d.start()
+        parked(d)
+        w = threading.Thread(target=worker)
+        w.start()
+        parked(w)
+        print("main done", flush=True)
+    """
+    for proc in run_scripts(code, 5):
+        assert (proc.returncode, proc.stdout, proc.stderr) == (
+            0,
+            f"main done\nnon-daemon told: {HEADLINE}\n",
+            "",
+        ), (proc.returncode, proc.stdout, proc.stderr)

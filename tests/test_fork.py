@@ -138,15 +138,20 @@ def test_forked_child_in_the_implicit_model_exits_normally() -> None:
 def test_forked_child_with_a_panic_exits_2() -> None:
     proc = run_script(
         """
-        import os
-        from goroutines import go, gosched
+        import os, threading, time
+        from goroutines import go
 
         pid = os.fork()
         if pid == 0:
             def worker():
                 raise ValueError("child panic")
-            go(worker)
-            gosched()
+            def thread():  # the panic is never met: gosched() would raise it
+                g = go(worker)
+                while g.state != "dead":
+                    time.sleep(0.001)
+            t = threading.Thread(target=thread)
+            t.start()
+            t.join()
         else:
             _, status = os.waitpid(pid, 0)
             print("child exit", os.waitstatus_to_exitcode(status), flush=True)

@@ -151,8 +151,10 @@ def test_panic_while_main_computes_comes_at_its_next_runtime_call() -> None:
 
 def test_run_raises_a_panic_that_main_did_not_meet() -> None:
     def main() -> str:
-        go(boom, "unmet")
-        gosched()
+        # It panics on the background P; main computes and returns.
+        t = threading.Thread(target=lambda: wait_dead(go(boom, "unmet")))
+        t.start()
+        t.join()
         return "main finished"
 
     with pytest.raises(GoroutinePanic) as info:
@@ -266,13 +268,24 @@ def test_an_undelivered_panic_is_printed_at_exit_with_status_2() -> None:
 def test_an_undelivered_system_exit_exits_with_its_code() -> None:
     proc = run_child(
         """
-        import sys
-        from goroutines import go, gosched
-        go(sys.exit, 5)
-        gosched()
+        import sys, threading, time
+        from goroutines import current, go
+
+        current()
+
+        def thread():  # on the background P: main never meets it
+            g = go(sys.exit, 5)
+            while g.state != "dead":
+                time.sleep(0.001)
+
+        t = threading.Thread(target=thread)
+        t.start()
+        t.join()
+        print("main done")
         """
     )
     assert proc.returncode == 5, (proc.returncode, proc.stderr)
+    assert proc.stdout == "main done\n", proc.stdout
 
 
 def test_a_panic_delivered_in_the_implicit_model_ends_the_script_like_an_exception() -> None:

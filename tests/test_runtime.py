@@ -8,6 +8,7 @@ import contextvars
 import functools
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -651,6 +652,116 @@ def test_implicit_model_reports_a_deadlock_at_top_level() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "all goroutines are asleep - deadlock!\n"
+
+
+# ---------------------------------------------------------------------------
+# Interpreter exit with Ps other than the main thread's
+
+# A child whose other P (the background one, or run()'s on a daemon thread)
+# is in a given state when the main module ends. An atexit handler
+# registered before the import tells that the interpreter finalized normally
+# (the exit did not have to cut it short).
+EXIT_CHILD = """
+import atexit, sys, threading
+atexit.register(lambda: print("finalized", flush=True))
+from goroutines import Chan, go, gosched, run
+
+STATE = {state!r}
+started = threading.Event()
+
+def spin():
+    started.set()
+    n = 0
+    while True:
+        n += 1
+        if n % 100_000 == 0 and STATE != "computing without runtime calls":
+            gosched()
+
+def parked():
+    started.set()
+    Chan().recv()
+
+if STATE == "busy":
+    threading.Thread(target=go, args=(spin,)).start()
+elif STATE == "parked on a channel":
+    threading.Thread(target=go, args=(parked,)).start()
+elif STATE == "idle":
+    threading.Thread(target=go, args=(started.set,)).start()
+elif STATE == "busy under run() on a daemon thread":
+    def main():
+        go(spin)
+        Chan().recv()
+    threading.Thread(target=run, args=(main,), daemon=True).start()
+else:  # computing without runtime calls
+    threading.Thread(target=go, args=(spin,)).start()
+started.wait()
+print("main done")
+{end}
+"""
+
+EXIT_STATES = ["busy", "parked on a channel", "idle", "busy under run() on a daemon thread"]
+
+
+def run_children(code: str, runs: int) -> list[subprocess.CompletedProcess[str]]:
+    """code in `runs` fresh interpreters, four at a time."""
+    done: list[subprocess.CompletedProcess[str]] = []
+    for start in range(0, runs, 4):
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(min(4, runs - start))
+        ]
+        for proc in procs:
+            try:
+                out, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return done
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("state", EXIT_STATES)
+def test_a_p_at_interpreter_exit_parks_and_the_interpreter_finalizes(
+    state: str, short: bool
+) -> None:
+    # A goroutine running on another thread at exit was stopped by CPython
+    # inside its greenlet: SIGSEGV in 39 runs of 40 on 3.11, "Fatal Python
+    # error: PyThreadState_Get" on 3.13. Every P parks at its next
+    # schedule point instead, and the interpreter finalizes as usual.
+    procs = run_children(textwrap.dedent(EXIT_CHILD.format(state=state, end="")), 8 if short else 50)
+    bad = [p for p in procs if (p.returncode, p.stdout, p.stderr) != (0, "main done\nfinalized\n", "")]
+    assert not bad, (
+        f"{len(bad)} of {len(procs)} runs: status {bad[0].returncode}, "
+        f"stdout {bad[0].stdout!r}, stderr {bad[0].stderr[-2000:]}"
+    )
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [("", 0), ("raise ValueError('main failed')", 1), ("raise KeyboardInterrupt", -signal.SIGINT)],
+)
+def test_a_p_that_cannot_park_at_exit_ends_the_process_with_the_interpreters_status(
+    end: str, status: int
+) -> None:
+    # A goroutine computing without runtime calls never reaches a schedule
+    # point: after EXIT_PARK_WAIT the process exits at once (no finalizing,
+    # so the older atexit handler does not run), stdio flushed, with the
+    # status the script would have had.
+    code = textwrap.dedent(EXIT_CHILD.format(state="computing without runtime calls", end=end))
+    for proc in run_children(code, 4):
+        assert proc.returncode == status, (proc.returncode, proc.stderr)
+        assert proc.stdout == "main done\n", proc.stdout  # flushed; not finalized
+        assert "Fatal Python error" not in proc.stderr, proc.stderr
+        assert re.search(
+            r"^goroutines: goroutine \d+ \[spin\] still running at exit, at no schedule point: "
+            r"exiting without finalizing$",
+            proc.stderr,
+            re.M,
+        ), proc.stderr
 
 
 # ---------------------------------------------------------------------------

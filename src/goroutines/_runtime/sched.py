@@ -51,6 +51,7 @@ import selectors
 import signal
 import sys
 import threading
+import time
 import traceback
 import weakref
 from _thread import allocate_lock, get_ident
@@ -732,6 +733,8 @@ def _find_runnable(p: P) -> G:
     """The next G for p; waits (idle) for one. Mirrors runtime/proc.go findRunnable."""
     while True:
         if attention:
+            if _exiting:
+                _park_if_exiting(p)
             _attend(p)
         tick = p.schedtick = p.schedtick + 1
         if p.inbound:
@@ -767,8 +770,8 @@ def _drain_inbound(p: P) -> None:
 
 def _idle(p: P) -> None:
     """Nothing to run: sleep until a timer, an fd, another thread or a signal."""
-    if _exiting and p is _bg_p:
-        _park_for_exit()
+    if _exiting:
+        _park_if_exiting(p)
     p.sleeping = True
     if p.inbound or p.runq or p.timerq or p.runnext is not None:
         p.sleeping = False
@@ -949,10 +952,9 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         return None
     # A panic or SIGINT pending for goroutine 1 wakes it. One held for a main
     # thread that has not used the runtime yet wakes nobody until it does:
-    # if everything that has used the runtime is asleep, the threads that
-    # have not (the main thread included) do not count, and the panic ends
-    # the program (_panic, _deliver_deadlock): a thread parked here may wait
-    # for the goroutine that panicked while the main thread waits for it.
+    # if everything else is asleep, the main thread does not count, and the
+    # panic ends the program (_deliver_deadlock): a thread parked here may
+    # wait for the goroutine that panicked while the main thread waits for it.
     held = attention and _held_for_main_thread()
     if attention and not held:
         return None
@@ -976,7 +978,7 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if not held and _unattached_thread_alive_locked():
+    if _unattached_thread_alive_locked(count_main=not held):
         return None
     for p in _all_ps:
         if _main_ended and p.ident == _main_ident:
@@ -994,9 +996,11 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     for w in _parked_threads.values():
         if w.token.locked():
             return None  # woken by a thread that has ended since
-    if not held and (attention or _unattached_thread_alive_locked()):
+    if (attention and not held) or _unattached_thread_alive_locked(count_main=not held):
         return None
     g1 = _main_g
+    if _main_ended:
+        return _non_daemon_victim_locked(g1)
     if g1 is not None and g1.state == WAITING:
         return g1
     main_ident = threading.main_thread().ident
@@ -1006,7 +1010,21 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     return victim
 
 
-def _unattached_thread_alive_locked() -> bool:
+def _non_daemon_victim_locked(g1: G | None) -> G | ThreadWaiter | None:
+    """Once the main module has ended, only a thread the interpreter will
+    wait for is told of a deadlock: a daemon thread parked in the runtime is
+    abandoned with the process, as a goroutine is, without a traceback."""
+    daemon = {th.ident: th.daemon for th in threading.enumerate()}
+    if g1 is not None and g1.state == WAITING and g1.p is not None:
+        if daemon.get(g1.p.ident) is False:
+            return g1
+    for ident, w in _parked_threads.items():
+        if daemon.get(ident) is False:
+            return w
+    return None
+
+
+def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     """A threading.Thread that has not used the runtime yet (neither a P's
     thread nor registered as foreign) may still act. Holds _sched_lock.
 
@@ -1033,7 +1051,7 @@ def _unattached_thread_alive_locked() -> bool:
     for th in threading.enumerate():
         if th.ident in _foreign_threads or not th.is_alive():
             continue  # (the main thread stays listed, stopped, at exit)
-        if _main_ended and th.ident == _main_ident:
+        if (_main_ended or not count_main) and th.ident == _main_ident:
             continue
         if isinstance(th, threading._DummyThread) or th.name.startswith("goroutines-"):
             continue
@@ -1220,12 +1238,12 @@ def _take_pending() -> BaseException | None:
     global _pending_panic, _sigint_pending, _panic_in_flight
     if _sigint_pending:
         _sigint_pending = False
-        _set_attention(_pending_panic is not None)
+        _set_attention(_pending_panic is not None or _exiting)
         return KeyboardInterrupt()
     exc = _pending_panic
     _pending_panic = None
     _panic_in_flight = False
-    _set_attention(_sigint_pending)
+    _set_attention(_sigint_pending or _exiting)
     return exc
 
 
@@ -1247,9 +1265,11 @@ def check_attention() -> None:
     The main thread at its first runtime call becomes goroutine 1 here, to
     get a panic held for it (see _panic)."""
     p = _tls.p
-    if p is None and not _tls.foreign and get_ident() == _main_ident:
+    if _exiting and p is not None:
+        _park_if_exiting(p)  # a runtime call is a schedule point at exit
+    if p is None and _held_for_main_thread() and not _tls.foreign and get_ident() == _main_ident:
         p = getp()
-        if p is None and _held_for_main_thread() and not _main_thread_may_attach():
+        if p is None and not _main_thread_may_attach():
             _exit_with_pending_panic()  # it turned out foreign (an asyncio loop)
     if p is None or p.curg is not _main_g or _main_g is None:
         return
@@ -1339,32 +1359,142 @@ def _restore_signal_handlers(p: P) -> None:
     p.saved_sigquit = None
 
 
-# The interpreter is exiting: the background P, once idle, parks for good.
-# A daemon thread that wakes up during finalization is stopped by CPython
-# (pthread_exit) where it takes the GIL back, unwinding through the C frames
-# of the greenlet it runs - a SIGSEGV at exit, seen when the background P
-# woke up every FOREIGN_POLL to look at foreign threads (an asyncio loop on
-# the main thread made it foreign). Goroutines are abandoned at exit (API.md).
+# Interpreter exit. Goroutines are abandoned at exit (API.md), but a P's
+# thread must not be running one when the interpreter finalizes: CPython
+# stops a daemon thread that takes the GIL back during finalization
+# (pthread_exit on 3.11/3.12, a fatal error on 3.13) wherever it is, and
+# inside a goroutine that unwinds through the C frames of its greenlet -
+# a SIGSEGV. A P that is idle or busy would both get there within
+# milliseconds (its idle poll, the GIL's 5 ms switch interval).
+# So at exit every P but the main thread's parks at its next schedule point
+# (_find_runnable, gosched, a runtime call: _park_if_exiting), blocked for
+# good on a lock without the GIL and with signals blocked, and the process
+# ends around it. A P that does not get there (a goroutine computing without
+# runtime calls, or in a long foreign call) within EXIT_PARK_WAIT of its
+# thread's CPU time (a loaded machine may not run it at all for that long),
+# or EXIT_PARK_LIMIT in all, cannot be stopped safely: the process then
+# exits at once, stdio flushed, with the status the interpreter would have
+# exited with as far as it can be known (_exit_status), skipping the atexit
+# handlers not yet run and the finalization.
+# Rejected: stopping only an idle P (a busy one crashed 39 times in 40);
+# raising an exception in the busy goroutine (it would run finally blocks,
+# which Go does not do at exit, and only from the next line of Python code);
+# waiting for it (a goroutine that never parks would keep the process alive).
+EXIT_PARK_WAIT = 0.1
+EXIT_PARK_LIMIT = 0.5
 _exiting = False
-_bg_parked = threading.Event()
+_exit_cond = threading.Condition(threading.Lock())  # guards _exit_parked
+_exit_parked: set[P] = set()
 
 
-def _park_for_exit() -> None:
-    _bg_parked.set()
+def _park_if_exiting(p: P) -> None:
+    """At a schedule point while exiting: park p's thread for good, unless
+    it is the main thread (which runs the exit)."""
+    if _exiting and get_ident() != _main_ident:
+        _park_for_exit(p)
+
+
+def _park_for_exit(p: P) -> NoReturn:
+    try:
+        # A signal handled on this thread would make the lock wait below
+        # take the GIL back (to run pending calls) during finalization.
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
+        pass
+    with _exit_cond:
+        _exit_parked.add(p)
+        _exit_cond.notify_all()
     forever = allocate_lock()
     forever.acquire()
-    forever.acquire()
+    while True:
+        forever.acquire()
+
+
+def _safe_at_exit(p: P) -> bool:
+    """p's thread may be stopped by the interpreter: parked, or running its
+    own code in its own greenlet (goroutine 1 of a run() on a daemon thread;
+    it parks for exit as soon as it switches to another goroutine)."""
+    if p in _exit_parked or p.ident not in sys._current_frames():
+        return True  # (a thread that has ended cannot be stopped)
+    g1 = p.g1
+    return g1 is not None and p.curg is g1 and g1.state == RUNNING
 
 
 @atexit.register
-def _stop_background_p() -> None:
+def _stop_ps_for_exit() -> None:
     global _exiting
-    p = _bg_p
-    if p is None:
+    with _sched_lock:
+        others = [p for p in _all_ps if p.ident != _main_ident]
+    if not others:
         return
     _exiting = True
-    p.wakeup()
-    _bg_parked.wait(0.2)
+    _set_attention(True)  # every schedule point takes the slow path
+    for p in others:
+        p.wakeup()
+    start = monotonic()
+    cpu0: dict[P, float] = {}  # CPU time of each busy P's thread when first seen
+    with _exit_cond:
+        while True:
+            busy = [p for p in others if not _safe_at_exit(p)]  # alive threads
+            if not busy:
+                return
+            for p in busy:
+                cpu0.setdefault(p, _thread_cpu(p))
+            waited = monotonic() - start
+            if waited >= EXIT_PARK_LIMIT or (
+                waited >= EXIT_PARK_WAIT
+                and any(_thread_cpu(p) - cpu0[p] >= EXIT_PARK_WAIT for p in busy)
+            ):
+                _exit_without_finalizing(busy)
+            _exit_cond.wait(0.01)
+
+
+def _thread_cpu(p: P) -> float:
+    """CPU time used by p's thread (alive: see _safe_at_exit); where unknown,
+    wall time (so a P is given EXIT_PARK_WAIT of it)."""
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(p.ident))
+    except (AttributeError, OSError):
+        return monotonic()
+
+
+def _exit_status() -> int:
+    """The status the interpreter would exit with, as far as an atexit
+    handler can tell: 1 if an exception ended the main module (Ctrl-C: -1,
+    see _exit_without_finalizing), else 0. A sys.exit(n) of the main module
+    leaves no trace by then (CPython has taken its code and cleared it)."""
+    exc = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    if isinstance(exc, KeyboardInterrupt):
+        return -1
+    return 1 if isinstance(exc, BaseException) else 0
+
+
+def _exit_without_finalizing(busy: list[P]) -> NoReturn:
+    """End the process now, stdio flushed (see the comment above EXIT_PARK_WAIT).
+    One line on stderr says why: atexit handlers are skipped, and the status
+    may be an approximation (_exit_status)."""
+    status = _exit_status()
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    try:
+        gs = ", ".join(f"goroutine {p.curg.id} [{p.curg.name}]" for p in busy if p.curg is not None)
+        sys.stderr.write(
+            f"goroutines: {gs or 'a goroutine'} still running at exit, at no schedule point: "
+            "exiting without finalizing\n"
+        )
+        sys.stderr.flush()
+    except Exception:
+        pass
+    if status < 0:  # an unhandled Ctrl-C: die of SIGINT, as CPython does
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+        except (OSError, ValueError):
+            pass
+        status = 128 + signal.SIGINT
+    os._exit(status)
 
 
 @atexit.register
@@ -1386,6 +1516,8 @@ def gosched() -> None:
             _os_sleep(0)
             return
     if attention:
+        if _exiting:
+            _park_if_exiting(p)
         check_attention()
     g = p.curg
     assert g is not None
@@ -1521,9 +1653,12 @@ def _after_fork_child() -> None:
     """The child keeps only the forking goroutine, as its goroutine 1."""
     global _bg_p, _main_g, _blocking_calls
     global _pending_panic, _panic_in_flight, _sigint_pending
-    global _sched_lock, _bg_lock
+    global _sched_lock, _bg_lock, _exit_cond, _main_ident
     _sched_lock = threading.Lock()
     _bg_lock = threading.Lock()
+    _exit_cond = threading.Condition(threading.Lock())
+    _exit_parked.clear()
+    _main_ident = threading.main_thread().ident  # (threading's fork hook ran first)
     _blocking_calls = 0  # blocking.py resets its helper pool
     _foreign_threads.clear()
     _parked_threads.clear()
