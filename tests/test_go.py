@@ -90,3 +90,19 @@ def test_go_refuses_an_async_function_or_a_coroutine_at_once() -> None:
             coro.close()
 
     goroutines.run(main)
+
+
+def test_a_waitgroup_goroutine_returning_a_coroutine_panics_with_type_error() -> None:
+    def main() -> None:
+        wg = goroutines.WaitGroup()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "coroutine ... was never awaited"
+            wg.go(lambda: fetch())
+            with pytest.raises(GoroutinePanic) as e:
+                wg.wait()
+            gc.collect()
+        cause = e.value.__cause__
+        assert type(cause) is TypeError, repr(cause)
+        assert "returned a coroutine (fetch) that nobody awaits" in str(cause)
+
+    goroutines.run(main)

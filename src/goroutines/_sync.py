@@ -67,6 +67,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from time import monotonic
+from types import CoroutineType
 from typing import Any, Final, Generic, ParamSpec, Protocol, TypeVar, final
 
 from greenlet import GreenletExit
@@ -735,7 +736,9 @@ def _run_and_done(
     waiter it wakes finds the panic pending (wait() raises it in goroutine 1)
     even when this goroutine runs on another thread."""
     try:
-        fn(*args, **kwargs)
+        r = fn(*args, **kwargs)
+        if r is not None and r.__class__ is CoroutineType:
+            raise _sched.coroutine_returned(getattr(fn, "__qualname__", repr(fn)), r)
     except GreenletExit:
         raise  # run() killing goroutines: silent
     except BaseException as e:

@@ -678,12 +678,7 @@ def _worker() -> None:
             else:
                 r = fn(*args)
             if r is not None and r.__class__ is CoroutineType:
-                r.close()  # it never ran: closed, it warns nobody of that
-                raise TypeError(
-                    f"{g.name} returned a coroutine ({r.__qualname__}) that nobody "
-                    "awaits: a goroutine runs a plain function, so the coroutine never "
-                    "runs; await it in asyncio instead"
-                )
+                raise coroutine_returned(g.name, r)
         except GreenletExit:
             pass
         except BaseException as e:
@@ -727,6 +722,17 @@ def _worker() -> None:
             # its parent, so make the parent the G that runs next.
             gr.parent = nxt.greenlet
             return
+
+
+def coroutine_returned(name: str, coro: Any) -> TypeError:
+    """The panic of a goroutine whose function returned a coroutine. The
+    coroutine never ran: it is closed here, so it warns nobody of that."""
+    coro.close()
+    return TypeError(
+        f"{name} returned a coroutine ({coro.__qualname__}) that nobody "
+        "awaits: a goroutine runs a plain function, so the coroutine never "
+        "runs; await it in asyncio instead"
+    )
 
 
 def _find_runnable(p: P) -> G:
