@@ -349,6 +349,24 @@ def test_wait_raises_the_panic_of_a_group_goroutine_on_another_thread(short: boo
             run(main)
 
 
+def test_a_group_goroutine_on_another_thread_is_named_before_it_runs(short: bool) -> None:
+    # wg.go from a plain thread: the background P may run the goroutine
+    # before go() returns to name it; its panic must name the function.
+    def main() -> str:
+        wg = WaitGroup()
+        t = threading.Thread(target=wg.go, args=(_boom,))
+        t.start()
+        t.join()
+        with pytest.raises(GoroutinePanic) as info:
+            wg.wait()
+        return str(info.value)
+
+    with fast_switching():
+        for _ in range(20 if short else 300):
+            text = run(main)
+            assert text.endswith("[_boom] panicked: ValueError: boom in the group"), text
+
+
 def test_a_group_goroutine_that_panics_still_counts_done_for_a_waiting_thread() -> None:
     # A plain thread waiting on the group is no goroutine 1: its wait
     # returns; the panic goes to goroutine 1.

@@ -735,6 +735,9 @@ def _run_and_done(
     """WaitGroup.go's goroutine. A panic is delivered before done(): the
     waiter it wakes finds the panic pending (wait() raises it in goroutine 1)
     even when this goroutine runs on another thread."""
+    p = _tls.p
+    if p is not None:  # named here too: another thread's P may run it before go() names it
+        p.curg.name = getattr(fn, "__qualname__", None) or repr(fn)
     try:
         r = fn(*args, **kwargs)
         if r is not None and r.__class__ is CoroutineType:
