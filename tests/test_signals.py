@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Any
 
 import pytest
 
@@ -450,3 +451,30 @@ def test_sigquit_shows_a_panic_that_nobody_met_yet() -> None:
     assert child.proc.returncode == 2, (child.proc.returncode, err)
     assert "\npending Traceback (most recent call last):" in err, err
     assert "ValueError: waiting for main" in err, err
+
+
+def test_a_sigint_in_the_standard_library_under_a_runtime_call_waits_for_the_runtime() -> None:
+    # The handler raises KeyboardInterrupt at once only in the program's own
+    # code. A SIGINT in Thread.start() under blocking() (threading's frame,
+    # called by the runtime) was raised there, taken for a refused thread and
+    # lost: the program hung in blocking(). The standard library's frames
+    # are looked through; the first other frame decides.
+    import copy
+
+    from goroutines._runtime import sched
+
+    seen: dict[str, Any] = {}
+
+    class Probe:
+        def __deepcopy__(self, memo: object) -> Probe:
+            seen["frame"] = sys._getframe(1)  # copy.deepcopy's frame
+            return self
+
+    runtime_ns: dict[str, Any] = {"__name__": "goroutines._runtime.probe", "copy": copy}
+    exec("def call(x):\n    return copy.deepcopy(x)\n", runtime_ns)
+    runtime_ns["call"](Probe())
+    assert sched._in_runtime(seen["frame"])
+    copy.deepcopy(Probe())  # the same standard-library frame, called by the program
+    assert not sched._in_runtime(seen["frame"])
+    assert not sched._in_runtime(sys._getframe())
+    seen.clear()

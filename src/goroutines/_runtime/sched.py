@@ -50,6 +50,7 @@ import os
 import selectors
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -1284,11 +1285,35 @@ def check_attention() -> None:
         raise exc
 
 
+def _stdlib_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple({os.path.join(paths[k], "") for k in ("stdlib", "platstdlib") if k in paths})
+
+
+_STDLIB_DIRS = _stdlib_dirs()
+
+
 def _in_runtime(frame: FrameType | None) -> bool:
-    if frame is None:
-        return False
-    name = frame.f_globals.get("__name__", "")
-    return isinstance(name, str) and name.startswith("goroutines.")
+    """Whether a signal handler interrupted the runtime (not the program).
+
+    The runtime calls into the standard library (threading, selectors): a
+    SIGINT raised in Thread.start() under blocking() would unwind the
+    runtime half-way (it took the exception for a refused thread and lost
+    it). So the standard library's frames are looked through, and the first
+    other frame decides: goroutines' own means the runtime.
+    """
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if isinstance(name, str) and name.startswith("goroutines."):
+            return True
+        filename = frame.f_code.co_filename
+        if not (
+            filename.startswith("<frozen ")
+            or (filename.startswith(_STDLIB_DIRS) and "-packages" not in filename)
+        ):
+            return False
+        frame = frame.f_back
+    return False
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
