@@ -386,3 +386,42 @@ def test_a_group_goroutine_that_panics_still_counts_done_for_a_waiting_thread() 
         assert not waiter.thread.is_alive() and waiter.exc is None, waiter.exc
 
     run(main)
+
+
+def test_wait_raises_a_panic_of_a_group_that_ended_just_before_its_fast_path() -> None:
+    # The group ends, with a panic, between wait()'s first look for a pending
+    # panic and its look at the counter: wait() must not return as if the
+    # group had succeeded (it did, once in 16 full pure-path runs under load).
+    import time
+
+    class EndsTheGroupFirst:
+        """wg's lock: main's first acquire inside wait() lets the group run
+        to its end on another thread first."""
+
+        def __init__(self, wg: WaitGroup, inner: object) -> None:
+            self.wg, self.inner, self.armed = wg, inner, False
+
+        def acquire(self, *args: object) -> bool:
+            if self.armed and threading.current_thread() is threading.main_thread():
+                self.armed = False
+                t = threading.Thread(target=self.wg.go, args=(_boom,))
+                t.start()
+                t.join()
+                while self.wg._count:  # the background P runs it to its end
+                    time.sleep(0.001)
+            return self.inner.acquire(*args)  # type: ignore[attr-defined, no-any-return]
+
+        def release(self) -> None:
+            self.inner.release()  # type: ignore[attr-defined]
+
+    def main() -> None:
+        wg = WaitGroup()
+        lock = EndsTheGroupFirst(wg, wg._lock)
+        wg._lock = lock  # type: ignore[assignment]
+        lock.armed = True
+        with pytest.raises(GoroutinePanic) as info:
+            wg.wait()
+        assert str(info.value.__cause__) == "boom in the group"
+
+    for _ in range(5):
+        run(main)

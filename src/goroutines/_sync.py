@@ -680,6 +680,10 @@ class WaitGroup:
         lock.acquire()
         if self._count == 0:
             lock.release()
+            # The group may have ended since the look above, with a panic
+            # (pending before its done(), see go): met here as after a park.
+            if _sched.attention:
+                _sched.check_attention()
             return
         lock.release()
         w = _current_waiter(new_token())
