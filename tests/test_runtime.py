@@ -1052,3 +1052,35 @@ def test_wait_readable_from_a_plain_thread_blocks_the_thread() -> None:
         b.sendall(b"x")
         t.join(10)
         assert done.is_set()
+
+
+def test_finished_goroutines_hold_no_chain_of_dead_greenlets() -> None:
+    # A worker greenlet that ends (more idle workers than MAX_FREE_WORKERS)
+    # names the next goroutine's greenlet its parent. Finished goroutines
+    # kept by the program used to hold their greenlets, so a daisy chain
+    # left a chain of dead greenlets ~4,000 long, freed recursively: that
+    # overflowed the C stack of the thread that collected it (the suite's
+    # rare SIGSEGV right after test_stress.py, seen in gdb as ~6,500 nested
+    # green_dealloc calls on a blocking() helper thread).
+    from goroutines import Chan, go, run
+
+    def main() -> list[Any]:
+        leftmost: Chan[int] = Chan()
+        left = leftmost
+        handles = []
+        for _ in range(3000):
+            right: Chan[int] = Chan()
+            handles.append(go(lambda lo, ro: lo.send(1 + ro.recv()), left, right))
+            left = right
+        right.send(1)
+        assert leftmost.recv() == 3001
+        return handles
+
+    def depth(g: Any) -> int:
+        n, gr = 0, g.greenlet
+        while gr is not None:
+            n, gr = n + 1, gr.parent
+        return n
+
+    handles = run(main)
+    assert max(depth(h) for h in handles) <= 3

@@ -689,6 +689,12 @@ def _worker() -> None:
             g.state = DEAD
             g.context = None
             g.args = ()
+            # A finished G keeps no greenlet: a worker that ends (too many
+            # idle ones) names the next G's greenlet its parent, and G
+            # handles kept by the program would hold chains of such dead
+            # greenlets, freed recursively: ~6,500 deep, that overflowed the
+            # C stack of the thread that collected them (a SIGSEGV).
+            g.greenlet = None
             allgs.pop(g.id, None)
         if p.killing:
             return
