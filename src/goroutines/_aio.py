@@ -242,10 +242,9 @@ async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
     returned and the cancellation is re-delivered at the task's next await
     (a task that finishes first ends with the result). Go: ``select { ... }``.
     """
-    from ._select import select
+    from ._select import check_default, select
 
-    if default is not False and default is not True:
-        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
+    check_default(default)
     _note_thread()
     result = select(*cases, default=True)
     if result[0] >= 0 or default:

@@ -168,6 +168,12 @@ def _select_busy(cases: tuple[Case, ...], default: bool) -> tuple[int, Any]:
     return i, result
 
 
+def check_default(default: object) -> None:
+    """select's and select_async's default must be a bool."""
+    if default is not False and default is not True:
+        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
+
+
 def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     """Complete exactly one of the cases, blocking until one can proceed.
 
@@ -182,7 +188,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     RuntimeError instead of waiting forever. Go: ``select { ... }``.
     """
     if default is not False and default is not True:
-        raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
+        check_default(default)
     if _sched.attention:
         _sched.check_attention()
     p = _tls.p
