@@ -127,6 +127,23 @@ def test_api_reference_names_every_public_name(module: str) -> None:
     assert missing == [], f"{module}: not in {API_DOC}: {missing}"
 
 
+# Where the code cites the API reference: docs/api.md#<heading slug>.
+CITATION = re.compile(r"docs/api\.md#([\w-]+)")
+OUTSIDE = "API" + ".md"  # the contract kept outside the repository
+
+
+def test_code_cites_the_api_reference_in_the_repository() -> None:
+    anchors_ = anchors(ROOT / API_DOC)
+    sources = [*ROOT.glob("src/goroutines/**/*.py"), *ROOT.glob("src/goroutines/**/*.c"),
+               *ROOT.glob("tests/**/*.py")]
+    for path in sources:
+        text = path.read_text()
+        rel = path.relative_to(ROOT)
+        assert OUTSIDE not in text, f"{rel} cites {OUTSIDE}, which is not in the repository"
+        for anchor in CITATION.findall(text):
+            assert anchor in anchors_, f"{rel}: no heading for #{anchor} in {API_DOC}"
+
+
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading."""
     s = heading.strip().lower()

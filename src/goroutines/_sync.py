@@ -32,7 +32,8 @@ Invariants, whenever a primitive's ``_lock`` is free:
 Lock rule: never hold a lock across a park; dequeue, unlock, then wake.
 
 Foreign threads. A plain thread counts as a possible waker for deadlock
-detection once it has used the runtime (API.md), blocking or not. Taking a
+detection once it has used the runtime
+(docs/api.md#deadlock-and-possible-wakers), blocking or not. Taking a
 Mutex, a read lock, semaphore units or a WaitGroup count on a fast path is such
 a use (that thread will release it later), and so is every operation that can
 wake a waiter (unlock, runlock, done, signal, broadcast, release): each entry

@@ -26,7 +26,8 @@ Locks: no two contexts' locks are ever held together. A context's lock may be
 held while taking its done channel's lock (close) or a P's timer lock.
 
 Departures from Go, on purpose:
-  * ``done()`` returns the Chan itself (API.md); closing it yourself is misuse.
+  * ``done()`` returns the Chan itself (docs/api.md#context); closing it
+    yourself is misuse.
   * ``err()`` returns an exception instance made when the context is
     cancelled (the same instance on every call; descendants cancelled with it
     share it) rather than a package-level sentinel, because a Python exception

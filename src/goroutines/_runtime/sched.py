@@ -322,8 +322,9 @@ def note_foreign() -> None:
 def note_use() -> None:
     """A thread without a P used the runtime in a way that does not block
     (a send into a buffer, an unlock, a cancel...): count it as a possible
-    waker from now on, as a thread that blocked in the runtime is (API.md:
-    a thread counts once it uses the runtime). Without this a daemon thread
+    waker from now on, as a thread that blocked in the runtime is
+    (docs/api.md#deadlock-and-possible-wakers: a thread counts once it uses
+    the runtime). Without this a daemon thread
     whose use never blocks counted only for its first NEW_THREAD_GRACE
     seconds, and the goroutine it would wake next got a false Deadlock.
 
@@ -953,7 +954,7 @@ def park_thread(w: ThreadWaiter, reason: str) -> None:
 def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     """Whom to tell 'all goroutines are asleep', or None. Holds _sched_lock.
 
-    Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
+    Possible wakers (docs/api.md#deadlock-and-possible-wakers): a runnable goroutine, a timer in a heap, an fd
     being waited on, a blocking() call queued or in flight, a foreign thread
     that is alive and not parked in the runtime, and a thread that has not
     used the runtime yet, the main thread included (see
@@ -1044,8 +1045,8 @@ def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     Dummy threads (made by _thread, like the blocking() helpers, which show
     up once they call current_thread()) count only once registered.
 
-    Such a thread has not used the runtime yet, so API.md's first rule alone
-    would not count it; but a thread just started to send on a channel has
+    Such a thread has not used the runtime yet, so the rule for foreign
+    threads (docs/api.md#deadlock-and-possible-wakers) alone would not count it; but a thread just started to send on a channel has
     often not reached its send when goroutine 1 parks, and calling that a
     deadlock would be a false alarm. So a non-daemon thread counts while it is
     alive (it keeps the process alive too), a daemon thread for its first
@@ -1053,7 +1054,8 @@ def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     never hides a deadlock for longer than that.
 
     The main thread is such a non-daemon thread until it first uses the
-    runtime (API.md: ``Thread(target=lambda: ch.send(42)).start()`` then
+    runtime (docs/api.md#deadlock-and-possible-wakers:
+    ``Thread(target=lambda: ch.send(42)).start()`` then
     ``ch.recv()`` on the main thread; the thread may reach its send first).
     Threads alive when goroutines was imported follow the same rule, their
     age counted from the import: a thread started before the import to send
@@ -1396,7 +1398,8 @@ def _restore_signal_handlers(p: P) -> None:
     p.saved_sigquit = None
 
 
-# Interpreter exit. Goroutines are abandoned at exit (API.md), but a P's
+# Interpreter exit. Goroutines are abandoned at exit
+# (docs/api.md#the-main-goroutine-and-the-implicit-model), but a P's
 # thread must not be running one when the interpreter finalizes: CPython
 # stops a daemon thread that takes the GIL back during finalization
 # (pthread_exit on 3.11/3.12, a fatal error on 3.13) wherever it is, and
