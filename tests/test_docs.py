@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # The files this convention governs (docs/benchmarks.md has its own author).
 DOC_FILES = ["README.md", "docs/README.md", "docs/guide.md", "docs/go-to-python.md",
-             "docs/differences.md", "docs/api.md"]
+             "docs/differences.md", "docs/api.md", "docs/HACKING.md"]
 NAME_DOCS = ["docs/guide.md", "docs/go-to-python.md"]
 MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup"]
 # The API reference names every public name of these (their __all__).
