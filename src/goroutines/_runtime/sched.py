@@ -324,9 +324,9 @@ def note_use() -> None:
     (a send into a buffer, an unlock, a cancel...): count it as a possible
     waker from now on, as a thread that blocked in the runtime is
     (docs/api.md#deadlock-and-possible-wakers: a thread counts once it uses
-    the runtime). Without this a daemon thread
-    whose use never blocks counted only for its first NEW_THREAD_GRACE
-    seconds, and the goroutine it would wake next got a false Deadlock.
+    the runtime). Without this a daemon thread whose use never blocks counted
+    only for its first NEW_THREAD_GRACE seconds, and the goroutine it would
+    wake next got a false Deadlock.
 
     Callers test ``_tls.p is None and not _tls.foreign`` first (the P they
     read anyway, or one thread-local load), so a goroutine's operation and a
@@ -954,12 +954,13 @@ def park_thread(w: ThreadWaiter, reason: str) -> None:
 def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     """Whom to tell 'all goroutines are asleep', or None. Holds _sched_lock.
 
-    Possible wakers (docs/api.md#deadlock-and-possible-wakers): a runnable goroutine, a timer in a heap, an fd
-    being waited on, a blocking() call queued or in flight, a foreign thread
-    that is alive and not parked in the runtime, and a thread that has not
-    used the runtime yet, the main thread included (see
-    _unattached_thread_alive_locked: ``Thread(target=produce).start()`` then
-    ``ch.recv()``: the thread may not have run at all when main parks).
+    Possible wakers (docs/api.md#deadlock-and-possible-wakers): a runnable
+    goroutine, a timer in a heap, an fd being waited on, a blocking() call
+    queued or in flight, a foreign thread that is alive and not parked in the
+    runtime, and a thread that has not used the runtime yet, the main thread
+    included (see _unattached_thread_alive_locked:
+    ``Thread(target=produce).start()`` then ``ch.recv()``: the thread may not
+    have run at all when main parks).
     A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
     if _blocking_calls:
@@ -1046,12 +1047,13 @@ def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     up once they call current_thread()) count only once registered.
 
     Such a thread has not used the runtime yet, so the rule for foreign
-    threads (docs/api.md#deadlock-and-possible-wakers) alone would not count it; but a thread just started to send on a channel has
-    often not reached its send when goroutine 1 parks, and calling that a
-    deadlock would be a false alarm. So a non-daemon thread counts while it is
-    alive (it keeps the process alive too), a daemon thread for its first
-    NEW_THREAD_GRACE seconds: a daemon thread parked forever in unrelated code
-    never hides a deadlock for longer than that.
+    threads (docs/api.md#deadlock-and-possible-wakers) alone would not count
+    it; but a thread just started to send on a channel has often not reached
+    its send when goroutine 1 parks, and calling that a deadlock would be a
+    false alarm. So a non-daemon thread counts while it is alive (it keeps the
+    process alive too), a daemon thread for its first NEW_THREAD_GRACE
+    seconds: a daemon thread parked forever in unrelated code never hides a
+    deadlock for longer than that.
 
     The main thread is such a non-daemon thread until it first uses the
     runtime (docs/api.md#deadlock-and-possible-wakers:
