@@ -680,12 +680,15 @@ def cause(ctx: Context) -> BaseException | None:
     _check_parent(ctx, "cause", "ctx")
     cc = _value(ctx, _CANCEL_CTX_KEY)
     if isinstance(cc, _CancelCtx):
+        # The cause alone, read under the lock that sets it with err (as Go
+        # does): falling back to ctx.err() after reading None would return a
+        # cancel that landed in between as its own cause.
         lock = cc._lock
         lock.acquire()
         c = cc._cause
         lock.release()
-        if c is not None:
-            return c
+        return c
+    # Not below a cancellable context of this module: no cause but the error.
     return ctx.err()
 
 
