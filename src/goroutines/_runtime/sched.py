@@ -66,7 +66,7 @@ from typing import Any, NoReturn, TypeVar
 from greenlet import GreenletExit, getcurrent, greenlet
 
 from ..errors import Deadlock, GoroutinePanic, throw
-from . import accel, timers
+from . import accel, clock, timers
 from . import g as _gmod
 from . import waiter as _waiter_mod
 from .accel import speedups
@@ -793,7 +793,7 @@ def _idle(p: P) -> None:
     when = timers.next_when(p)
     timeout: float | None = None
     if when is not None:
-        timeout = when - monotonic()
+        timeout = when - clock.read()
         if timeout <= 0:
             p.sleeping = False
             return
