@@ -67,6 +67,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 
 from ..errors import Deadlock, GoroutinePanic, throw
 from . import accel, clock, timers
+from . import dump as _dump_mod
 from . import g as _gmod
 from . import waiter as _waiter_mod
 from .accel import speedups
@@ -730,6 +731,10 @@ def _worker() -> None:
             # its parent, so make the parent the G that runs next.
             gr.parent = nxt.greenlet
             return
+
+
+# Stack walks (dump) stop at the bottoms of these greenlets.
+_dump_mod.register_roots(_worker.__code__, _g0_main.__code__)
 
 
 def coroutine_returned(name: str, coro: Any) -> TypeError:
