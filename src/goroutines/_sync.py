@@ -75,7 +75,6 @@ from greenlet import GreenletExit
 from ._go import _is_async, _reject
 from ._runtime import accel as _accel
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.g import (
     WAIT_COND,
     WAIT_MUTEX,
@@ -1024,8 +1023,14 @@ __all__ = [
 ]
 
 
-if speedups is not None:
-    # The accelerator's WaitGroup.add and done (accel.py): the common case in
-    # C, the methods above for the rest.
-    speedups.setup_waitgroup(WaitGroup)
-    _accel.install(WaitGroup, {"add": speedups.wg_add, "done": speedups.wg_done})
+if _accel.port("waitgroup") is not None:
+    # The accelerator's port "waitgroup" (accel.py): WaitGroup.add and done,
+    # the common case in C, the methods above for the rest.
+    _accel.wire(
+        "waitgroup",
+        WaitGroup,
+        {"add": "wg_add", "done": "wg_done"},
+        cls=WaitGroup,
+        py_add=WaitGroup.add,
+        py_done=WaitGroup.done,
+    )
