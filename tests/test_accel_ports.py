@@ -110,3 +110,32 @@ def test_port_lookup() -> None:
         assert (accel.port(name) is not None) == (name in accel.active_ports())
     with pytest.raises(KeyError, match="no port named 'nope'"):
         accel.port("nope")
+
+
+@pytest.mark.skipif(accel.port("waitgroup") is None, reason="the port is not in use")
+def test_setup_checks_the_slots_it_is_given() -> None:
+    from goroutines import Chan, WaitGroup
+
+    sp = accel.speedups
+    slots = accel.slot_descriptors("waitgroup")
+    objects: dict[str, object] = {
+        "cls": WaitGroup,
+        "py_add": WaitGroup.add.__wrapped__,
+        "py_done": WaitGroup.done.__wrapped__,
+    }
+    with pytest.raises(
+        RuntimeError, match="2 slot descriptors given, this build of the accelerator reads 3"
+    ):
+        sp.setup_waitgroup(slots[:2], **objects)
+    with pytest.raises(TypeError, match="not a slot of"):
+        sp.setup_waitgroup((*slots[:2], vars(Chan)["_lock"]), **objects)
+    with pytest.raises(TypeError, match="not a __slots__ member"):
+        sp.setup_waitgroup((*slots[:2], "_waiters"), **objects)
+    with pytest.raises(TypeError, match="missing keyword argument 'py_done'"):
+        sp.setup_waitgroup(slots, cls=WaitGroup, py_add=objects["py_add"])
+    # Nothing was changed: the port still works.
+    wg = WaitGroup()
+    wg.add(2)
+    wg.done()
+    wg.done()
+    wg.wait()

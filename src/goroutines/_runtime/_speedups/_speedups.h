@@ -10,11 +10,11 @@
  * objects: Chan, Waiter, G, P and WaitGroup stay Python classes with
  * __slots__, and this module reads and writes their slots at the offsets of
  * the slot descriptors that accel.py's registry passes to the setup_*
- * functions, once, at import. So the rest
- * of the runtime (close, timers, the other sync primitives, asyncio, deadlock
- * detection, dump) runs unchanged on either path, every case a port leaves to
- * Python is handled by its twin, and GOROUTINES_PURE=1 switches this module
- * off.
+ * functions, once, at import. So the rest of the runtime (close, timers, the
+ * other sync primitives, asyncio, deadlock detection, dump) runs unchanged on
+ * either path, every case a port leaves to Python is handled by its twin, and
+ * GOROUTINES_PURE=1 switches this module off (GOROUTINES_PURE=chan,select:
+ * those ports, and the ports that need them).
  *
  * What C buys: no bytecode dispatch, no frame per call, direct slot access,
  * and greenlet's C switch. What it does not change: every channel operation
@@ -111,8 +111,21 @@ extern PyTypeObject Lock_Type;
 extern PyObject *timeout_judge; /* _thread.lock, unlocked, that judges timeouts */
 extern PyObject *str_acquire, *str_release;
 
-PyObject *lock_new_fast(void);
 int lock_acquire_slow(LockObject *l, double timeout);
+
+/* A new unlocked Lock (a park token, a channel's lock). */
+static inline PyObject *
+lock_new_fast(void)
+{
+    LockObject *l = PyObject_New(LockObject, &Lock_Type);
+    if (l == NULL)
+        return NULL;
+    l->locked = 0;
+    l->waiters = 0;
+    l->owner = 0;
+    l->sema = NULL;
+    return (PyObject *)l;
+}
 
 /* Take a free lock for the calling thread. */
 static inline void

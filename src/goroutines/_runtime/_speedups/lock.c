@@ -10,19 +10,6 @@
     "for it here would hang forever; do blocking work from such code in a goroutine of " \
     "its own: go(fn)"
 
-PyObject *
-lock_new_fast(void)
-{
-    LockObject *l = PyObject_New(LockObject, &Lock_Type);
-    if (l == NULL)
-        return NULL;
-    l->locked = 0;
-    l->waiters = 0;
-    l->owner = 0;
-    l->sema = NULL;
-    return (PyObject *)l;
-}
-
 static PyObject *
 Lock_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {

@@ -100,8 +100,10 @@ slot_offsets(const char *port, PyObject *descriptors, const SlotTarget *targets,
             Py_DECREF(seq);
             return -1;
         }
-        *targets[i].offset = ((PyMemberDescrObject *)d)->d_member->offset;
     }
+    for (Py_ssize_t i = 0; i < n; i++) /* all checked: nothing changes on an error */
+        *targets[i].offset =
+            ((PyMemberDescrObject *)PySequence_Fast_GET_ITEM(seq, i))->d_member->offset;
     Py_DECREF(seq);
     return 0;
 }
