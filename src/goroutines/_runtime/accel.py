@@ -12,6 +12,15 @@ and the ports it needs. ``tests/test_twins.py`` pins a hash of each twin's
 code: a change to a twin fails it until its C port has been read again and
 the new hash pasted here.
 
+Adding a port: write the C file (its functions, a ``<name>_methods`` table
+that module.c adds, a ``setup_<name>(slots, **objects)`` that takes its
+offsets with ``slot_offsets`` from a ``<name>_slots`` table commented
+``/* Class.slot */`` line by line), open each C function with ``Twin:`` and
+what it leaves to Python, add the Port here (an empty hash fails the test
+with the one to paste), and wire it in one block at the end of the module
+that defines its twins: ``if accel.port(name) is not None:
+accel.wire(name, ...)``.
+
 The Python code stays the reference and the fallback. It runs where the
 extension was not built (no compiler, a free-threaded interpreter), and for
 the ports the environment variable GOROUTINES_PURE names before goroutines is
