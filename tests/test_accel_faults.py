@@ -33,12 +33,16 @@ import pytest
 
 import goroutines
 from goroutines import Chan, GoroutinePanic, current, go, gosched, num_goroutine, recv
-from goroutines._runtime import sched
+from goroutines._runtime import accel, sched
 from goroutines._runtime.accel import speedups
 from goroutines._runtime.g import allgs
 from goroutines.errors import RuntimeFault
 
-needs_accel = pytest.mark.skipif(speedups is None, reason="the C accelerator is not active")
+# The accelerator with every port in use (GOROUTINES_PURE=<ports> turns some off).
+needs_accel = pytest.mark.skipif(
+    accel.active_ports() != frozenset(accel.PORTS),
+    reason="the C accelerator (all of its ports) is not active",
+)
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 

@@ -45,7 +45,6 @@ from . import _aio
 from . import errors as _errors
 from ._runtime import accel as _accel
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
 from ._runtime.waiter import GWaiter, Waiter, new_lock, new_token
 from .errors import ChannelClosedError
@@ -645,19 +644,27 @@ def unwrap(ch: object) -> Chan[Any] | None:
     raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")
 
 
-if speedups is not None:
-    # The accelerator's ports of the hot methods (accel.py). The Python
-    # methods above stay the reference: the C ones call them for every case
-    # they leave to Python (timer channels, callers without a P, a pending
-    # panic or signal), and help() and inspect see their docs and signatures.
-    speedups.setup_chan(Chan, _errors, _NO_BUFFER)
-    _accel.install(
+if _accel.port("chan") is not None:
+    # The accelerator's port "chan" (accel.py). The Python methods above stay
+    # the reference: the C ones call them for every case they leave to Python
+    # (timer channels, callers without a P, a pending panic or signal), and
+    # help() and inspect see their docs and signatures.
+    _accel.wire(
+        "chan",
         Chan,
         {
-            "__init__": speedups.chan_init,
-            "send": speedups.chan_send,
-            "recv": speedups.chan_recv,
-            "recv_ok": speedups.chan_recv_ok,
-            "__iter__": speedups.chan_iter,
+            "__init__": "chan_init",
+            "send": "chan_send",
+            "recv": "chan_recv",
+            "recv_ok": "chan_recv_ok",
+            "__iter__": "chan_iter",
         },
+        cls=Chan,
+        closed_error=_errors.ChannelClosedError,
+        no_buffer=_NO_BUFFER,
+        py_init=Chan.__init__,
+        py_send=Chan.send,
+        py_recv=Chan.recv,
+        py_recv_ok=Chan.recv_ok,
+        py_iter=Chan.__iter__,
     )

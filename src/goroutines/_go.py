@@ -14,7 +14,6 @@ from typing import Any, ParamSpec, TypeVar
 from ._runtime import accel as _accel
 from ._runtime import blocking as _blocking
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.dump import dump as _dump
 from ._runtime.g import G, allgs
 
@@ -170,9 +169,10 @@ def wait_writable(fd: Any) -> None:
     _sched.wait_fd(_fileno(fd), selectors.EVENT_WRITE)
 
 
-if speedups is not None:
-    # The accelerator's go (accel.py): plain functions and methods started
-    # from a goroutine; it calls the function above for everything else.
+if _accel.port("go") is not None:
+    # The accelerator's port "go" (accel.py; sched.py set it up): plain
+    # functions and methods started from a goroutine; it calls the function
+    # above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
-    speedups.setup_public_go(go)
-    _accel.install(globals(), {"go": speedups.go})
+    _accel.speedups.setup_public_go(go)
+    _accel.install(globals(), {"go": _accel.speedups.go})

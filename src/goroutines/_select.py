@@ -43,7 +43,6 @@ from typing import Any, Final, TypeAlias, TypeVar, final
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import accel as _accel
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
 from ._runtime.waiter import REENTERED, GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
@@ -408,19 +407,26 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     return i, value
 
 
-if speedups is not None:
-    # The accelerator's ports of select (accel.py) for goroutines whose cases
-    # are on plain channels, and of the case constructors for a Chan or None;
-    # they call the functions above for everything else.
+if _accel.port("select") is not None:
+    # The accelerator's port "select" (accel.py): select for goroutines whose
+    # cases are on plain channels, and the case constructors for a Chan or
+    # None; they call the functions above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
-    speedups.setup_select(RECV, RECV_OK, SEND, _spare, select, WAIT_SELECT)
-    speedups.setup_cases(recv, recv_ok, send)
+    _accel.setup(
+        "select",
+        recv=RECV,
+        recv_ok=RECV_OK,
+        send=SEND,
+        spare=_spare,
+        py_select=select,
+        wait_select=WAIT_SELECT,
+    ).setup_cases(recv, recv_ok, send)
     _accel.install(
         globals(),
         {
-            "select": speedups.select,
-            "recv": speedups.case_recv,
-            "recv_ok": speedups.case_recv_ok,
-            "send": speedups.case_send,
+            "select": _accel.speedups.select,
+            "recv": _accel.speedups.case_recv,
+            "recv_ok": _accel.speedups.case_recv_ok,
+            "send": _accel.speedups.case_send,
         },
     )

@@ -23,7 +23,7 @@ from types import CodeType, FrameType
 
 from greenlet import getcurrent
 
-from .accel import speedups
+from .accel import port as _accel_port
 from .g import DEAD, RUNNING, WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND, WAITING, G, allgs
 
 _INTERNAL = "goroutines._runtime"
@@ -96,7 +96,7 @@ def _accelerated_op(g: G, lines: list[str]) -> list[str]:
     """With the accelerator, Chan.send/recv/recv_ok are C functions: no Python
     frame shows the channel operation a goroutine is parked in. Name it, as
     Go's runtime.chansend/chanrecv frames do, at the line of its Python twin."""
-    if speedups is None or g.state != WAITING:
+    if _accel_port("chan") is None or g.state != WAITING:
         return lines
     op = {WAIT_CHAN_SEND: "send", WAIT_CHAN_RECEIVE: "recv"}.get(g.wait_reason)
     if op is None or (lines and lines[0].startswith("goroutines._chan.")):

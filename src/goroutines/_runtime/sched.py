@@ -69,12 +69,13 @@ from ..errors import Deadlock, GoroutinePanic, throw
 from . import accel, clock, timers
 from . import dump as _dump_mod
 from . import g as _gmod
-from . import waiter as _waiter_mod
-from .accel import speedups
 from .g import DEAD, RUNNABLE, RUNNING, WAITING, G, KwCall, allgs, next_id
 from .waiter import GWaiter, ThreadWaiter, Waiter, foreign_waiter, install, new_lock, new_token
 
 T = TypeVar("T")
+
+# The accelerator while its port "sched" is on (accel.py), else None.
+speedups: Any = accel.port("sched")
 
 _copy_context = contextvars.copy_context
 _new_object = object.__new__
@@ -138,7 +139,7 @@ def _set_attention(value: bool) -> None:
     stored again, or its own _set_attention(True) comes after our store.
     On the accelerated path the store is speedups.set_attention, which writes
     attention and the accelerator's hint of it in one C call (see
-    is_attention in _speedups.c for why they must not be two steps).
+    is_attention in _speedups/sched.c for why they must not be two steps).
     """
     global attention
     if speedups is not None:
@@ -1770,21 +1771,42 @@ _register_threading_atexit = getattr(threading, "_register_atexit", None)
 if _register_threading_atexit is not None:
     _register_threading_atexit(_on_main_end)
 
-if speedups is not None:
-    # The C ports of park_g, ready and GWaiter.wake (see accel.py); every
-    # caller looks them up here or through waiter.install, after this point.
-    speedups.setup_sched(sys.modules[__name__], _gmod, _waiter_mod)
-    # Greenlets' frame-stack chunks from a cache instead of an mmap/munmap
-    # per goroutine (see _speedups.c; it checks what it relies on first, and
-    # speedups.frame_stack_cache() says whether it is in place). A process-wide
-    # change: GOROUTINES_ARENA=0 leaves the interpreter's allocator alone.
-    if os.environ.get("GOROUTINES_ARENA", "") != "0":
-        speedups.cache_frame_stacks()
+# The accelerator's ports "sched", "go" and "arena" (accel.py), each set up
+# with the objects it uses; every caller looks park_g, ready and go up here or
+# through waiter.install, after this point.
+if accel.port("sched") is not None:
+    # park_g, ready, GWaiter.wake, and _set_p/_set_attention's C half.
+    accel.setup(
+        "sched",
+        waiter_cls=Waiter,
+        gwaiter_cls=GWaiter,
+        g_cls=G,
+        p_cls=P,
+        sched_globals=globals(),
+        find_runnable=_find_runnable,
+        throw=throw,
+        note_use=note_use,
+        py_gwaiter_wake=GWaiter.wake,
+        runnable=RUNNABLE,
+        running=RUNNING,
+        waiting=WAITING,
+        wait_chan_send=_gmod.WAIT_CHAN_SEND,
+        wait_chan_receive=_gmod.WAIT_CHAN_RECEIVE,
+        timer_check_mask=TIMER_CHECK_MASK,
+        runnext_streak=RUNNEXT_STREAK,
+    )
     park_g = speedups.park_g
     ready = speedups.ready
-    speedups.setup_go(go, _gmod)
-    go = speedups.sched_go
     accel.install(GWaiter, {"wake": speedups.gwaiter_wake})
+if accel.port("go") is not None:
+    accel.setup("go", py_sched_go=go, g_globals=vars(_gmod), allgs=allgs)
+    go = accel.speedups.sched_go
+# Greenlets' frame-stack chunks from a cache instead of an mmap/munmap per
+# goroutine (see _speedups/arena.c; it checks what it relies on first, and
+# frame_stack_cache() says whether it is in place). A process-wide change:
+# GOROUTINES_ARENA=0 leaves the interpreter's allocator alone.
+if accel.port("arena") is not None and os.environ.get("GOROUTINES_ARENA", "") != "0":
+    accel.speedups.cache_frame_stacks()
 
 install(ready, park, park_thread)
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .g import G
 
 from ..errors import throw
-from .accel import speedups
+from .accel import port as _accel_port
 
 REENTERED: Final = (
     "this thread is already inside an operation on this channel or primitive (a "
@@ -66,7 +66,7 @@ class Lock(_RLockBase):  # type: ignore[misc]
     goroutine of their own, never inside the runtime; CPython runs them
     wherever the collection happens, so the runtime cannot move them.
 
-    Twin of the accelerator's Lock (_speedups.c), which records its owner in
+    Twin of the accelerator's Lock (_speedups/lock.c), which records its owner in
     C; on the pure path the owner check costs a Python call per acquire.
     """
 
@@ -101,11 +101,11 @@ class Lock(_RLockBase):  # type: ignore[misc]
 # The park token: the accelerator's Lock, whose uncontended acquire/release is
 # a flag flip, or a plain _thread.lock (a token is only ever won with
 # acquire(False), by whichever thread wakes its owner).
-new_token: Any = allocate_lock if speedups is None else speedups.Lock
+new_token: Any = allocate_lock if _accel_port("lock") is None else _accel_port("lock").Lock
 # The internal lock of a channel or primitive (WaitGroup, Mutex, context...):
 # the accelerator's Lock, or the Lock above; either raises RuntimeError rather
 # than let the thread that holds it wait for itself.
-new_lock: Any = Lock if speedups is None else speedups.Lock
+new_lock: Any = Lock if _accel_port("lock") is None else _accel_port("lock").Lock
 
 
 class Waiter:

@@ -33,7 +33,6 @@ from greenlet import GreenletExit
 from .._go import _is_async, _reject
 from .._runtime import accel as _accel
 from .._runtime import sched as _sched
-from .._runtime.accel import speedups
 from .._runtime.g import WAIT_WAITGROUP
 from .._runtime.waiter import Waiter, new_lock, new_token
 from .common import check_int, spurious
@@ -194,8 +193,14 @@ def _run_and_done(
 __all__ = ["WaitGroup"]
 
 
-if speedups is not None:
-    # The accelerator's WaitGroup.add and done (accel.py): the common case in
-    # C, the methods above for the rest.
-    speedups.setup_waitgroup(WaitGroup)
-    _accel.install(WaitGroup, {"add": speedups.wg_add, "done": speedups.wg_done})
+if _accel.port("waitgroup") is not None:
+    # The accelerator's port "waitgroup" (accel.py): WaitGroup.add and done,
+    # the common case in C, the methods above for the rest.
+    _accel.wire(
+        "waitgroup",
+        WaitGroup,
+        {"add": "wg_add", "done": "wg_done"},
+        cls=WaitGroup,
+        py_add=WaitGroup.add,
+        py_done=WaitGroup.done,
+    )
