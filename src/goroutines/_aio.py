@@ -105,7 +105,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_tls = _sched._tls
+_tls = _sched.tls
 
 
 def _note_thread() -> None:
@@ -122,12 +122,12 @@ def _resume(op: AsyncOp, exc: BaseException | None, args: tuple[Any, ...] = ()) 
     if p is None:
         return op.throw(exc) if exc is not None else op.switch(*args)
     foreign = _tls.foreign
-    _sched._set_p(None)
+    _sched.set_p(None)
     _tls.foreign = True
     try:
         return op.throw(exc) if exc is not None else op.switch(*args)
     finally:
-        _sched._set_p(p)
+        _sched.set_p(p)
         _tls.foreign = foreign
 
 

@@ -44,6 +44,8 @@ from typing import Any, Final, Generic, Protocol, TypeVar, final, runtime_checka
 from . import _aio
 from . import errors as _errors
 from ._runtime import accel as _accel
+from ._runtime import dump as _dump
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
@@ -56,9 +58,9 @@ T_contra = TypeVar("T_contra", contravariant=True)
 
 _NO_BUFFER: Any = ()
 _MAX_CAPACITY: Final = sys.maxsize
-_current_waiter = _sched.current_waiter
-_park_g = _sched.park_g
-_tls = _sched._tls
+_current_waiter = _proc.current_waiter
+_park_g = _proc.park_g
+_tls = _sched.tls
 
 
 @runtime_checkable
@@ -143,7 +145,7 @@ class Chan(Generic[T]):
         closed, also when it is closed while the sender waits. Go: ``ch <- v``.
         """
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -232,7 +234,7 @@ class Chan(Generic[T]):
         # would cost a call and a tuple on every receive; the blocking part
         # (_recv_block) is shared.
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -270,7 +272,7 @@ class Chan(Generic[T]):
         Go: ``v, ok := <-ch``.
         """
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -644,6 +646,11 @@ def unwrap(ch: object) -> Chan[Any] | None:
         return ch._c
     raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")
 
+
+# The goroutine dump names these frames for a goroutine parked in the C ports
+# of send and recv (which leave no Python frame): the Python twins' code.
+_dump.register_op_frame(WAIT_CHAN_SEND, __name__, Chan.send.__code__)
+_dump.register_op_frame(WAIT_CHAN_RECEIVE, __name__, Chan.recv.__code__)
 
 if speedups is not None:
     # The accelerator's ports of the hot methods (accel.py). The Python

@@ -74,6 +74,7 @@ from greenlet import GreenletExit
 
 from ._go import _is_async, _reject
 from ._runtime import accel as _accel
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.accel import speedups
 from ._runtime.g import (
@@ -90,8 +91,8 @@ T = TypeVar("T")
 T1 = TypeVar("T1")
 T2 = TypeVar("T2")
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
 def _wait_granted(
@@ -176,7 +177,7 @@ class Mutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if not self._locked:
@@ -372,7 +373,7 @@ class RWMutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if self._writer == _W_NONE:
@@ -476,7 +477,7 @@ class RWMutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         m = self._w
         m._lock.acquire()
         if not m._locked:
@@ -675,7 +676,7 @@ class WaitGroup:
     def wait(self) -> None:
         """Block until the counter is zero. Go: ``wg.Wait()``."""
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if self._count == 0:
@@ -683,7 +684,7 @@ class WaitGroup:
             # The group may have ended since the look above, with a panic
             # (pending before its done(), see go): met here as after a park.
             if _sched.attention:
-                _sched.check_attention()
+                _proc.check_attention()
             return
         lock.release()
         w = _current_waiter(new_token())
@@ -706,7 +707,7 @@ class WaitGroup:
         # as if the group had succeeded. Nothing is lost by raising after
         # the wait completed.
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
 
     def _wait_or_enqueue(self, w: Waiter) -> bool:
         """True if the counter is zero now; else queue w until it is."""
@@ -726,7 +727,7 @@ class WaitGroup:
         if not callable(fn) or _is_async(fn):
             _reject(fn)
         self.add(1)
-        g = _sched.go(_run_and_done, (self, fn, args, kwargs), {}, 2)
+        g = _proc.go(_run_and_done, (self, fn, args, kwargs), {}, 2)
         g.name = getattr(fn, "__qualname__", None) or repr(fn)
 
     def __repr__(self) -> str:
@@ -745,11 +746,11 @@ def _run_and_done(
     try:
         r = fn(*args, **kwargs)
         if r is not None and r.__class__ is CoroutineType:
-            raise _sched.coroutine_returned(getattr(fn, "__qualname__", repr(fn)), r)
+            raise _proc.coroutine_returned(getattr(fn, "__qualname__", repr(fn)), r)
     except GreenletExit:
         raise  # run() killing goroutines: silent
     except BaseException as e:
-        _sched.panic_current(e)  # reported; the goroutine ends without it
+        _proc.panic_current(e)  # reported; the goroutine ends without it
     finally:
         wg.add(-1)
 
@@ -900,7 +901,7 @@ class Cond:
         """Atomically unlock ``c.l`` and wait; relock ``c.l`` before returning.
         Go: ``c.Wait()``."""
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         t = self._ticket

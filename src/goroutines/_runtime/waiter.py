@@ -31,8 +31,8 @@ from greenlet import getcurrent, greenlet
 if TYPE_CHECKING:
     from .g import G
 
-from ..errors import throw
 from .accel import speedups
+from .errors import throw
 
 REENTERED: Final = (
     "this thread is already inside an operation on this channel or primitive (a "
@@ -287,11 +287,11 @@ def _running_loop() -> Any:
     return _get_running_loop()
 
 
-def _unset_ready(g: G) -> None:  # replaced by sched at import
+def _unset_ready(g: G) -> None:  # replaced by proc at import
     raise RuntimeError("scheduler not initialised")
 
 
-def _unset_park(reason: str, token: Any) -> None:  # replaced by sched at import
+def _unset_park(reason: str, token: Any) -> None:  # replaced by proc at import
     raise RuntimeError("scheduler not initialised")
 
 
@@ -300,8 +300,21 @@ _park = _unset_park
 _park_thread: Any = None
 
 
+def ready(g: G) -> None:
+    """proc.ready, for the core modules below proc (deadlock.py)."""
+    _ready(g)
+
+
+def park(reason: str, token: Any) -> None:
+    """proc.park, for the core modules below proc (netpoll.py)."""
+    _park(reason, token)
+
+
 def install(ready: Any, park: Any, park_thread: Any) -> None:
-    """Called once by sched.py: the scheduler's ready/park entry points."""
+    """Called once by proc.py: the scheduler's ready/park entry points.
+
+    Waiters, and the core modules below proc, reach the scheduler through
+    these (the modules below proc cannot import it)."""
     global _ready, _park, _park_thread
     _ready = ready
     _park = park
