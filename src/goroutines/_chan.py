@@ -515,7 +515,7 @@ class Chan(Generic[T]):
         completed, it returns normally and the cancellation is re-delivered at
         the task's next await. Go: ``ch <- v``.
         """
-        return _aio.send(self, value)
+        return _send_async(self, value)
 
     def recv_async(self) -> Coroutine[Any, Any, T | None]:
         """Receive from asyncio code: ``v = await ch.recv_async()``.
@@ -525,17 +525,17 @@ class Chan(Generic[T]):
         value had already been handed over, it is returned and the
         cancellation is re-delivered at the task's next await. Go: ``<-ch``.
         """
-        return _aio.recv(self)
+        return _recv_async(self)
 
     def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T | None, bool]]:
         """recv_ok from asyncio code: ``v, ok = await ch.recv_ok_async()``
         (cancellation as in recv_async). Go: ``v, ok := <-ch``."""
-        return _aio.recv_ok(self)
+        return _recv_ok_async(self)
 
     def __aiter__(self) -> AsyncIterator[T]:
         """``async for v in ch``: receive until the channel is closed and
         drained. Go: ``for v := range ch``."""
-        return _aio.aiter(self)
+        return _aiter(self)
 
 
 @final
@@ -582,14 +582,14 @@ class RecvOnly(Generic[T_co]):
 
     def recv_async(self) -> Coroutine[Any, Any, T_co | None]:
         """Receive from asyncio code (see Chan.recv_async)."""
-        return _aio.recv(self._c)
+        return _recv_async(self._c)
 
     def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T_co | None, bool]]:
         """Receive with the ok flag from asyncio code (see Chan.recv_ok_async)."""
-        return _aio.recv_ok(self._c)
+        return _recv_ok_async(self._c)
 
     def __aiter__(self) -> AsyncIterator[T_co]:
-        return _aio.aiter(self._c)
+        return _aiter(self._c)
 
 
 @final
@@ -633,7 +633,7 @@ class SendOnly(Generic[T_contra]):
 
     def send_async(self, value: T_contra, /) -> Coroutine[Any, Any, None]:
         """Send from asyncio code (see Chan.send_async)."""
-        return _aio.send(self._c, value)
+        return _send_async(self._c, value)
 
 
 def unwrap(ch: object) -> Chan[Any] | None:
@@ -645,6 +645,39 @@ def unwrap(ch: object) -> Chan[Any] | None:
     if type(ch) is RecvOnly or type(ch) is SendOnly:
         return ch._c
     raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")
+
+
+# -- asyncio (see _aio.py) --------------------------------------------------
+
+
+async def _send_async(c: Chan[T], value: T) -> None:
+    """Chan.send_async (see _aio.py)."""
+    _aio.note_thread()
+    if not c.try_send(value):
+        await _aio.call(c.send, value)
+
+
+async def _recv_ok_async(c: Chan[T]) -> tuple[T | None, bool]:
+    """Chan.recv_ok_async (see _aio.py)."""
+    _aio.note_thread()
+    value, ok, received = c.try_recv()
+    if received:
+        return value, ok
+    return await _aio.call(c.recv_ok)
+
+
+async def _recv_async(c: Chan[T]) -> T | None:
+    """Chan.recv_async (see _aio.py)."""
+    return (await _recv_ok_async(c))[0]
+
+
+async def _aiter(c: Chan[T]) -> AsyncIterator[T]:
+    """Chan.__aiter__: receive until the channel is closed and drained."""
+    while True:
+        value, ok = await c.recv_ok_async()
+        if not ok:
+            return
+        yield value  # type: ignore[misc]
 
 
 # The goroutine dump names these frames for a goroutine parked in the C ports

@@ -40,6 +40,7 @@ from __future__ import annotations
 from random import random, sample
 from typing import Any, Final, TypeAlias, TypeVar, final
 
+from . import _aio
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import accel as _accel
 from ._runtime import proc as _proc
@@ -407,6 +408,25 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     if kind is RECV_OK:
         return i, (value, ok)
     return i, value
+
+
+async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
+    """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
+
+    The same semantics as select (exactly one case completes; among ready
+    cases one is chosen uniformly at random; a None channel is never ready;
+    with ``default=True`` and nothing ready it returns ``(-1, None)``), but it
+    suspends the task instead of blocking the thread. Cancelling the task
+    withdraws every case; if a case had already completed, its result is
+    returned and the cancellation is re-delivered at the task's next await
+    (a task that finishes first ends with the result). Go: ``select { ... }``.
+    """
+    check_default(default)
+    _aio.note_thread()
+    result = select(*cases, default=True)
+    if result[0] >= 0 or default:
+        return result
+    return await _aio.call(select, *cases)
 
 
 if speedups is not None:
