@@ -100,7 +100,8 @@ def _accelerated_op(g: G, lines: list[str]) -> list[str]:
     module, code = op
     if lines and lines[0].startswith(module + "."):
         return lines
-    return [f"{module}.{code.co_qualname}(...)", f"\t{code.co_filename}:{code.co_firstlineno}", *lines]
+    where = f"\t{code.co_filename}:{code.co_firstlineno}"
+    return [f"{module}.{code.co_qualname}(...)", where, *lines]
 
 
 def goroutine_header(g: G) -> str:

@@ -98,9 +98,10 @@ def _main_thread_may_attach() -> bool:
     """The main thread has not used the runtime yet, and may: it would become
     goroutine 1. Not a thread running an asyncio loop (foreign), not once
     the main module has ended."""
-    if _sched._main_ended or _sched._main_ident is None or _sched._main_ident in _sched._foreign_threads:
+    main_ident = _sched._main_ident
+    if _sched._main_ended or main_ident is None or main_ident in _sched._foreign_threads:
         return False
-    if any(p.ident == _sched._main_ident for p in _sched._all_ps):
+    if any(p.ident == main_ident for p in _sched._all_ps):
         return False
     return threading.main_thread().is_alive()
 
@@ -166,7 +167,12 @@ def check_attention() -> None:
     p = tls.p
     if _exit._exiting and p is not None:
         _exit._park_if_exiting(p)  # a runtime call is a schedule point at exit
-    if p is None and _held_for_main_thread() and not tls.foreign and get_ident() == _sched._main_ident:
+    if (
+        p is None
+        and _held_for_main_thread()
+        and not tls.foreign
+        and get_ident() == _sched._main_ident
+    ):
         p = getp()
         if p is None and not _main_thread_may_attach():
             _exit_with_pending_panic()  # it turned out foreign (an asyncio loop)

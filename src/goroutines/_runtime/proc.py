@@ -624,11 +624,12 @@ def _idle(p: P) -> None:
         # P: look again every FOREIGN_POLL, but only while there is somebody
         # a deadlock would be reported to (goroutine 1 or a thread parked in
         # the runtime); a new one runs the detector itself when it parks.
+        g1 = _sched._main_g
         if (
             victim is None
             and _deadlock_detection
             and (timeout is None or timeout > FOREIGN_POLL)
-            and (_parked_threads or (_sched._main_g is not None and _sched._main_g.state == WAITING))
+            and (_parked_threads or (g1 is not None and g1.state == WAITING))
             and (_foreign_threads or _unattached_thread_alive_locked())
         ):
             timeout = FOREIGN_POLL
