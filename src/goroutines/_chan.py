@@ -174,7 +174,7 @@ class Chan(Generic[T]):
         g = p.curg
         w = g.waiter
         if w is None:
-            w = g.waiter = GWaiter(g, None)
+            w = g.waiter = GWaiter(g, None)  # type: ignore[arg-type]  # token set below
         token = w.token = new_token()
         w.elem = value
         self._sendq.append(w)
@@ -327,7 +327,7 @@ class Chan(Generic[T]):
         g = p.curg
         w = g.waiter
         if w is None:
-            w = g.waiter = GWaiter(g, None)
+            w = g.waiter = GWaiter(g, None)  # type: ignore[arg-type]  # token set below
         token = w.token = new_token()
         self._recvq.append(w)
         if timer is not None:

@@ -22,11 +22,14 @@ import threading
 from collections.abc import Callable
 from contextvars import Context
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 if TYPE_CHECKING:
     from .sched import P
+    from .waiter import Token
 
+# A G's states (Go's _Grunnable, _Grunning, _Gwaiting, _Gdead).
+GState = Literal["runnable", "running", "waiting", "dead"]
 RUNNABLE: Final = "runnable"
 RUNNING: Final = "running"
 WAITING: Final = "waiting"
@@ -109,7 +112,7 @@ class G:
     )
 
     id: int
-    state: str
+    state: GState
     wait_reason: str
     _name: str
 
@@ -134,7 +137,7 @@ class G:
         # The context fn runs in: a copy of the creator's, or None for an
         # empty one (the usual case, made only if fn sets a ContextVar).
         self.context = context
-        self.token: Any = None
+        self.token: Token | None = None
         self.throw_exc: BaseException | None = None
         self.parent_id = parent_id
         # The creation site: the code and instruction offset of go()'s caller.

@@ -94,7 +94,7 @@ from .sched import (
     note_use,
     set_p,
 )
-from .waiter import GWaiter, Waiter, foreign_waiter, install
+from .waiter import GWaiter, Token, Waiter, foreign_waiter, install
 
 T = TypeVar("T")
 
@@ -339,7 +339,7 @@ def ready(g: G) -> None:
         raise throw(f"ready: goroutine {g.id} could not be made runnable") from e
 
 
-def park(reason: str, token: Any) -> None:
+def park(reason: str, token: Token) -> None:
     """Block the current goroutine until its park token is won and it is readied.
 
     Raises what a waker delivered instead of a result (a panic or SIGINT for
@@ -352,7 +352,7 @@ def park(reason: str, token: Any) -> None:
     park_g(p, g, reason, token)
 
 
-def park_g(p: P, g: G, reason: str, token: Any) -> None:
+def park_g(p: P, g: G, reason: str, token: Token) -> None:
     """park() for a caller that already knows its P and G (p.curg is g)."""
     if p.killing and not g.is_main:
         raise GreenletExit
@@ -396,7 +396,7 @@ def park_g(p: P, g: G, reason: str, token: Any) -> None:
         raise exc
 
 
-def current_waiter(token: Any) -> Waiter:
+def current_waiter(token: Token) -> Waiter:
     """A Waiter for the caller: its goroutine; if foreign, the asyncio task
     whose operation runs in this greenlet (see _aio.py), else its thread."""
     p = _tls.p
