@@ -216,3 +216,36 @@ def test_a_cycle_through_a_function_level_import_is_caught(tmp_path: Path) -> No
     aio = root / "_aio.py"
     aio.write_text(aio.read_text() + "\ndef f():\n    from ._chan import Chan\n")
     assert any("goroutines._aio" in c and "goroutines._chan" in c for c in top_level_cycles(root))
+
+
+def test_goroutines_errors_are_the_cores_classes() -> None:
+    from goroutines import errors
+    from goroutines._runtime import errors as core_errors
+
+    for name in errors.__all__:
+        assert getattr(errors, name) is getattr(core_errors, name), name
+        assert getattr(errors, name).__module__ == "goroutines.errors"
+    assert errors.throw is core_errors.throw
+
+
+def test_the_net_layers_errors_are_defined_in_the_core() -> None:
+    from goroutines._runtime.errors import DeadlineExceeded, NetClosedError
+
+    assert issubclass(DeadlineExceeded, TimeoutError)
+    assert "i/o timeout" in str(DeadlineExceeded())
+    assert issubclass(NetClosedError, OSError)
+    assert str(NetClosedError()) == "use of closed network connection"
+
+
+def test_attention_is_mirrored_into_the_modules_that_read_it_as_a_global() -> None:
+    # proc and netpoll read attention as a global of their own (one load per
+    # schedule); every store through _set_attention reaches them.
+    from goroutines._runtime import netpoll, proc, sched
+
+    assert sched.attention is False
+    try:
+        sched._set_attention(True)
+        assert sched.attention is proc.attention is netpoll.attention is True
+    finally:
+        sched._set_attention(False)
+    assert sched.attention is proc.attention is netpoll.attention is False

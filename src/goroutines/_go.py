@@ -1,6 +1,7 @@
 """Goroutines and the runtime: go(), run(), current(), gosched(), blocking(), ...
 
-The public face of ``_runtime``; see _runtime/sched.py for how it works.
+The public face of ``_runtime``; see _runtime/sched.py for how it works
+(its docstring maps the core's modules).
 """
 
 from __future__ import annotations

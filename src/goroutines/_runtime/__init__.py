@@ -1,7 +1,8 @@
 """The runtime core: G, P, scheduler, Waiter, timers, netpoller, helper threads.
 
 It knows nothing of channels or sync, and imports nothing above it (see
-sched.py for its modules, their import order and the lock order). Everything above it blocks one way:
+sched.py for its modules, their import order and the lock order).
+Everything above it blocks one way:
 
     from ._runtime import proc
     from ._runtime.waiter import new_token

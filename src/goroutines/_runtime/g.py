@@ -2,7 +2,7 @@
 
 A G is plain data. Its greenlet is created only when it first runs (a G that has
 not started can still move to any P), and a finished goroutine's greenlet is
-reused for the next unstarted G (see sched.py), as Go reuses its G structs.
+reused for the next unstarted G (see proc.py), as Go reuses its G structs.
 
 Invariants:
   * g.state is one of RUNNABLE, RUNNING, WAITING, DEAD; only the P that owns
@@ -91,7 +91,7 @@ class G:
     # Few fields on purpose: the garbage collector visits every field of every
     # G at each collection while the G lives, and spawning 100,000 goroutines
     # spends as much time there as in go() itself. _name is unset until read.
-    # sched.go() sets the same fields as __init__ (without calling it).
+    # proc.go() sets the same fields as __init__ (without calling it).
     __slots__ = (
         "__weakref__",
         "_name",

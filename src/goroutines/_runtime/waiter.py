@@ -166,8 +166,8 @@ class GWaiter(Waiter):
         self.g = g
 
     def wake(self) -> None:
-        # sched.ready, inlined: this runs on every hand-off to a goroutine.
-        # Same order, same RuntimeFault on failure (see sched.ready).
+        # proc.ready, inlined: this runs on every hand-off to a goroutine.
+        # Same order, same RuntimeFault on failure (see proc.ready).
         g = self.g
         p: Any = g.p
         if p is None:
