@@ -242,6 +242,10 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
             p = None
     if attention and p is not None:
         check_attention()
+    # From here to the queueing, the G's construction: the accelerator's
+    # new_g (_speedups.c) in the same order - context, the G's fields, allgs,
+    # the run queue, and out of allgs again if queueing fails. Inline, not a
+    # function of its own: a call more per go() on the pure path.
     # The goroutine runs in a copy of the caller's context. An empty one
     # (None: no ContextVar was ever set here) needs no copy: the goroutine
     # starts with none, and the interpreter makes an empty one if fn sets a
@@ -309,6 +313,10 @@ def ready_from_timer(g: G) -> None:
 
 def ready(g: G) -> None:
     """Make a parked g runnable. The caller has won g's park token.
+
+    Twin of the accelerator's ready_impl, which serves both ready and
+    GWaiter.wake; on the pure path GWaiter.wake is this body inlined (a call
+    less on every hand-off), kept line for line the same.
 
     Go's goready cannot fail, and this must not fail quietly: the token is
     won, so nobody else will ever ready g. A failing step (a queue append,
