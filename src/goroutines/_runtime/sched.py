@@ -44,8 +44,10 @@ they may be won under any lock:
                            _parked_threads, _blocking_calls (here); held
                            only for bookkeeping and deadlock detection: no
                            park, no ready, no wake-up under it
-    5. blocking._pool_lock the blocking() helper pool
-    6. exit._exit_cond     the Ps parked for exit (taken without _sched_lock)
+    5. leaves, never held while taking another lock of this table:
+       blocking._pool_lock (the helper pool), blocking._spawn_lock (starting
+       a helper), g._ids_lock (resetting goroutine ids), exit._exit_cond
+       (the Ps parked for exit; taken after _sched_lock is released)
 
 Invariants of this module's state:
   * attention is True whenever a panic or SIGINT is pending (_set_attention).
