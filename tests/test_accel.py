@@ -401,7 +401,7 @@ def test_select_blocked_on_duplicates_is_woken_once() -> None:
 
 def test_creation_site_is_the_callers_line_on_every_entry() -> None:
     # go() (C or Python), WaitGroup.go and errgroup's go pass a frame depth to
-    # sched.go; each G must name the line that started it.
+    # proc.go; each G must name the line that started it.
     from goroutines import WaitGroup, errgroup
 
     def noop() -> None:

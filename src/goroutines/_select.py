@@ -40,8 +40,10 @@ from __future__ import annotations
 from random import random, sample
 from typing import Any, Final, TypeAlias, TypeVar, final
 
+from . import _aio
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import accel as _accel
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
 from ._runtime.waiter import REENTERED, GWaiter, Waiter, new_token
@@ -49,7 +51,7 @@ from .errors import ChannelClosedError
 
 T = TypeVar("T")
 
-_tls = _sched._tls
+_tls = _sched.tls
 
 # Spare GWaiters for pass 2, as Go keeps spare sudogs: a select that parks
 # would otherwise make and free one per case. A waiter goes back only after
@@ -189,7 +191,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     if default is not False and default is not True:
         check_default(default)
     if _sched.attention:
-        _sched.check_attention()
+        _proc.check_attention()
     p = _tls.p
     if p is None and not _tls.foreign:
         _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -217,7 +219,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
             return -1, None
         # Go says "select" when every case has a nil channel, and
         # "select (no cases)" only for an empty select {}.
-        _sched.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
+        _proc.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
         raise AssertionError("unreachable: a select with no cases was woken")
     if n > 1:
         chans.sort(key=id)
@@ -315,7 +317,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
             # Pass 2: queue a waiter on every channel, sharing one token.
             token = new_token()
             g = None if p is None else p.curg
-            first: Waiter | None = None if g is not None else _sched.current_waiter(token)
+            first: Waiter | None = None if g is not None else _proc.current_waiter(token)
             order: Any = range(len(cases))
             if len(lockorder) < n:
                 # Cases on one channel queue in random order, as Go's (its
@@ -360,7 +362,7 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     try:
         if g is not None:
             assert p is not None
-            _sched.park_g(p, g, WAIT_SELECT, token)
+            _proc.park_g(p, g, WAIT_SELECT, token)
         else:
             assert first is not None
             first.park(WAIT_SELECT)
@@ -405,6 +407,25 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     if kind is RECV_OK:
         return i, (value, ok)
     return i, value
+
+
+async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
+    """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
+
+    The same semantics as select (exactly one case completes; among ready
+    cases one is chosen uniformly at random; a None channel is never ready;
+    with ``default=True`` and nothing ready it returns ``(-1, None)``), but it
+    suspends the task instead of blocking the thread. Cancelling the task
+    withdraws every case; if a case had already completed, its result is
+    returned and the cancellation is re-delivered at the task's next await
+    (a task that finishes first ends with the result). Go: ``select { ... }``.
+    """
+    check_default(default)
+    _aio.note_thread()
+    result = select(*cases, default=True)
+    if result[0] >= 0 or default:
+        return result
+    return await _aio.call(select, *cases)
 
 
 if _accel.port("select") is not None:

@@ -54,6 +54,7 @@ from typing import Any, Final, TypeAlias, final
 from ._chan import Chan
 from ._go import _is_async
 from ._runtime import clock as _clock
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.timers import RTimer
@@ -297,7 +298,7 @@ class _AfterFuncCtx(_CancelCtx):
             f = self._f
             self._f = None
             if f is not None:
-                _sched.go(f, (), {}, 1)
+                _proc.go(f, (), {}, 1)
         return children
 
     def _stop(self) -> bool:
@@ -481,7 +482,7 @@ def _propagate_cancel(parent: Context, child: _CancelCtx) -> None:
 
         child._parent = _StopCtx(parent, af(on_parent_done))
         return
-    _sched.go(_watch_parent, (parent, child), {}, 1)
+    _proc.go(_watch_parent, (parent, child), {}, 1)
 
 
 def _watch_parent(parent: Context, child: _CancelCtx) -> None:
@@ -514,7 +515,7 @@ def _cancel(
     cause: BaseException | None,
 ) -> None:
     """Cancel c and all its descendants (Go's cancelCtx.cancel)."""
-    if _sched._tls.p is None and not _sched._tls.foreign:
+    if _sched.tls.p is None and not _sched.tls.foreign:
         _sched.note_use()  # a foreign thread: count it as a possible waker
     children = c._cancel_one(err, cause)
     if children is None:
@@ -545,7 +546,7 @@ def _timer_p() -> _sched.P:
     p = _sched.getp()
     if p is None:
         _sched.note_foreign()
-        return _sched.background_p()
+        return _proc.background_p()
     return p
 
 

@@ -74,6 +74,7 @@ class Port:
 
 _W = "goroutines._runtime.waiter"
 _S = "goroutines._runtime.sched"
+_PROC = "goroutines._runtime.proc"
 
 PORTS: dict[str, Port] = {
     p.name: p
@@ -87,19 +88,19 @@ PORTS: dict[str, Port] = {
             "sched",
             functions=("setup_sched", "set_p", "set_attention", "ready", "park_g", "gwaiter_wake"),
             twins=(
-                Twin(f"{_S}:_set_p", ("sp_set_p",), "196c0fb6b3fe7c07"),
+                Twin(f"{_S}:set_p", ("sp_set_p",), "f62886d01647e02f"),
                 Twin(
-                    f"{_S}:_set_attention", ("sp_set_attention", "is_attention"), "18df9f92c1f333bf"
+                    f"{_S}:_set_attention", ("sp_set_attention", "is_attention"), "e373c0a7f19d3e7e"
                 ),
-                Twin(f"{_S}:ready", ("ready_impl",), "bb2ec0609dbcfabb"),
+                Twin(f"{_PROC}:ready", ("ready_impl",), "bb2ec0609dbcfabb"),
                 Twin(f"{_W}:GWaiter.wake", ("sp_gwaiter_wake", "wake"), "1b5833f40ea9ca76"),
-                Twin(f"{_S}:park_g", ("park_g_impl",), "15d2bed3fab892ce"),
+                Twin(f"{_PROC}:park_g", ("park_g_impl",), "a4c13259fd15677d"),
                 Twin(
-                    f"{_S}:_find_runnable",
+                    f"{_PROC}:_find_runnable",
                     ("find_runnable_fast", "park_g_impl"),
-                    "4431ccf562dad140",
+                    "5cd9ca0d35c8d196",
                 ),
-                Twin(f"{_S}:_switch_to", ("switch_to_impl",), "91752a95b822f0a2"),
+                Twin(f"{_PROC}:_switch_to", ("switch_to_impl",), "91752a95b822f0a2"),
             ),
             slots=(
                 (f"{_W}:Waiter", ("token", "elem", "value", "ok", "done", "case", "chan")),
@@ -132,9 +133,9 @@ PORTS: dict[str, Port] = {
             "go",
             functions=("setup_go", "setup_public_go", "sched_go", "go"),
             twins=(
-                Twin(f"{_S}:go", ("sp_sched_go", "go_p", "new_g"), "8a6b56ea54b2f7fa"),
+                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "8a6b56ea54b2f7fa"),
                 Twin("goroutines._go:go", ("sp_go", "go_p", "new_g"), "b5365e9bdb0a6bf2"),
-                Twin("goroutines._runtime.g:G.__init__", ("new_g",), "54f7298a7b34b330"),
+                Twin("goroutines._runtime.g:G.__init__", ("new_g",), "7cbaf4435147a17b"),
             ),
             slots=(
                 (
@@ -159,17 +160,17 @@ PORTS: dict[str, Port] = {
                 Twin(
                     "goroutines._chan:Chan.send",
                     ("sp_chan_send", "pop_partner", "park_on"),
-                    "143f9d1c5175c4f0",
+                    "40c3c660cf8066b6",
                 ),
                 Twin(
                     "goroutines._chan:Chan.recv",
                     ("sp_chan_recv", "chan_recv_impl"),
-                    "115687a91651369f",
+                    "071e0c8a791f7d8c",
                 ),
                 Twin(
                     "goroutines._chan:Chan.recv_ok",
                     ("sp_chan_recv_ok", "chan_recv_impl"),
-                    "b910431738198969",
+                    "07615b0283ea2f99",
                 ),
                 Twin("goroutines._chan:Chan._refill", ("chan_recv_impl",), "ea297b2bc2bb8efc"),
                 Twin(
@@ -182,7 +183,7 @@ PORTS: dict[str, Port] = {
                     ("sp_chan_iter", "ChanIter_next"),
                     "2f706721f2fcc1f0",
                 ),
-                Twin(f"{_W}:GWaiter.__init__", ("goroutine_waiter",), "868c2095f5836e1b"),
+                Twin(f"{_W}:GWaiter.__init__", ("goroutine_waiter",), "1a700ede6dd76221"),
             ),
             slots=(
                 (
@@ -204,7 +205,7 @@ PORTS: dict[str, Port] = {
             ),
             twins=(
                 Twin(
-                    "goroutines._select:select", ("sp_select", "select_pass3"), "7480e21d61a00b62"
+                    "goroutines._select:select", ("sp_select", "select_pass3"), "321892b986961450"
                 ),
                 Twin("goroutines._select:recv", ("sp_case_recv",), "4c1e4b69e9350f57"),
                 Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "39efa3744c4f3696"),

@@ -2,7 +2,7 @@
  *
  * _speedups: the hot paths of the runtime in C, an optional accelerator.
  *
- * The Python code is the reference: sched.go / park_g / ready and the
+ * The Python code is the reference: proc.go / park_g / ready and the
  * queue-only round of _find_runnable, GWaiter.wake (sched.py, waiter.py),
  * go (_go.py), Chan.send / recv / recv_ok / __iter__ (_chan.py), select and
  * its case constructors (_select.py), WaitGroup.add / done (_sync.py). Each
@@ -49,7 +49,7 @@
  *   lock.c       port "lock": the Lock type (park tokens, channel locks)
  *   method.c     the method wrapper accel.install puts the ports in
  *   sched.c      port "sched": set_p, attention, ready, park_g, GWaiter.wake
- *   go.c         port "go": go() and sched.go
+ *   go.c         port "go": go() and proc.go
  *   chan.c       port "chan": Chan.__init__ / send / recv / recv_ok / __iter__
  *   select.c     port "select": select() and its case constructors
  *   waitgroup.c  port "waitgroup": WaitGroup.add / done
@@ -233,7 +233,7 @@ extern Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick
 /* The scheduler's shared state (sched.c, setup_sched)                      */
 
 extern PyObject *sched_dict;    /* sched's globals: "attention" is read on every operation */
-extern PyObject *find_runnable; /* sched._find_runnable(p) */
+extern PyObject *find_runnable; /* proc._find_runnable(p) */
 extern PyObject *closed_error;  /* errors.ChannelClosedError (setup_chan) */
 extern PyObject *s_runnable, *s_running, *s_waiting; /* G states */
 extern PyObject *s_chan_send, *s_chan_receive;       /* wait reasons */

@@ -3,7 +3,7 @@
 /* ------------------------------------------------------------------------ */
 /* go                                                                       */
 /*
- * sched.go, and the public go() that calls it, for a goroutine started by a
+ * proc.go, and the public go() that calls it, for a goroutine started by a
  * goroutine of this thread's P: the same G, filled the same way, queued the
  * same way. The Python twins take every other case (no P, a thread running an
  * asyncio loop, a pending panic, keyword arguments, a callable that is not a
@@ -26,7 +26,7 @@ go_p(void)
         return NULL;
     PyObject *ev = PyDict_GetItemWithError(PyImport_GetModuleDict(), str_asyncio_events);
     if (ev != NULL) {
-        /* A thread running an asyncio loop: sched.go's rules decide. */
+        /* A thread running an asyncio loop: proc.go's rules decide. */
         if (get_running_loop == NULL) {
             get_running_loop = PyObject_GetAttrString(ev, "_get_running_loop");
             if (get_running_loop == NULL)
@@ -44,7 +44,7 @@ go_p(void)
     return p;
 }
 
-/* Twin: the body of sched.go, with G.__init__'s stores. A new G running fn(*args) on p, queued, in
+/* Twin: the body of proc.go, with G.__init__'s stores. A new G running fn(*args) on p, queued, in
    allgs; created at frame. NULL with an error, and no G anywhere. */
 static PyObject *
 new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
@@ -61,7 +61,7 @@ new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
             fault("newproc: goroutine ids exhausted");
         return NULL;
     }
-    /* A copy of the caller's context, or None for an empty one (sched.go). */
+    /* A copy of the caller's context, or None for an empty one (proc.go). */
     PyObject *cur = (PyObject *)PyGreenlet_GetCurrent();
     PyObject *ctx = cur == NULL ? NULL : PyObject_GetAttr(cur, str_gr_context);
     Py_XDECREF(cur);
@@ -122,7 +122,7 @@ new_g(PyObject *p, PyObject *fn, PyObject *args, PyFrameObject *frame)
     return g;
 }
 
-/* Twin: sched.go. Leaves to Python: keyword arguments, a caller without a
+/* Twin: proc.go. Leaves to Python: keyword arguments, a caller without a
    P or on an asyncio loop's thread, a pending panic or signal (go_p). */
 static PyObject *
 sp_sched_go(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
@@ -142,7 +142,7 @@ sp_sched_go(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         goto python;
     }
-    /* sys._getframe(depth) as sched.go counts it: its own frame is depth 0,
+    /* sys._getframe(depth) as proc.go counts it: its own frame is depth 0,
        which this C function does not have. */
     PyFrameObject *f = PyEval_GetFrame();
     Py_XINCREF(f);
@@ -204,7 +204,7 @@ static const SlotTarget go_slots[] = {
     {&g_created_lasti, &g_type},  /* G.created_lasti */
 };
 
-/* setup_go(slots, py_sched_go=, g_globals=, allgs=): sched.go (the twin of
+/* setup_go(slots, py_sched_go=, g_globals=, allgs=): proc.go (the twin of
    sched_go), the globals of the module whose _ids numbers goroutines, and
    allgs. */
 static PyObject *
@@ -245,7 +245,7 @@ sp_setup_public_go(PyObject *mod, PyObject *go)
 
 PyMethodDef go_methods[] = {
     {"sched_go", (PyCFunction)(void (*)(void))sp_sched_go, METH_FASTCALL,
-     "sched.go(fn, args, kwargs, depth) in C."},
+     "proc.go(fn, args, kwargs, depth) in C."},
     {"go", (PyCFunction)(void (*)(void))sp_go, METH_FASTCALL | METH_KEYWORDS,
      "go(fn, *args, **kwargs) in C."},
     {"setup_go", (PyCFunction)(void (*)(void))sp_setup_go, METH_VARARGS | METH_KEYWORDS,

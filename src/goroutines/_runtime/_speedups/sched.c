@@ -68,7 +68,7 @@ call_method0(PyObject *obj, PyObject *name)
     return 0;
 }
 
-/* Twin: sched.ready (and GWaiter.wake, its inlined copy): make a parked g
+/* Twin: proc.ready (and GWaiter.wake, its inlined copy): make a parked g
    runnable; the caller has won g's park token, so nobody else will ever
    ready g. Go's goready cannot fail; here a failing step (a queue append,
    the wake-up call) is a RuntimeFault - g is lost, a broken runtime - with
@@ -167,7 +167,7 @@ next_schedtick(PyObject *p)
     return tick + 1;
 }
 
-/* Twin: one round of sched._find_runnable when it has nothing but queues to look
+/* Twin: one round of proc._find_runnable when it has nothing but queues to look
    at (no attention, nothing inbound from other threads, not a tick for the
    timers and the netpoller): runnext (within its streak), the timer-woken
    queue, the run queue. A new reference, or NULL without an error when the
@@ -218,7 +218,7 @@ find_runnable_fast(PyObject *p)
     return NULL;
 }
 
-/* Twin: sched._switch_to after its first two lines (the caller has set p.curg and
+/* Twin: proc._switch_to after its first two lines (the caller has set p.curg and
    nxt.state): switch to nxt's greenlet, or start nxt on an idle worker
    greenlet, or have p's g0 start a new worker for it. Doing this here rather
    than calling the Python function keeps an interpreter frame off the C stack
@@ -234,7 +234,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         Py_DECREF(gr);
         return r;
     }
-    /* The greenlet that starts nxt finds it in p.curg (see sched._worker). */
+    /* The greenlet that starts nxt finds it in p.curg (see proc._worker). */
     PyObject *free_workers = SLOT(p, p_free_workers);
     if (free_workers != NULL && PyList_CheckExact(free_workers) &&
         PyList_GET_SIZE(free_workers) > 0) {
@@ -262,7 +262,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
     return r;
 }
 
-/* Twin: sched.park_g. Block g (p's running G) until its token is won and
+/* Twin: proc.park_g. Block g (p's running G) until its token is won and
    it is readied; returns 0, or -1 with what a waker delivered (throw_exc)
    or what the scheduler raised. If picking the next G fails, g did not
    park: it is running again, and the error is the caller's (who takes its
@@ -424,7 +424,7 @@ arm_p_release(void)
     return rc;
 }
 
-/* Twin: the accelerator's half of sched._set_p. p is a P made by P.__init__
+/* Twin: the accelerator's half of sched.set_p. p is a P made by P.__init__
    (the slots C reads are set) or None. */
 static PyObject *
 sp_set_p(PyObject *mod, PyObject *p)
@@ -542,9 +542,9 @@ PyMethodDef sched_methods[] = {
     {"set_attention", (PyCFunction)sp_set_attention, METH_O,
      "set_attention(value): sched.attention = value, and the accelerator's hint."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
-    {"ready", (PyCFunction)sp_ready, METH_O, "sched.ready(g) in C."},
+    {"ready", (PyCFunction)sp_ready, METH_O, "proc.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
-     "sched.park_g(p, g, reason, token) in C."},
+     "proc.park_g(p, g, reason, token) in C."},
     {"gwaiter_wake", (PyCFunction)(void (*)(void))sp_gwaiter_wake, METH_FASTCALL,
      "GWaiter.wake(self) in C."},
     {NULL, NULL, 0, NULL},
