@@ -173,7 +173,7 @@ def wait_writable(fd: Any) -> None:
 
 
 if _accel.port("go") is not None:
-    # The accelerator's port "go" (accel.py; sched.py set it up): plain
+    # The accelerator's port "go" (accel.py; proc.py set it up): plain
     # functions and methods started from a goroutine; it calls the function
     # above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.

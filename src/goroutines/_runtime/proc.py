@@ -112,7 +112,7 @@ _sched._attention_mirrors.append(globals())
 attention = _sched.attention
 
 _bg_p: P | None = None  # the background P (see background_p)
-_bg_lock = threading.Lock()  # guards starting the background P (first in the lock order)
+_bg_lock = threading.Lock()  # guards starting the background P (see the lock order in sched.py)
 
 
 # ---------------------------------------------------------------------------

@@ -35,11 +35,16 @@ Lock order. A thread may take a lock only while it holds none listed below
 it; park tokens are only ever won with acquire(False), which never waits, so
 they may be won under any lock:
 
-    1. proc._bg_lock       starting the background P (the new P's thread
-                           takes _sched_lock while the starter waits)
-    2. a primitive's lock  Chan._lock, the sync primitives', a context's:
-                           never held across a park, never while calling
-                           Waiter.wake() (do not ready a G under it)
+    1. a primitive's lock  Chan._lock, the sync primitives', a context's,
+                           Timer._func_lock: never held across a park, never
+                           while calling Waiter.wake() (do not ready a G
+                           under it) - except a context's lock, held while
+                           its done channel is closed (close wakes its
+                           receivers; the channel's lock is taken under it)
+    2. proc._bg_lock       starting the background P, also from under a
+                           channel lock (a timer channel's receiver without
+                           a P); the new P's thread takes _sched_lock while
+                           the starter waits, so never under _sched_lock
     3. p.timer_lock        p.timers, p.ntimers (timers.py)
     4. _sched_lock         every P's .idle; _all_ps, _foreign_threads,
                            _parked_threads, _blocking_calls (here); held

@@ -3,9 +3,10 @@
  * _speedups: the hot paths of the runtime in C, an optional accelerator.
  *
  * The Python code is the reference: proc.go / park_g / ready and the
- * queue-only round of _find_runnable, GWaiter.wake (sched.py, waiter.py),
+ * queue-only round of _find_runnable, GWaiter.wake (proc.py, waiter.py),
  * go (_go.py), Chan.send / recv / recv_ok / __iter__ (_chan.py), select and
- * its case constructors (_select.py), WaitGroup.add / done (_sync.py). Each
+ * its case constructors (_select.py), WaitGroup.add / done
+ * (_sync/waitgroup.py). Each
  * function here is a line-by-line port of its Python twin over the very same
  * objects: Chan, Waiter, G, P and WaitGroup stay Python classes with
  * __slots__, and this module reads and writes their slots at the offsets of
@@ -246,7 +247,7 @@ extern PyObject *str_attention, *str_wakeup, *str_wake, *str_abandon, *str_token
 extern PyObject *s_empty, *zero, *minus_one;
 extern PyObject *str_p_release, *str_ids, *str_asyncio_events, *str_gr_context;
 
-/* This thread's P (sched._tls.p, mirrored by set_p). A strong reference,
+/* This thread's P (sched.tls.p, mirrored by set_p). A strong reference,
    given back when the thread ends (see PRelease) or set_p(None). */
 extern __thread PyObject *tls_p;
 

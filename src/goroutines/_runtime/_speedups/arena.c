@@ -22,7 +22,7 @@
  *
  * The arena allocator is process-wide, so:
  *   * It is installed only from the main interpreter (cache_frame_stacks),
- *     once, and never removed. GOROUTINES_ARENA=0 keeps it out (sched.py).
+ *     once, and never removed. GOROUTINES_ARENA=0 keeps it out (proc.py).
  *   * Its state is guarded by chunk_mutex, not by a GIL: with a
  *     per-interpreter GIL (3.12+), threads of other interpreters allocate
  *     and free through it at the same time. A fork in the middle is handled

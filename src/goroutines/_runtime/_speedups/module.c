@@ -290,7 +290,7 @@ static PyMethodDef module_methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "goroutines._runtime._speedups",
-    .m_doc = "The runtime's hot paths in C (optional; see sched.py for the reference).",
+    .m_doc = "The runtime's hot paths in C (optional; the Python twins, named in accel.PORTS, are the reference).",
     .m_size = -1,
     .m_methods = module_methods,
 };

@@ -1,6 +1,6 @@
 #include "_speedups.h"
 
-/* The scheduler's state, from sched.py and friends (setup_sched). */
+/* The scheduler's state, from sched.py and proc.py (setup_sched). */
 PyObject *sched_dict;
 PyObject *find_runnable;
 PyObject *closed_error;
