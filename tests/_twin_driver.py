@@ -1,0 +1,443 @@
+"""Driver of the differential twin tests (tests/test_twins_differential.py).
+
+Run as a script, in a process of its own: the C ports replace their Python
+twins at import, so one process holds one path. ``GOROUTINES_PURE=1`` in the
+environment selects the pure-Python twins; without it the accelerator's ports.
+
+It reads JSON requests, one per line, on stdin and answers each with one JSON
+line on stdout:
+
+  {"op": "begin", "chans": [cap, ...], "actors": ["g", "t", "b", ...]}
+      start a session inside goroutines.run(): the data channels, and one
+      actor per letter: "g" a goroutine started by the main goroutine, "t" a
+      plain OS thread, "b" a goroutine started by a plain thread (it runs on
+      the background scheduler's thread). Answer: {"path": "c" | "pure"}.
+  {"op": <operation>, "actor": k, ...}
+      actor k (or the next idle one) performs the operation; the driver waits until every actor has
+      either finished its operation or is parked on the data channels, then
+      answers with the step's trace entry (see ``entry``).
+  {"op": "end"}
+      close every open data channel, let every actor finish, stop them, leave
+      run(); answer with a last trace entry.
+  {"op": "quit"}
+
+Steps run one at a time: an operation is handed to its actor only when every
+actor is idle or parked, so the state each one sees is fixed by the steps
+before it. A select with several ready cases would choose at random: the
+driver keeps the first ready case and turns the other ready ones into cases
+on a nil channel (the entry says which), so both paths make the same choice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import goroutines
+from goroutines import Chan, go, gosched, recv, recv_ok, select, send
+from goroutines._chan import RecvOnly, SendOnly
+from goroutines._runtime.accel import speedups
+from goroutines._runtime.waiter import GWaiter, ThreadWaiter, Waiter
+from goroutines._select import RECV, SEND, _spare
+
+SETTLE_TIMEOUT = 10.0  # seconds: a step that does not settle by then is "stuck"
+_STOP = object()
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+
+
+def outcome(fn: Callable[[], Any]) -> dict[str, Any]:
+    """fn's result, or the type and message of what it raised."""
+    try:
+        return {"r": plain(fn())}
+    except Exception as e:
+        # Addresses in reprs differ from process to process.
+        return {"exc": [type(e).__name__, _ADDRESS.sub(" at 0x?", str(e))]}
+
+
+def plain(v: Any) -> Any:
+    """v as JSON (tuples become lists; anything else by its type name)."""
+    if v is None or isinstance(v, (bool, int, str, float)):
+        return v
+    if isinstance(v, (tuple, list)):
+        return [plain(x) for x in v]
+    return f"<{type(v).__name__}>"
+
+
+class Actor:
+    """One performer of steps: a goroutine or a plain thread.
+
+    ``status`` is "idle" between operations and "running" during one; an
+    operation's outcome is put in ``finished`` by the actor when it ends.
+    ``expect`` is how many waiters the running operation queues when it
+    blocks (1, or one per case of a select on a channel), 0 for one that
+    never blocks.
+    """
+
+    def __init__(self, session: Session, name: str, kind: str) -> None:
+        self.session = session
+        self.name = name
+        self.kind = kind
+        self.status = "starting"
+        self.expect = 0
+        self.finished: dict[str, Any] | None = None
+        self.g: Any = None
+        self.ident = 0
+        self.cmds: Any = None
+
+    def start(self) -> None:
+        if self.kind == "g":
+            self.cmds = Chan(1)
+            go(self.loop_g)
+        elif self.kind == "b":
+            self.cmds = Chan(1)
+            # go() from a plain thread: the goroutine runs on the background P.
+            t = threading.Thread(target=go, args=(self.loop_g,), daemon=True)
+            t.start()
+            t.join()
+        else:
+            self.cmds = queue.SimpleQueue()
+            t = threading.Thread(target=self.loop_t, daemon=True)
+            t.start()
+
+    def loop_g(self) -> None:
+        self.g = goroutines.current()
+        self.status = "idle"
+        while True:
+            cmd = self.cmds.recv()
+            if cmd is _STOP:
+                self.status = "stopped"
+                return
+            self.run(cmd)
+
+    def loop_t(self) -> None:
+        self.ident = threading.get_ident()
+        self.status = "idle"
+        while True:
+            cmd = self.cmds.get()
+            if cmd is _STOP:
+                self.status = "stopped"
+                return
+            self.run(cmd)
+
+    def run(self, cmd: Callable[[], Any]) -> None:
+        self.finished = outcome(cmd)
+        self.status = "idle"
+
+    def give(self, cmd: Any) -> None:
+        if self.kind == "t":
+            self.cmds.put(cmd)
+        else:
+            self.cmds.send(cmd)
+
+    def owns(self, w: Waiter) -> bool:
+        if type(w) is ThreadWaiter:
+            return self.kind == "t" and w.thread == self.ident
+        return isinstance(w, GWaiter) and self.g is not None and w.g is self.g
+
+    def settled(self) -> bool:
+        if self.status in ("idle", "stopped"):
+            return True
+        if self.status != "running" or not self.expect:
+            return False  # an operation that never blocks: wait for its end
+        queued = 0
+        for ch in self.session.chans:
+            queued += sum(1 for w in list(ch._recvq) if self.owns(w))
+            queued += sum(1 for w in list(ch._sendq) if self.owns(w))
+        return queued == self.expect
+
+
+class Session:
+    def __init__(self, caps: list[Any], kinds: list[str]) -> None:
+        self.chans: list[Chan[Any]] = [Chan(c) for c in caps]
+        self.actors = [Actor(self, f"{k}{i}", k) for i, k in enumerate(kinds)]
+
+    # -- fingerprints ---------------------------------------------------------
+
+    def who(self, w: Waiter) -> str:
+        for a in self.actors:
+            if a.owns(w):
+                return a.name
+        return "?"
+
+    def chan_name(self, ch: object) -> Any:
+        if ch is None:
+            return None
+        for i, c in enumerate(self.chans):
+            if c is ch:
+                return i
+        return "other"
+
+    def waiter(self, w: Any) -> Any:
+        if w is None:
+            return None
+        token = w.token
+        return {
+            "who": self.who(w),
+            "type": type(w).__name__,
+            "elem": plain(w.elem),
+            "value": plain(w.value),
+            "ok": w.ok,
+            "done": w.done,
+            "case": w.case,
+            "chan": self.chan_name(w.chan),
+            "token": None if token is None else bool(token.locked()),
+        }
+
+    def fingerprint(self) -> dict[str, Any]:
+        chans = []
+        for ch in self.chans:
+            chans.append(
+                {
+                    "buf": [plain(v) for v in ch._buf],
+                    "buf_type": type(ch._buf).__name__,
+                    "len": len(ch),
+                    "cap": ch.cap,
+                    "_cap": ch._cap,
+                    "closed": ch._closed,
+                    "closed_prop": ch.closed,
+                    "recvq": [self.waiter(w) for w in ch._recvq],
+                    "sendq": [self.waiter(w) for w in ch._sendq],
+                    "timer": ch._timer is not None,
+                }
+            )
+        actors = {}
+        for a in self.actors:
+            if a.kind != "t":
+                actors[a.name] = self.waiter(a.g.waiter if a.g is not None else None)
+        return {"chans": chans, "g_waiters": actors, "spare": len(_spare)}
+
+    # -- steps ----------------------------------------------------------------
+
+    def settle(self) -> bool:
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        spins = 0
+        while not all(a.settled() for a in self.actors):
+            if time.monotonic() > deadline:
+                return False
+            gosched()
+            spins += 1
+            if spins > 3:
+                time.sleep(0.0002)  # let the other threads' actors run
+        return True
+
+    def entry(self, first: dict[str, Any]) -> dict[str, Any]:
+        """A step's trace: what it did at once, the operations that finished
+        during it (by actor), who is still blocked, and the fingerprint."""
+        ok = self.settle()
+        done = {}
+        for a in self.actors:
+            if a.finished is not None:
+                done[a.name] = a.finished
+                a.finished = None
+        first["done"] = done
+        first["blocked"] = [a.name for a in self.actors if a.status == "running"]
+        first["fp"] = self.fingerprint()
+        if not ok:
+            first["stuck"] = True
+        return first
+
+    def chan(self, req: dict[str, Any], key: str = "chan") -> Any:
+        i = req[key]
+        return None if i is None else self.chans[i % len(self.chans)]
+
+    def view(self, ch: Any, via: str | None) -> Any:
+        if ch is None or via is None:
+            return ch
+        return RecvOnly(ch) if via == "recv_only" else SendOnly(ch)
+
+    def operation(self, req: dict[str, Any]) -> tuple[Callable[[], Any], int, dict[str, Any]]:
+        """The callable an actor runs for req, how many waiters it queues if it
+        blocks, and what the entry says about it beforehand."""
+        op = req["op"]
+        note: dict[str, Any] = {}
+        if op == "make":
+            cap = req["cap"]
+            if isinstance(cap, list):  # a capacity that JSON cannot carry
+                cap = {"float": 1.5, "str": "2", "big": 2**63, "true": True}[cap[0]]
+            return (lambda: (lambda c: [len(c), c.cap, c.closed])(Chan(cap))), 0, note
+        if op == "select_bad":
+            ch = self.chan(req)
+            bad = {"kind": (ch, "recv", None), "short": (ch, RECV), "list": [ch, SEND, 1]}
+            case = bad[req["what"]]
+            return (lambda: select(case, default=True)), 0, note
+        if op == "case_bad":
+            fn = {"recv": recv, "recv_ok": recv_ok}.get(req["kind"])
+            what = req["what"]
+            return ((lambda: fn(what)) if fn else (lambda: send(what, 1))), 0, note
+        if op == "select":
+            return self.select_op(req, note)
+        ch = self.view(self.chan(req), req.get("via"))
+        value = req.get("value")
+        if op == "send":
+            return (lambda: ch.send(value)), 1, note
+        if op == "recv":
+            return ch.recv, 1, note
+        if op == "recv_ok":
+            return ch.recv_ok, 1, note
+        if op == "try_send":
+            return (lambda: ch.try_send(value)), 0, note
+        if op == "try_recv":
+            return ch.try_recv, 0, note
+        if op == "close":
+            return ch.close, 0, note
+        if op == "len":
+            return (lambda: [len(ch), ch.cap]), 0, note
+        if op == "drain":
+            return (lambda: list(ch)), 1, note
+        raise ValueError(f"unknown op {op!r}")
+
+    def ready(self, ch: Chan[Any], kind: str) -> bool:
+        if kind == "send":
+            return bool(ch._recvq or ch._closed or len(ch._buf) < ch._cap)
+        return bool(ch._buf or ch._sendq or ch._closed)
+
+    def select_op(
+        self, req: dict[str, Any], note: dict[str, Any]
+    ) -> tuple[Callable[[], Any], int, dict[str, Any]]:
+        cases: list[tuple[str, Any, Any, str | None]] = []
+        masked = []
+        seen_ready = False
+        for i, (kind, ci, value, via) in enumerate(req["cases"]):
+            ch = None if ci is None else self.chans[ci % len(self.chans)]
+            bad_view = (kind == "send" and via == "recv_only") or (
+                kind != "send" and via == "send_only"
+            )
+            if ch is not None and not bad_view and self.ready(ch, kind):
+                if seen_ready:
+                    masked.append(i)
+                    ch = None
+                seen_ready = True
+            cases.append((kind, ch, value, via))
+        default = req["default"]
+        if not seen_ready and not default:
+            # It will queue: two waiters of one select in one queue queue in
+            # random order (select.go's too). Keep the first of them.
+            queues: set[tuple[int, bool]] = set()
+            for i, (kind, ch, value, via) in enumerate(cases):
+                if ch is None:
+                    continue
+                q = (id(ch), kind == "send")
+                if q in queues:
+                    masked.append(i)
+                    cases[i] = (kind, None, value, via)
+                queues.add(q)
+        if masked:
+            note["masked"] = sorted(masked)
+        queued = sum(1 for _, ch, _, _ in cases if ch is not None)
+
+        def run() -> Any:
+            made = []
+            for kind, ch, value, via in cases:
+                c = self.view(ch, via)
+                if kind == "send":
+                    made.append(send(c, value))
+                else:
+                    made.append(recv(c) if kind == "recv" else recv_ok(c))
+            return select(*made, default=default)
+
+        return run, queued, note
+
+    def step(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req["op"] == "close_all":
+            closed = []
+            for i, ch in enumerate(self.chans):
+                if not ch._closed:
+                    ch.close()
+                    closed.append(i)
+            return self.entry({"closed": closed})
+        # Actor k, or the next idle one after it: blocked actors would
+        # otherwise turn most steps of a long example into no-ops.
+        n = len(self.actors)
+        k = req["actor"] % n
+        for actor in self.actors[k:] + self.actors[:k]:
+            if actor.status == "idle":
+                break
+        else:
+            return self.entry({"busy": True})
+        fn, expect, note = self.operation(req)
+        note["by"] = actor.name
+        actor.expect = expect
+        actor.status = "running"
+        actor.give(fn)
+        return self.entry(note)
+
+    def stop(self) -> bool:
+        for a in self.actors:
+            if a.status == "idle":
+                a.give(_STOP)
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while any(a.status != "stopped" for a in self.actors):
+            if time.monotonic() > deadline:
+                return False
+            gosched()
+            time.sleep(0.0002)
+        return True
+
+
+def read() -> dict[str, Any] | None:
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    return json.loads(line)  # type: ignore[no-any-return]
+
+
+def write(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def session_main(begin: dict[str, Any]) -> bool:
+    """One session, inside goroutines.run(). False: the process must end."""
+    s = Session(begin["chans"], begin["actors"])
+    for a in s.actors:
+        a.start()
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while any(a.status == "starting" for a in s.actors):
+        if time.monotonic() > deadline:
+            write({"error": "actors did not start"})
+            return False
+        gosched()
+        time.sleep(0.0002)
+    write({"path": "pure" if speedups is None else "c"})
+    while True:
+        req = read()
+        if req is None or req["op"] == "quit":
+            return False
+        if req["op"] == "end":
+            last = s.step({"op": "close_all"})
+            if not s.stop():
+                last["stuck"] = True
+            write(last)
+            return "stuck" not in last
+        entry = s.step(req)
+        write(entry)
+        if "stuck" in entry:
+            return False  # an actor hangs: this process cannot go on
+
+
+def main() -> None:
+    expected = os.environ.get("TWIN_EXPECT")
+    if expected is not None and expected != ("pure" if speedups is None else "c"):
+        write({"error": f"expected the {expected} path"})
+        return
+    while True:
+        req = read()
+        if req is None or req["op"] == "quit":
+            return
+        if req["op"] != "begin":
+            write({"error": f"expected begin, got {req['op']!r}"})
+            return
+        if not goroutines.run(session_main, req):
+            sys.stdout.flush()
+            os._exit(1)  # actors may still hang: do not wait for them
+
+
+if __name__ == "__main__":
+    main()
