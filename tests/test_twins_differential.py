@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
@@ -131,6 +131,25 @@ def first_difference(a: Any, b: Any, where: str = "") -> str | None:
     return None if a == b and type(a) is type(b) else f"{where}: C {a!r} != pure {b!r}"
 
 
+class Divergence(AssertionError):
+    """The paths left different traces; steps is the program up to the step."""
+
+    def __init__(self, message: str, steps: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.steps = steps
+
+
+def describe(steps: list[dict[str, Any]], a: dict[str, Any], b: dict[str, Any], diff: str) -> str:
+    program = "\n".join("  " + json.dumps(s) for s in steps)
+    return (
+        f"the paths differ at step {len(steps) - 1} ({json.dumps(steps[-1])}):\n"
+        f"  {diff}\n"
+        f"program:\n{program}\n"
+        f"C entry:    {json.dumps(a, sort_keys=True)}\n"
+        f"pure entry: {json.dumps(b, sort_keys=True)}"
+    )
+
+
 class Twins:
     """The two drivers, and the steps of the current example (for reports)."""
 
@@ -138,34 +157,77 @@ class Twins:
         self.c = Driver("c")
         self.pure = Driver("pure")
         self.steps: list[dict[str, Any]] = []
+        self.in_session = False
 
-    def ask(self, req: dict[str, Any]) -> dict[str, Any]:
-        if req["op"] == "begin":
-            self.steps = []
-        self.steps.append(req)
+    def both(self, req: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         self.c.send(req)
         self.pure.send(req)
         a = self.c.answer()
         b = self.pure.answer()
+        if LOG is not None:
+            LOG.write(json.dumps({"req": req, "entry": a, "pure": b}) + "\n")
+        if any("error" in x or "stuck" in x for x in (a, b)):
+            # A driver that hangs or failed is gone: start both afresh.
+            self.c.kill()
+            self.pure.kill()
+            self.in_session = False
+        return a, b
+
+    def ask(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req["op"] == "begin":
+            self.steps = []
+            self.in_session = True
+        elif not self.in_session:
+            return {}  # the example already failed; its drivers were restarted
+        self.steps.append(req)
+        a, b = self.both(req)
         if req["op"] == "begin":
             assert a == {"path": "c"}, a
             assert b == {"path": "pure"}, b
             return a
-        if LOG is not None:
-            LOG.write(json.dumps({"req": req, "entry": a}) + "\n")
+        if req["op"] == "end":
+            self.in_session = False
         diff = first_difference(a, b)
         if diff is not None:
-            program = "\n".join(json.dumps(s) for s in self.steps)
-            raise AssertionError(
-                f"the paths differ at step {len(self.steps) - 1} ({json.dumps(req)}):\n"
-                f"  {diff}\n"
-                f"program:\n{program}\n"
-                f"C entry:    {json.dumps(a, sort_keys=True)}\n"
-                f"pure entry: {json.dumps(b, sort_keys=True)}"
-            )
+            if self.in_session:
+                self.both({"op": "end"})
+                self.in_session = False
+            raise Divergence(describe(self.steps, a, b, diff), list(self.steps))
         assert "error" not in a, a
         assert "stuck" not in a, f"a step did not settle on either path: {a}"
         return a
+
+    def replay(self, steps: list[dict[str, Any]]) -> str | None:
+        """Run a program on both paths: the report of its first difference, or None."""
+        self.in_session = True
+        for i, req in enumerate(steps):
+            a, b = self.both(req)
+            diff = first_difference(a, b) if i else None
+            if diff is not None or not self.in_session:
+                if self.in_session:
+                    self.both({"op": "end"})
+                self.in_session = False
+                return None if diff is None else describe(steps[: i + 1], a, b, diff)
+        if steps[-1]["op"] != "end":
+            self.both({"op": "end"})
+        self.in_session = False
+        return None
+
+    def shorten(self, steps: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str] | None:
+        """Drop steps one at a time while the paths still differ: a short
+        program and its report (hypothesis's shrinker leaves filler steps)."""
+        report = self.replay(steps)
+        if report is None:
+            return None
+        i = 1
+        while i < len(steps) - 1:
+            shorter = steps[:i] + steps[i + 1 :]
+            r = self.replay(shorter)
+            if r is None:
+                i += 1
+            else:
+                steps, report = shorter, r
+        return steps, report
 
     def close(self) -> None:
         self.c.close()
@@ -190,12 +252,59 @@ def _twins() -> Any:
 # -- the state machine --------------------------------------------------------
 
 actors = st.integers(0, 4)
-chans = st.integers(0, 3)
-values = st.one_of(st.none(), st.integers(-3, 99), st.sampled_from(["a", "", "None"]))
+chans = st.integers(0, 2)
+values = st.one_of(st.integers(0, 99), st.none(), st.sampled_from(["a", "", "None"]))
 via_any = st.sampled_from([None, None, None, "recv_only", "send_only"])
+via_send = st.sampled_from([None, None, None, "send_only"])
+via_recv = st.sampled_from([None, None, None, "recv_only"])
 case_kinds = st.sampled_from(["recv", "recv_ok", "send"])
 cases = st.lists(
     st.tuples(case_kinds, st.one_of(chans, st.none()), values, via_any), min_size=0, max_size=4
+)
+
+
+def _step(op: str, **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"op": st.just(op), "actor": actors, **fields})
+
+
+def _select(req: dict[str, Any]) -> dict[str, Any]:
+    if not req["default"] and all(ci is None for _, ci, _, _ in req["cases"]):
+        req["default"] = True  # a select on nil channels only would block forever
+    return req
+
+
+# One strategy per operation, each as often as it appears here.
+STEPS = {
+    "send": (4, _step("send", chan=chans, value=values, via=via_send)),
+    "recv": (3, _step("recv", chan=chans, via=via_recv)),
+    "recv_ok": (2, _step("recv_ok", chan=chans, via=via_recv)),
+    "try_send": (2, _step("try_send", chan=chans, value=values, via=via_send)),
+    "try_recv": (2, _step("try_recv", chan=chans, via=via_recv)),
+    "close": (1, _step("close", chan=chans, via=via_send)),
+    "len": (1, _step("len", chan=chans, via=via_any)),
+    "drain": (1, _step("drain", chan=chans, via=via_recv)),
+    "select": (3, _step("select", cases=cases, default=st.booleans()).map(_select)),
+    "make": (
+        1,
+        _step(
+            "make",
+            cap=st.one_of(
+                st.integers(-2, 4), st.sampled_from([[k] for k in ("float", "str", "big", "true")])
+            ),
+        ),
+    ),
+    "select_bad": (1, _step("select_bad", chan=chans, what=st.sampled_from(["kind", "short", "list"]))),
+    "case_bad": (
+        1,
+        _step(
+            "case_bad",
+            kind=st.sampled_from(["recv", "recv_ok", "send"]),
+            what=st.sampled_from([0, "ch", None, [1]]),
+        ),
+    ),
+}
+steps = st.sampled_from([op for op, (n, _) in STEPS.items() for _ in range(n)]).flatmap(
+    lambda op: STEPS[op][1]
 )
 
 
@@ -208,86 +317,29 @@ class TwinMachine(RuleBasedStateMachine):
         self.twins = TWINS
         self.begun = False
 
-    def do(self, op: str, **fields: Any) -> None:
-        self.twins.ask({"op": op, **fields})
-
     @initialize(
         caps=st.lists(st.integers(0, 3), min_size=1, max_size=3),
         kinds=st.lists(st.sampled_from("gtb"), min_size=2, max_size=5),
     )
     def begin(self, caps: list[int], kinds: list[str]) -> None:
-        self.do("begin", chans=caps, actors=kinds)
+        self.twins.ask({"op": "begin", "chans": caps, "actors": kinds})
         self.begun = True
 
-    @rule(actor=actors, chan=chans, value=values, via=st.sampled_from([None, "send_only"]))
-    def send(self, actor: int, chan: int, value: Any, via: str | None) -> None:
-        self.do("send", actor=actor, chan=chan, value=value, via=via)
-
-    @rule(actor=actors, chan=chans, via=st.sampled_from([None, "recv_only"]))
-    def recv(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("recv", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, chan=chans, via=st.sampled_from([None, "recv_only"]))
-    def recv_ok(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("recv_ok", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, chan=chans, value=values, via=st.sampled_from([None, "send_only"]))
-    def try_send(self, actor: int, chan: int, value: Any, via: str | None) -> None:
-        self.do("try_send", actor=actor, chan=chan, value=value, via=via)
-
-    @rule(actor=actors, chan=chans, via=st.sampled_from([None, "recv_only"]))
-    def try_recv(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("try_recv", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, chan=chans, via=st.sampled_from([None, "send_only"]))
-    def close(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("close", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, chan=chans, via=via_any)
-    def length(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("len", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, chan=chans, via=st.sampled_from([None, "recv_only"]))
-    def drain(self, actor: int, chan: int, via: str | None) -> None:
-        self.do("drain", actor=actor, chan=chan, via=via)
-
-    @rule(actor=actors, cases=cases, default=st.booleans())
-    def select(self, actor: int, cases: list[Any], default: bool) -> None:
-        if not default and all(ci is None for _, ci, _, _ in cases):
-            default = True  # a select on nil channels only would block forever
-        self.do("select", actor=actor, cases=cases, default=default)
-
-    @rule(
-        actor=actors,
-        cap=st.one_of(
-            st.integers(-2, 4),
-            st.sampled_from([[k] for k in ("float", "str", "big", "true")]),
-        ),
-    )
-    def make(self, actor: int, cap: Any) -> None:
-        self.do("make", actor=actor, cap=cap)
-
-    @rule(actor=actors, chan=chans, what=st.sampled_from(["kind", "short", "list"]))
-    def select_bad(self, actor: int, chan: int, what: str) -> None:
-        self.do("select_bad", actor=actor, chan=chan, what=what)
-
-    @rule(
-        actor=actors,
-        kind=st.sampled_from(["recv", "recv_ok", "send"]),
-        what=st.sampled_from([0, "ch", None, [1]]),
-    )
-    def case_bad(self, actor: int, kind: str, what: Any) -> None:
-        self.do("case_bad", actor=actor, kind=kind, what=what)
+    @rule(req=steps)
+    def step(self, req: dict[str, Any]) -> None:
+        self.twins.ask(req)
 
     def teardown(self) -> None:
         if self.begun:
-            self.do("end")
+            self.twins.ask({"op": "end"})
 
 
 TwinMachine.TestCase.settings = settings(
     max_examples=int(os.environ.get("TWIN_EXAMPLES", "150")),
-    stateful_step_count=25,
+    stateful_step_count=40,
     deadline=None,
+    # No explain phase: its line tracer makes shrinking minutes long.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
@@ -295,4 +347,11 @@ TwinMachine.TestCase.settings = settings(
 @pytest.mark.timeout(240)
 def test_twins_agree_step_by_step() -> None:
     """The C ports and their Python twins leave the same trace."""
-    TwinMachine.TestCase("runTest").runTest()
+    try:
+        TwinMachine.TestCase("runTest").runTest()
+    except Divergence as e:
+        assert TWINS is not None
+        short = TWINS.shorten(e.steps)
+        if short is None or len(short[0]) == len(e.steps):
+            raise
+        raise AssertionError(f"{e}\n\nshortest program found:\n{short[1]}") from None
