@@ -11,14 +11,16 @@ line on stdout:
       start a session inside goroutines.run(): the data channels, and one
       actor per letter: "g" a goroutine started by the main goroutine, "t" a
       plain OS thread, "b" a goroutine started by a plain thread (it runs on
-      the background scheduler's thread). Answer: {"path": "c" | "pure"}.
+      the background scheduler's thread), and one WaitGroup.
+      Answer: {"path": "c" | "pure"}.
   {"op": <operation>, "actor": k, ...}
-      actor k (or the next idle one) performs the operation; the driver waits until every actor has
-      either finished its operation or is parked on the data channels, then
-      answers with the step's trace entry (see ``entry``).
+      actor k (or the next idle one) performs the operation; the driver
+      waits until every actor has either finished its operation or is
+      parked on the data channels or the WaitGroup, then answers with the
+      step's trace entry (see ``entry``).
   {"op": "end"}
-      close every open data channel, let every actor finish, stop them, leave
-      run(); answer with a last trace entry.
+      close every open data channel, bring the WaitGroup to zero, let every
+      actor finish, stop them, leave run(); answer with a last trace entry.
   {"op": "quit"}
 
 Steps run one at a time: an operation is handed to its actor only when every
@@ -41,7 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 import goroutines
-from goroutines import Chan, go, gosched, recv, recv_ok, select, send
+from goroutines import Chan, WaitGroup, go, gosched, recv, recv_ok, select, send
 from goroutines._chan import RecvOnly, SendOnly
 from goroutines._runtime.accel import speedups
 from goroutines._runtime.waiter import GWaiter, ThreadWaiter, Waiter
@@ -147,16 +149,24 @@ class Actor:
         if self.status != "running" or not self.expect:
             return False  # an operation that never blocks: wait for its end
         queued = 0
-        for ch in self.session.chans:
-            queued += sum(1 for w in list(ch._recvq) if self.owns(w))
-            queued += sum(1 for w in list(ch._sendq) if self.owns(w))
+        for q in self.session.queues():
+            queued += sum(1 for w in list(q) if self.owns(w))
         return queued == self.expect
 
 
 class Session:
     def __init__(self, caps: list[Any], kinds: list[str]) -> None:
         self.chans: list[Chan[Any]] = [Chan(c) for c in caps]
+        self.wg = WaitGroup()
         self.actors = [Actor(self, f"{k}{i}", k) for i, k in enumerate(kinds)]
+
+    def queues(self) -> list[Any]:
+        """Every wait queue of the data channels and the WaitGroup."""
+        qs: list[Any] = [self.wg._waiters]
+        for ch in self.chans:
+            qs.append(ch._recvq)
+            qs.append(ch._sendq)
+        return qs
 
     # -- fingerprints ---------------------------------------------------------
 
@@ -211,7 +221,8 @@ class Session:
         for a in self.actors:
             if a.kind != "t":
                 actors[a.name] = self.waiter(a.g.waiter if a.g is not None else None)
-        return {"chans": chans, "g_waiters": actors, "spare": len(_spare)}
+        wg = {"count": self.wg._count, "waiters": [self.waiter(w) for w in self.wg._waiters]}
+        return {"chans": chans, "g_waiters": actors, "spare": len(_spare), "wg": wg}
 
     # -- steps ----------------------------------------------------------------
 
@@ -273,6 +284,18 @@ class Session:
             return ((lambda: fn(what)) if fn else (lambda: send(what, 1))), 0, note
         if op == "select":
             return self.select_op(req, note)
+        if op == "go":
+            target = _GO_TARGETS[req["what"]]
+            return (lambda: go(target, 1)), 0, note
+        if op == "wg_add":
+            delta = req["delta"]
+            if isinstance(delta, list):  # a delta that JSON cannot carry
+                delta = {"float": 1.5, "true": True, "str": "1"}[delta[0]]
+            return (lambda: self.wg.add(delta)), 0, note
+        if op == "wg_done":
+            return self.wg.done, 0, note
+        if op == "wg_wait":
+            return self.wg.wait, 1, note
         ch = self.view(self.chan(req), req.get("via"))
         value = req.get("value")
         if op == "send":
@@ -351,7 +374,10 @@ class Session:
                 if not ch._closed:
                     ch.close()
                     closed.append(i)
-            return self.entry({"closed": closed})
+            released = self.wg._count
+            if released:
+                self.wg.add(-released)  # wake the WaitGroup's waiters too
+            return self.entry({"closed": closed, "wg_released": released})
         # Actor k, or the next idle one after it: blocked actors would
         # otherwise turn most steps of a long example into no-ops.
         n = len(self.actors)
@@ -379,6 +405,21 @@ class Session:
             gosched()
             time.sleep(0.0002)
         return True
+
+
+async def _coroutine_function() -> None:
+    pass
+
+
+# What the "go" step starts (JSON names them).
+_GO_TARGETS: dict[str, Any] = {
+    "function": lambda *args: None,
+    "builtin": abs,  # a callable without __code__
+    "class": int,
+    "int": 7,
+    "none": None,
+    "async": _coroutine_function,
+}
 
 
 def read() -> dict[str, Any] | None:

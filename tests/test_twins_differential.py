@@ -83,7 +83,9 @@ class Driver:
         line = proc.stdout.readline() if ready else ""
         if not line:
             self.kill()
-            return {"error": f"{self.path} driver: no answer ({'timeout' if not ready else 'exited'})"}
+            return {
+                "error": f"{self.path} driver: no answer ({'timeout' if not ready else 'exited'})"
+            }
         ans: dict[str, Any] = json.loads(line)
         if "stuck" in ans or "error" in ans:
             self.kill()
@@ -293,7 +295,25 @@ STEPS = {
             ),
         ),
     ),
-    "select_bad": (1, _step("select_bad", chan=chans, what=st.sampled_from(["kind", "short", "list"]))),
+    "go": (
+        1,
+        _step("go", what=st.sampled_from(["function", "builtin", "class", "int", "none", "async"])),
+    ),
+    "wg_add": (
+        1,
+        _step(
+            "wg_add",
+            delta=st.one_of(
+                st.integers(-2, 3), st.sampled_from([[k] for k in ("float", "true", "str")])
+            ),
+        ),
+    ),
+    "wg_done": (1, _step("wg_done")),
+    "wg_wait": (1, _step("wg_wait")),
+    "select_bad": (
+        1,
+        _step("select_bad", chan=chans, what=st.sampled_from(["kind", "short", "list"])),
+    ),
     "case_bad": (
         1,
         _step(
