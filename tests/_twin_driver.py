@@ -188,7 +188,7 @@ class Session:
         if w is None:
             return None
         token = w.token
-        return {
+        fp = {
             "who": self.who(w),
             "type": type(w).__name__,
             "elem": plain(w.elem),
@@ -199,6 +199,13 @@ class Session:
             "chan": self.chan_name(w.chan),
             "token": None if token is None else bool(token.locked()),
         }
+        if w.case >= 0 and not w.done:
+            # A select's waiter comes from the spare pool with the ok of its
+            # last use; the pool's order is random when a select had two
+            # cases on one channel (they queue in random order), and ok is
+            # written before anyone reads it: leave it out.
+            del fp["ok"]
+        return fp
 
     def fingerprint(self) -> dict[str, Any]:
         chans = []
@@ -222,7 +229,13 @@ class Session:
             if a.kind != "t":
                 actors[a.name] = self.waiter(a.g.waiter if a.g is not None else None)
         wg = {"count": self.wg._count, "waiters": [self.waiter(w) for w in self.wg._waiters]}
-        return {"chans": chans, "g_waiters": actors, "spare": len(_spare), "wg": wg}
+        # select's pool of spare waiters: what a pooled waiter keeps from its
+        # last select shows when it is queued again. Its order is random
+        # (see waiter()): compared as a multiset.
+        spare = sorted(
+            (self.waiter(w) for w in _spare), key=lambda fp: json.dumps(fp, sort_keys=True)
+        )
+        return {"chans": chans, "g_waiters": actors, "spare": spare, "wg": wg}
 
     # -- steps ----------------------------------------------------------------
 
@@ -436,6 +449,9 @@ def write(obj: object) -> None:
 
 def session_main(begin: dict[str, Any]) -> bool:
     """One session, inside goroutines.run(). False: the process must end."""
+    # The pool is process-wide: each session starts with an empty one, so an
+    # entry depends on the session's steps only.
+    _spare.clear()
     s = Session(begin["chans"], begin["actors"])
     for a in s.actors:
         a.start()
