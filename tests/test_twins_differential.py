@@ -200,10 +200,13 @@ class Twins:
         return a
 
     def replay(self, steps: list[dict[str, Any]]) -> str | None:
-        """Run a program on both paths: the report of its first difference, or None."""
+        """Run a program on both paths: the report of its first difference, or
+        None (the C path's entries are left in self.entries)."""
         self.in_session = True
+        self.entries: list[dict[str, Any]] = []
         for i, req in enumerate(steps):
             a, b = self.both(req)
+            self.entries.append(a)
             diff = first_difference(a, b) if i else None
             if diff is not None or not self.in_session:
                 if self.in_session:
@@ -375,3 +378,194 @@ def test_twins_agree_step_by_step() -> None:
         if short is None or len(short[0]) == len(e.steps):
             raise
         raise AssertionError(f"{e}\n\nshortest program found:\n{short[1]}") from None
+
+
+# -- fixed programs -----------------------------------------------------------
+# Each runs on both paths like an example, and says what some of its steps
+# must finish with ({step index: entry["done"]}): the cases the brief lists are
+# covered whatever hypothesis draws.
+
+
+def S(op: str, actor: int = 0, **fields: Any) -> dict[str, Any]:
+    return {"op": op, "actor": actor, **fields}
+
+
+CLOSED = ["ChannelClosedError", "send on closed channel"]
+
+PROGRAMS: dict[str, tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]] = {
+    "close with receivers and senders queued": (
+        [
+            {"op": "begin", "chans": [0, 1, 0], "actors": ["g", "t", "b", "g", "t"]},
+            S("recv", 0, chan=0),  # 1: queued receivers, a goroutine and a thread
+            S("recv_ok", 1, chan=0),
+            S("send", 2, chan=1, value="x"),  # 3: buffered
+            S("send", 3, chan=1, value="y"),  # 4: a queued sender
+            S("close", 4, chan=0),  # 5
+            S("close", 4, chan=1),  # 6
+            # 7: a select queued on both sides of one channel; close wakes the
+            # receive case (receivers first, as Go's closechan).
+            S("select", 0, cases=[["send", 2, 5, None], ["recv_ok", 2, None, None]], default=False),
+            S("close", 1, chan=2),  # 8
+            S("recv_ok", 2, chan=1),  # 9: the buffered value outlives close
+            S("recv_ok", 2, chan=1),  # 10
+        ],
+        {
+            5: {"g0": {"r": None}, "t1": {"r": [None, False]}, "t4": {"r": None}},
+            6: {"g3": {"exc": CLOSED}, "t4": {"r": None}},
+            8: {"g0": {"r": [1, [None, False]]}, "t1": {"r": None}},
+            9: {"b2": {"r": ["x", True]}},
+            10: {"b2": {"r": [None, False]}},
+        },
+    ),
+    "recv_ok, try and len on a closed buffered channel": (
+        [
+            {"op": "begin", "chans": [2], "actors": ["g", "t"]},
+            S("send", 0, chan=0, value=1),
+            S("send", 1, chan=0, value=None),
+            S("try_send", 0, chan=0, value=3),  # 3: full
+            S("len", 1, chan=0, via="recv_only"),  # 4
+            S("close", 0, chan=0, via="send_only"),
+            S("try_send", 1, chan=0, value=3),  # 6
+            S("recv_ok", 0, chan=0),  # 7
+            S("recv", 1, chan=0, via="recv_only"),  # 8: None, the value
+            S("recv_ok", 0, chan=0),  # 9
+            S("recv", 1, chan=0),  # 10
+            S("try_recv", 0, chan=0),  # 11
+            S("close", 1, chan=0),  # 12
+            S("len", 0, chan=0),  # 13
+        ],
+        {
+            3: {"g0": {"r": False}},
+            4: {"t1": {"r": [2, 2]}},
+            6: {"t1": {"exc": CLOSED}},
+            7: {"g0": {"r": [1, True]}},
+            8: {"t1": {"r": None}},
+            9: {"g0": {"r": [None, False]}},
+            10: {"t1": {"r": None}},
+            11: {"g0": {"r": [None, False, True]}},
+            12: {"t1": {"exc": ["ChannelClosedError", "close of closed channel"]}},
+            13: {"g0": {"r": [0, 2]}},
+        },
+    ),
+    "nil channels in select, with default": (
+        [
+            {"op": "begin", "chans": [1], "actors": ["g", "t"]},
+            S(
+                "select",
+                0,
+                cases=[["recv", None, None, None], ["send", None, 1, None]],
+                default=True,
+            ),
+            S(
+                "select",
+                1,
+                cases=[["recv", None, None, None], ["recv_ok", 0, None, None]],
+                default=True,
+            ),
+            S("send", 0, chan=0, value=7),
+            S(
+                "select",
+                1,
+                cases=[["send", None, 1, None], ["recv_ok", 0, None, None]],
+                default=True,
+            ),
+            S("select", 0, cases=[["send", None, 1, None], ["send", 0, 8, None]], default=False),
+            S("select", 0, cases=[["recv", None, None, None], ["send", 0, 9, None]], default=True),
+            S("select", 0, cases=[], default=True),
+        ],
+        {
+            1: {"g0": {"r": [-1, None]}},
+            2: {"t1": {"r": [-1, None]}},
+            4: {"t1": {"r": [1, [7, True]]}},
+            5: {"g0": {"r": [1, None]}},
+            6: {"g0": {"r": [-1, None]}},
+            7: {"g0": {"r": [-1, None]}},
+        },
+    ),
+    "select with send and receive cases, woken from threads and goroutines": (
+        [
+            {"op": "begin", "chans": [0, 0], "actors": ["g", "t", "b", "t"]},
+            S("select", 0, cases=[["send", 0, 5, None], ["recv", 1, None, None]], default=False),
+            S("recv", 1, chan=0),  # 2
+            S("select", 0, cases=[["send", 0, 6, None], ["recv", 1, None, None]], default=False),
+            S("send", 2, chan=1, value=7),  # 4
+            S("select", 1, cases=[["send", 0, 8, None], ["recv_ok", 1, None, None]], default=False),
+            S("recv_ok", 2, chan=0),  # 6: a goroutine wakes a thread's select
+            S("select", 3, cases=[["recv", 0, None, None], ["recv", 1, None, None]], default=False),
+            S("select", 2, cases=[["send", 1, "b", None]], default=False),  # 8
+        ],
+        {
+            2: {"g0": {"r": [0, None]}, "t1": {"r": 5}},
+            4: {"b2": {"r": None}, "g0": {"r": [1, 7]}},
+            6: {"b2": {"r": [8, True]}, "t1": {"r": [0, None]}},
+            8: {"b2": {"r": [0, None]}, "t3": {"r": [1, "b"]}},
+        },
+    ),
+    "iteration until close": (
+        [
+            {"op": "begin", "chans": [1, 0], "actors": ["g", "t", "b", "t"]},
+            S("drain", 0, chan=0),
+            S("drain", 3, chan=1, via="recv_only"),
+            S("send", 1, chan=0, value=1),
+            S("send", 2, chan=1, value=2),
+            S("send", 1, chan=0, value=None),
+            S("send", 2, chan=1, value=3),
+            S("close", 1, chan=0),  # 7
+            S("close", 2, chan=1),  # 8
+        ],
+        {
+            7: {"g0": {"r": [1, None]}, "t1": {"r": None}},
+            8: {"b2": {"r": None}, "t3": {"r": [2, 3]}},
+        },
+    ),
+    "try_send and try_recv against queued partners": (
+        [
+            {"op": "begin", "chans": [0], "actors": ["g", "t", "b"]},
+            S("try_send", 0, chan=0, value=1),  # 1: nobody receives
+            S("try_recv", 0, chan=0),  # 2: nobody sends
+            S("recv", 1, chan=0),
+            S("try_send", 0, chan=0, value=2),  # 4
+            S("send", 2, chan=0, value=3),
+            S("try_recv", 0, chan=0, via="recv_only"),  # 6
+        ],
+        {
+            1: {"g0": {"r": False}},
+            2: {"g0": {"r": [None, False, False]}},
+            4: {"g0": {"r": True}, "t1": {"r": 2}},
+            6: {"b2": {"r": None}, "g0": {"r": [3, True, True]}},
+        },
+    ),
+    "WaitGroup and go": (
+        [
+            {"op": "begin", "chans": [0], "actors": ["g", "t", "b"]},
+            S("wg_add", 0, delta=2),
+            S("wg_wait", 1),
+            S("wg_wait", 2),
+            S("wg_add", 0, delta=-3),  # 4
+            S("wg_done", 0),
+            S("wg_done", 0),  # 6
+            S("wg_done", 0),  # 7
+            S("go", 0, what="async"),  # 8
+            S("go", 1, what="none"),  # 9
+            S("go", 0, what="class"),  # 10
+        ],
+        {
+            4: {"g0": {"exc": ["RuntimeError", "sync: negative WaitGroup counter"]}},
+            6: {"g0": {"r": None}, "t1": {"r": None}, "b2": {"r": None}},
+            7: {"g0": {"exc": ["RuntimeError", "sync: negative WaitGroup counter"]}},
+            10: {"g0": {"r": "<G>"}},
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_twins_agree_on_fixed_programs(name: str) -> None:
+    assert TWINS is not None
+    steps, expected = PROGRAMS[name]
+    report = TWINS.replay(steps)
+    assert report is None, report
+    entries = TWINS.entries
+    assert len(entries) == len(steps), entries[-1]
+    for i, done in expected.items():
+        assert entries[i]["done"] == done, (i, steps[i], entries[i])
