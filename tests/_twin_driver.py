@@ -69,6 +69,8 @@ def plain(v: Any) -> Any:
         return v
     if isinstance(v, (tuple, list)):
         return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): plain(x) for k, x in v.items()}
     return f"<{type(v).__name__}>"
 
 
@@ -300,6 +302,8 @@ class Session:
         if op == "go":
             target = _GO_TARGETS[req["what"]]
             return (lambda: go(target, 1)), 0, note
+        if op == "calls":
+            return (lambda: {k: outcome(f) for k, f in _calls(self.wg).items()}), 0, note
         if op == "wg_add":
             delta = req["delta"]
             if isinstance(delta, list):  # a delta that JSON cannot carry
@@ -433,6 +437,75 @@ _GO_TARGETS: dict[str, Any] = {
     "none": None,
     "async": _coroutine_function,
 }
+
+
+class _Int(int):
+    pass
+
+
+def _calls(wg: WaitGroup) -> dict[str, Callable[[], Any]]:
+    """Calls of the ported functions with wrong arguments or unusual ones:
+    the ports hand such calls to their twins, which must say the same."""
+    c: Chan[Any] = Chan(1)
+    f: Any = c  # called as the type checker would not allow
+    fresh: Chan[Any] = Chan(1)
+    fresh.send(1)
+
+    def reinit() -> Any:
+        Chan.__init__(fresh, 3)  # a second __init__: a new, empty channel
+        return [fresh.cap, type(fresh._buf).__name__, len(fresh), fresh.try_recv()]
+
+    any_recv: Any = recv
+    any_send: Any = send
+    any_recv_ok: Any = recv_ok
+    any_select: Any = select
+    any_go: Any = go
+    any_wg: Any = wg
+    any_chan: Any = Chan
+    return {
+        "Chan()": lambda: Chan().cap,
+        "Chan(capacity=2)": lambda: Chan(capacity=2).cap,
+        "Chan(1, 2)": lambda: any_chan(1, 2),
+        "Chan(cap=2)": lambda: any_chan(cap=2),
+        "Chan(_Int(3))": lambda: Chan(_Int(3)).cap,
+        "Chan(-2**70)": lambda: Chan(-(2**70)),
+        "Chan.__init__ again": reinit,
+        "send()": lambda: f.send(),
+        "send(1, 2)": lambda: f.send(1, 2),
+        "send(value=1)": lambda: f.send(value=1),
+        "recv(1)": lambda: f.recv(1),
+        "recv_ok(1)": lambda: f.recv_ok(1),
+        "recv(x=1)": lambda: f.recv(x=1),
+        "__iter__(1)": lambda: f.__iter__(1),
+        "Chan.send(None, 1)": lambda: Chan.send(None, 1),  # type: ignore[arg-type]
+        "Chan.recv(deque)": lambda: Chan.recv(f._buf),
+        "case recv()": lambda: any_recv(),
+        "case recv(c, 1)": lambda: any_recv(c, 1),
+        "case recv(ch=c)": lambda: recv(ch=c),
+        "case send(c)": lambda: any_send(c),
+        "case send(c, 1, 2)": lambda: any_send(c, 1, 2),
+        "case send(ch=c, value=1)": lambda: send(ch=c, value=1),
+        "case recv_ok(c, 1)": lambda: any_recv_ok(c, 1),
+        "case recv(RecvOnly)": lambda: recv(c.recv_only()),
+        "case send(SendOnly)": lambda: send(c.send_only(), 1),
+        "select(default=1)": lambda: any_select(default=1),
+        "select(default=None)": lambda: any_select(recv(c), default=None),
+        "select(x=1)": lambda: any_select(recv(c), x=1),
+        "select(1)": lambda: any_select(1),
+        "select((c,))": lambda: any_select((c,)),
+        "select(recv(c), recv(c), default=True)": lambda: select(recv(c), recv(c), default=True),
+        "go()": lambda: any_go(),
+        "go(fn=f)": lambda: any_go(fn=lambda: None),
+        "go(f, x=1)": lambda: go(lambda x: None, x=1),
+        "wg.add()": lambda: any_wg.add(),
+        "wg.add(1, 2)": lambda: any_wg.add(1, 2),
+        "wg.add(delta=0)": lambda: wg.add(delta=0),
+        "wg.add(1.0)": lambda: any_wg.add(1.0),
+        "wg.add(_Int(0))": lambda: wg.add(_Int(0)),
+        "wg.add(2**70)": lambda: wg.add(2**70),
+        "wg.add(-2**70)": lambda: wg.add(-(2**70)),
+        "wg.done(1)": lambda: any_wg.done(1),
+    }
 
 
 def read() -> dict[str, Any] | None:

@@ -535,6 +535,14 @@ PROGRAMS: dict[str, tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]] = {
             6: {"b2": {"r": None}, "g0": {"r": [3, True, True]}},
         },
     ),
+    "wrong and unusual arguments to the ported functions": (
+        [
+            {"op": "begin", "chans": [0], "actors": ["g", "t"]},
+            S("calls", 0),  # from a goroutine
+            S("calls", 1),  # from a plain thread
+        ],
+        {},
+    ),
     "WaitGroup and go": (
         [
             {"op": "begin", "chans": [0], "actors": ["g", "t", "b"]},
@@ -567,5 +575,9 @@ def test_twins_agree_on_fixed_programs(name: str) -> None:
     assert report is None, report
     entries = TWINS.entries
     assert len(entries) == len(steps), entries[-1]
+    for entry in entries[1:]:
+        for result in entry["done"].values():
+            if isinstance(result.get("r"), dict):  # the "calls" step: one outcome per call
+                assert len(result["r"]) > 30, result
     for i, done in expected.items():
         assert entries[i]["done"] == done, (i, steps[i], entries[i])
