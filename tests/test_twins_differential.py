@@ -24,6 +24,7 @@ import os
 import select as _io_select
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,12 @@ class Driver:
         if self.path == "pure":
             env["GOROUTINES_PURE"] = "1"
         env["TWIN_EXPECT"] = self.path
+        self.stderr = tempfile.TemporaryFile("w+")  # a pipe nobody reads could fill up
         return subprocess.Popen(
             [sys.executable, str(DRIVER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.stderr,
             text=True,
             env=env,
         )
@@ -73,8 +75,11 @@ class Driver:
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self.start()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+        except OSError:  # it died: answer() says so
+            pass
 
     def answer(self) -> dict[str, Any]:
         proc = self.proc
@@ -82,36 +87,37 @@ class Driver:
         ready, _, _ = _io_select.select([proc.stdout], [], [], ANSWER_TIMEOUT)
         line = proc.stdout.readline() if ready else ""
         if not line:
-            self.kill()
-            return {
-                "error": f"{self.path} driver: no answer ({'timeout' if not ready else 'exited'})"
-            }
+            why = "timeout" if not ready else "exited"
+            return {"error": f"{self.path} driver: no answer ({why}){self.kill()}"}
         ans: dict[str, Any] = json.loads(line)
         if "stuck" in ans or "error" in ans:
-            self.kill()
+            ans["stderr"] = self.kill()
         return ans
 
-    def kill(self) -> None:
+    def kill(self) -> str:
+        """End the process; the tail of what it wrote on stderr."""
         proc, self.proc = self.proc, None
-        if proc is not None:
-            proc.kill()
-            proc.communicate()
+        if proc is None:
+            return ""
+        proc.kill()
+        proc.communicate()
+        self.stderr.seek(0)
+        tail = self.stderr.read()[-3000:]
+        self.stderr.close()
+        return f"\n{tail}" if tail else ""
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             try:
-                self.send_raw(proc, {"op": "quit"})
+                assert proc.stdin is not None
+                proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                proc.stdin.flush()
                 proc.communicate(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.communicate()
-
-    @staticmethod
-    def send_raw(proc: subprocess.Popen[str], req: dict[str, Any]) -> None:
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(req) + "\n")
-        proc.stdin.flush()
+            self.stderr.close()
 
 
 def first_difference(a: Any, b: Any, where: str = "") -> str | None:
@@ -131,6 +137,11 @@ def first_difference(a: Any, b: Any, where: str = "") -> str | None:
                 return d
         return None
     return None if a == b and type(a) is type(b) else f"{where}: C {a!r} != pure {b!r}"
+
+
+def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry without what differs between any two processes."""
+    return {k: v for k, v in entry.items() if k != "stderr"}
 
 
 class Divergence(AssertionError):
@@ -189,7 +200,7 @@ class Twins:
             return a
         if req["op"] == "end":
             self.in_session = False
-        diff = first_difference(a, b)
+        diff = first_difference(_comparable(a), _comparable(b))
         if diff is not None:
             if self.in_session:
                 self.both({"op": "end"})
@@ -207,7 +218,7 @@ class Twins:
         for i, req in enumerate(steps):
             a, b = self.both(req)
             self.entries.append(a)
-            diff = first_difference(a, b) if i else None
+            diff = first_difference(_comparable(a), _comparable(b)) if i else None
             if diff is not None or not self.in_session:
                 if self.in_session:
                     self.both({"op": "end"})
