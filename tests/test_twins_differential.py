@@ -5,15 +5,20 @@ set of signal handlers and one allocator, so each path runs in a process of
 its own: tests/_twin_driver.py, once with the accelerator and once with
 GOROUTINES_PURE=1. A hypothesis state machine makes channels and actors
 (goroutines, plain threads, goroutines started by plain threads), then has
-them send, receive, try, select, close, iterate and make channels; both
-drivers perform every step and answer with its trace entry - results,
-exception types and messages, who finished and who is blocked, and a
-fingerprint of every channel's slots (buffer, closed flag, length, capacity)
-and of every queued waiter's slots (elem, value, ok, done, case, channel,
-token). The entries must be equal, step by step.
+them send, receive, try, select, close, iterate, make channels, start
+goroutines and use a WaitGroup; both drivers perform every step and answer
+with its trace entry - results, exception types and messages, who finished
+and who is blocked, and a fingerprint of every channel's slots (buffer,
+closed flag, length, capacity), of every queued waiter's slots (elem, value,
+ok, done, case, channel, token), of each goroutine's own waiter, of select's
+spare-waiter pool and of the WaitGroup. The entries must be equal, step by
+step; a failure names the first differing field and a short program that
+shows it. Fixed programs cover the cases the random ones may miss.
 
 This test starts both paths itself: it runs in the accelerated suite run and
 skips in the pure-path one (GOROUTINES_PURE set), which would repeat it.
+TWIN_EXAMPLES=<n> runs n examples instead of 150; TWIN_LOG=<file> appends
+every step and both entries to file.
 """
 
 from __future__ import annotations
@@ -251,8 +256,7 @@ class Twins:
 
 
 TWINS: Twins | None = None
-# TWIN_LOG=<file>: append every step and its entry there (to see what the
-# examples cover).
+# TWIN_LOG=<file>: every step and both entries (to see what the examples cover).
 LOG = open(os.environ["TWIN_LOG"], "a") if os.environ.get("TWIN_LOG") else None
 
 
