@@ -146,6 +146,10 @@ class Actor:
         return isinstance(w, GWaiter) and self.g is not None and w.g is self.g
 
     def settled(self) -> bool:
+        if self.status == "idle" and self.kind == "b":
+            # On another thread: settled once back in its wait for the next
+            # command (its waiter's slots are those of that wait).
+            return any(self.owns(w) for w in list(self.cmds._recvq))
         if self.status in ("idle", "stopped"):
             return True
         if self.status != "running" or not self.expect:
@@ -226,10 +230,14 @@ class Session:
                     "timer": ch._timer is not None,
                 }
             )
-        actors = {}
+        actors: dict[str, Any] = {}
         for a in self.actors:
             if a.kind != "t":
-                actors[a.name] = self.waiter(a.g.waiter if a.g is not None else None)
+                actors[a.name] = {"waiter": self.waiter(a.g.waiter if a.g is not None else None)}
+            if a.kind == "g" and a.g is not None:
+                # Parked by now (it shares the main goroutine's thread); a
+                # goroutine on the background thread may still be on its way.
+                actors[a.name]["state"] = [a.g.state, a.g.wait_reason]
         wg = {"count": self.wg._count, "waiters": [self.waiter(w) for w in self.wg._waiters]}
         # select's pool of spare waiters: what a pooled waiter keeps from its
         # last select shows when it is queued again. Its order is random
@@ -237,7 +245,7 @@ class Session:
         spare = sorted(
             (self.waiter(w) for w in _spare), key=lambda fp: json.dumps(fp, sort_keys=True)
         )
-        return {"chans": chans, "g_waiters": actors, "spare": spare, "wg": wg}
+        return {"chans": chans, "goroutines": actors, "spare": spare, "wg": wg}
 
     # -- steps ----------------------------------------------------------------
 
