@@ -239,11 +239,14 @@ class Session:
                 # goroutine on the background thread may still be on its way.
                 actors[a.name]["state"] = [a.g.state, a.g.wait_reason]
         wg = {"count": self.wg._count, "waiters": [self.waiter(w) for w in self.wg._waiters]}
-        # select's pool of spare waiters: what a pooled waiter keeps from its
-        # last select shows when it is queued again. Its order is random
-        # (see waiter()): compared as a multiset.
+        # select's pool of spare waiters. Its order is random (see waiter()),
+        # so which waiter a select takes is too: compared as a multiset,
+        # without what a waiter keeps from its last select (case, done, ok),
+        # which the next select writes before anyone reads it.
+        stale = ("case", "done", "ok")
         spare = sorted(
-            (self.waiter(w) for w in _spare), key=lambda fp: json.dumps(fp, sort_keys=True)
+            json.dumps({k: v for k, v in self.waiter(w).items() if k not in stale}, sort_keys=True)
+            for w in _spare
         )
         return {"chans": chans, "goroutines": actors, "spare": spare, "wg": wg}
 
