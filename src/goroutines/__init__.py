@@ -5,7 +5,6 @@ toolkit, context and errgroup, and a runtime that reports deadlocks and never
 swallows a panic. See README.md and docs/.
 """
 
-from ._aio import select_async as select_async
 from ._atomic import AtomicInt as AtomicInt
 from ._chan import Chan as Chan
 from ._chan import RecvChan as RecvChan
@@ -23,9 +22,11 @@ from ._go import num_goroutine as num_goroutine
 from ._go import run as run
 from ._go import wait_readable as wait_readable
 from ._go import wait_writable as wait_writable
+from ._runtime.clock import now as now
 from ._select import recv as recv
 from ._select import recv_ok as recv_ok
 from ._select import select as select
+from ._select import select_async as select_async
 from ._select import send as send
 from ._semaphore import Semaphore as Semaphore
 from ._sync import Cond as Cond
@@ -73,6 +74,7 @@ __all__ = [
     "go",
     "gosched",
     "max_procs",
+    "now",
     "num_goroutine",
     "once_func",
     "once_value",
