@@ -17,8 +17,10 @@ shows it. Fixed programs cover the cases the random ones may miss.
 
 This test starts both paths itself: it runs in the accelerated suite run and
 skips in the pure-path one (GOROUTINES_PURE set), which would repeat it.
-TWIN_EXAMPLES=<n> runs n examples instead of 150; TWIN_LOG=<file> appends
-every step and both entries to file.
+TWIN_EXAMPLES=<n> runs n examples instead of 150 (3000 in the slow variant,
+for `make test-slow`); TWIN_LOG=<file> appends every step and both entries to
+file; TWIN_C_PURE=<ports> runs those ports on their twins on the C side too
+(GOROUTINES_PURE=<ports>), to narrow a difference to the ports left on.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class Driver:
         env.pop("GOROUTINES_PURE", None)
         if self.path == "pure":
             env["GOROUTINES_PURE"] = "1"
+        elif os.environ.get("TWIN_C_PURE"):
+            # Some ports on their twins on the C side too: narrows a
+            # difference to the ports left on.
+            env["GOROUTINES_PURE"] = os.environ["TWIN_C_PURE"]
         env["TWIN_EXPECT"] = self.path
         self.stderr = tempfile.TemporaryFile("w+")  # a pipe nobody reads could fill up
         return subprocess.Popen(
@@ -372,19 +378,15 @@ class TwinMachine(RuleBasedStateMachine):
             self.twins.ask({"op": "end"})
 
 
-TwinMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("TWIN_EXAMPLES", "150")),
-    stateful_step_count=40,
-    deadline=None,
-    # No explain phase: its line tracer makes shrinking minutes long.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-
-
-@pytest.mark.timeout(240)
-def test_twins_agree_step_by_step() -> None:
-    """The C ports and their Python twins leave the same trace."""
+def run_machine(max_examples: int) -> None:
+    TwinMachine.TestCase.settings = settings(
+        max_examples=int(os.environ.get("TWIN_EXAMPLES", max_examples)),
+        stateful_step_count=40,
+        deadline=None,
+        # No explain phase: its line tracer makes shrinking minutes long.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     try:
         TwinMachine.TestCase("runTest").runTest()
     except Divergence as e:
@@ -393,6 +395,19 @@ def test_twins_agree_step_by_step() -> None:
         if short is None or len(short[0]) == len(e.steps):
             raise
         raise AssertionError(f"{e}\n\nshortest program found:\n{short[1]}") from None
+
+
+@pytest.mark.timeout(240)
+def test_twins_agree_step_by_step() -> None:
+    """The C ports and their Python twins leave the same trace."""
+    run_machine(150)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_twins_agree_step_by_step_long() -> None:
+    """The same, long: rare interleavings of threads and background goroutines."""
+    run_machine(3000)
 
 
 # -- fixed programs -----------------------------------------------------------
