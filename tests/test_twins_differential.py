@@ -412,8 +412,9 @@ def test_twins_agree_step_by_step_long() -> None:
 
 # -- fixed programs -----------------------------------------------------------
 # Each runs on both paths like an example, and says what some of its steps
-# must finish with ({step index: entry["done"]}): the cases the brief lists are
-# covered whatever hypothesis draws.
+# must finish with ({step index: entry["done"]}): close with waiters queued,
+# closed channels, nil cases, select both ways, iteration, try operations,
+# wrong arguments, WaitGroup and go are covered whatever hypothesis draws.
 
 
 def S(op: str, actor: int = 0, **fields: Any) -> dict[str, Any]:
