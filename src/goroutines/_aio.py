@@ -90,7 +90,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
 from greenlet import GreenletExit, getcurrent
 
@@ -104,6 +104,15 @@ if TYPE_CHECKING:
     from ._select import Case
 
 T = TypeVar("T")
+# The result types of select_async's cases, as in select's overloads.
+R0 = TypeVar("R0")
+R1 = TypeVar("R1")
+R2 = TypeVar("R2")
+R3 = TypeVar("R3")
+R4 = TypeVar("R4")
+R5 = TypeVar("R5")
+R6 = TypeVar("R6")
+R7 = TypeVar("R7")
 
 _tls = _sched._tls
 
@@ -231,7 +240,213 @@ async def aiter(c: Chan[T]) -> AsyncIterator[T]:
         yield value  # type: ignore[misc]
 
 
-async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
+# select's overloads (_select.py), for the same typed results.
+@overload
+async def select_async(*, default: Literal[False] = False) -> NoReturn: ...
+@overload
+async def select_async(*, default: bool) -> tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: Literal[False] = False
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[3], R3]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], c4: Case[R4], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(*cases: Case[R0], default: bool = False) -> tuple[int, R0]: ...
+async def select_async(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
 
     The same semantics as select (exactly one case completes; among ready
