@@ -1,8 +1,11 @@
 """context: cancellation, deadlines and request-scoped values (Go's context package).
 
 A port of context/context.go. The tree:
-  * ``background()``/``todo()``: never cancelled, ``done()`` is None (Go's nil
-    channel), so deriving from them links nothing.
+  * ``background()``/``todo()``: never cancelled; ``done()`` is _never_done,
+    a receive-only view of a channel nobody sends on or closes (a receive
+    blocks forever, as from Go's nil channel), recognised by identity
+    (_never_cancelled), so deriving from them links nothing and starts no
+    watcher. ``without_cancel`` and ``with_value`` over them return it too.
   * ``with_cancel``/``with_cancel_cause``: a _CancelCtx. ``with_deadline``/
     ``with_timeout``: a _TimerCtx (a _CancelCtx plus a runtime timer in a P's
     heap, which counts as a possible waker for deadlock detection).
@@ -26,7 +29,10 @@ Locks: no two contexts' locks are ever held together. A context's lock may be
 held while taking its done channel's lock (close) or a P's timer lock.
 
 Departures from Go, on purpose:
-  * ``done()`` returns the Chan itself (API.md); closing it yourself is misuse.
+  * A cancellable context's ``done()`` returns the Chan itself; closing it
+    yourself is misuse. A context that is never cancelled returns
+    _never_done, where Go returns nil: a receive-only view, so sending on it
+    or closing it raises at once.
   * ``err()`` returns an exception instance made when the context is
     cancelled (the same instance on every call; descendants cancelled with it
     share it) rather than a package-level sentinel, because a Python exception
@@ -49,7 +55,7 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any, Final, TypeAlias, final
 
-from ._chan import Chan
+from ._chan import Chan, RecvChan, RecvOnly
 from ._go import _is_async
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
@@ -98,9 +104,14 @@ class Context(abc.ABC):
         or None if it has no deadline. Go: ``ctx.Deadline()``."""
 
     @abc.abstractmethod
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         """A channel closed when the context is cancelled, usable in
-        ``select``; None if it can never be cancelled. Go: ``ctx.Done()``."""
+        ``select``. A context that can never be cancelled returns a
+        receive-only channel that is never closed, so a receive from it
+        blocks forever (Go's nil channel). Go: ``ctx.Done()``.
+
+        (A custom context may still return None for "never cancelled": the
+        functions of this module treat it as that channel.)"""
 
     @abc.abstractmethod
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -117,6 +128,17 @@ _CANCEL_CTX_KEY: Final = object()  # a cancellable context returns itself for it
 
 _closed_chan: Chan[None] = Chan()  # Go's closedchan: done() of a context
 _closed_chan.close()  # cancelled before anybody asked for its channel
+
+# done() of every context that is never cancelled: nobody sends on this
+# channel or closes it, and its receive-only view keeps anybody from doing so.
+_never_chan: Final[Chan[None]] = Chan()
+_never_done: Final[RecvOnly[None]] = _never_chan.recv_only()
+
+
+def _never_cancelled(done: object) -> bool:
+    """Whether done, a context's done(), says the context is never cancelled:
+    _never_done (by identity), or None from a custom context."""
+    return done is _never_done or done is None
 
 
 def _name(c: Context) -> str:
@@ -139,8 +161,8 @@ class _EmptyCtx(Context):
     def deadline(self) -> float | None:
         return None
 
-    def done(self) -> Chan[None] | None:
-        return None
+    def done(self) -> RecvChan[None]:
+        return _never_done
 
     def err(self) -> Canceled | DeadlineExceeded | None:
         return None
@@ -172,7 +194,7 @@ class _CancelCtx(Context):
     def deadline(self) -> float | None:
         return self._parent.deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> Chan[None]:
         d = self._done
         if d is not None:
             return d
@@ -322,7 +344,7 @@ class _ValueCtx(Context):
     def deadline(self) -> float | None:
         return _skip(self).deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return _skip(self).done()
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -357,8 +379,8 @@ class _WithoutCancelCtx(Context):
     def deadline(self) -> float | None:
         return None
 
-    def done(self) -> Chan[None] | None:
-        return None
+    def done(self) -> RecvChan[None]:
+        return _never_done
 
     def err(self) -> Canceled | DeadlineExceeded | None:
         return None
@@ -384,7 +406,7 @@ class _StopCtx(Context):
     def deadline(self) -> float | None:
         return self._parent.deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return self._parent.done()
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -438,7 +460,7 @@ def _parent_cancel_ctx(parent: Context) -> _CancelCtx | None:
     """Mirrors context.go parentCancelCtx: the _CancelCtx whose done channel
     parent.done() is, if any (a custom wrapper with its own channel has none)."""
     done = parent.done()
-    if done is None or done is _closed_chan:
+    if _never_cancelled(done) or done is _closed_chan:
         return None
     p = _value(parent, _CANCEL_CTX_KEY)
     if not isinstance(p, _CancelCtx) or p._done is not done:
@@ -450,9 +472,9 @@ def _propagate_cancel(parent: Context, child: _CancelCtx) -> None:
     """Mirrors context.go propagateCancel: arrange for child to be cancelled
     when parent is."""
     done = parent.done()
-    if done is None:
-        return  # parent is never cancelled
-    if done.try_recv()[2]:
+    if _never_cancelled(done):
+        return  # parent is never cancelled: nothing to link, no watcher
+    if select(recv(done), default=True)[0] == 0:  # Go: case <-done, default
         _cancel(child, False, parent.err() or Canceled(), cause(parent))
         return
     p = _parent_cancel_ctx(parent)
