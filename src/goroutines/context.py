@@ -51,12 +51,16 @@ from __future__ import annotations
 
 import abc
 import math
+import os
+import signal
+import threading
 from collections.abc import Callable
 from time import monotonic
+from types import FrameType
 from typing import Any, Final, TypeAlias, final
 
 from ._chan import Chan, RecvChan, RecvOnly
-from ._go import _is_async
+from ._go import _is_async, blocking, go
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.timers import RTimer
@@ -711,15 +715,183 @@ def cause(ctx: Context) -> BaseException | None:
     return ctx.err()
 
 
+# ---------------------------------------------------------------------------
+# notify_context: Go's signal.NotifyContext
+
+
+class SignalReceived(Canceled):
+    """The cause of a notify_context's cancellation: which signal arrived
+    (``.signal``). It is a Canceled, as ``ctx.err()`` is."""
+
+    def __init__(self, signum: int) -> None:
+        sig = signal.Signals(signum)
+        name = signal.strsignal(sig) or sig.name
+        super().__init__(f"{name.lower()} signal received")
+        self.signal = sig
+
+
+_DEFAULT_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+
+class _SignalRelay:
+    """One notify_context's handlers, pipe and watcher goroutine.
+
+    The handler runs on the main thread between any two bytecodes, maybe
+    while that thread holds a context's, a channel's or the scheduler's lock,
+    so it takes none: it wins ``_once`` (a non-blocking acquire), writes the
+    signal number into a pipe and puts the previous handlers back. The
+    watcher goroutine, parked in blocking(os.read), cancels the context.
+    stop() writes 0 instead. Exactly one byte is ever written (whoever wins
+    ``_once``), and the watcher closes the pipe after reading it.
+
+    Handlers nest: a relay installed over another one's handler passes each
+    signal down to it (both contexts are cancelled, as every channel given to
+    Go's signal.Notify gets the signal). A relay stopped or fired hands a
+    signal it still receives to the previous handler, after putting it back
+    (stop() from a thread other than the main one cannot do that itself).
+    """
+
+    __slots__ = ("_cancel", "_once", "_prev", "_rfd", "_wfd")
+
+    def __init__(self, cancel: CancelCauseFunc) -> None:
+        self._cancel = cancel
+        self._once = threading.Lock()
+        self._prev: dict[signal.Signals, Any] = {}
+        self._rfd, self._wfd = os.pipe()
+        os.set_blocking(self._wfd, False)
+
+    def install(self, signals: tuple[signal.Signals, ...]) -> None:
+        try:
+            for sig in signals:
+                self._prev[sig] = signal.signal(sig, self._handle)
+        except BaseException:
+            self._restore()
+            os.close(self._rfd)
+            os.close(self._wfd)
+            raise
+        go(self._watch)
+
+    def _watch(self) -> None:
+        # Parked in blocking(): a signal may come, so nothing here is a
+        # deadlock, as a Go program waiting for a signal is none.
+        try:
+            data = blocking(os.read, self._rfd, 1)
+        except BaseException:
+            # Killed (run() ended without stop()): let the helper thread's
+            # read end. The pipe is left open: that read may not have begun.
+            self._fire(0)
+            raise
+        os.close(self._rfd)
+        os.close(self._wfd)
+        if data and data[0]:
+            self._cancel(SignalReceived(data[0]))
+
+    def _fire(self, signum: int) -> bool:
+        """Write signum for the watcher, if nobody did; whether this did."""
+        if not self._once.acquire(False):
+            return False
+        os.write(self._wfd, bytes((signum,)))
+        return True
+
+    def _restore(self) -> None:
+        """Put back the previous handlers where this relay's is still the one
+        installed (a later handler installed over it keeps it as its own
+        previous one, and passes signals down). Main thread only."""
+        for sig, prev in self._prev.items():
+            if signal.getsignal(sig) == self._handle:
+                if sig == signal.SIGINT:
+                    prev = _sched.sigint_handler_to_restore(prev)
+                signal.signal(sig, prev if prev is not None else signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._deliver(signum, frame, False)
+
+    def _deliver(self, signum: int, frame: FrameType | None, taken: bool) -> None:
+        """The signal handler; taken: a relay installed over this one has
+        cancelled its context with this signal already."""
+        if self._fire(signum):
+            taken = True
+        self._restore()  # a second signal ends the program as usual
+        prev = self._prev.get(signal.Signals(signum))
+        below = getattr(prev, "__self__", None)
+        if type(below) is _SignalRelay:
+            below._deliver(signum, frame, taken)
+        elif not taken:
+            _pass_on(signum, frame, prev)
+
+    def stop(self) -> None:
+        self._cancel(None)
+        self._fire(0)
+        if threading.current_thread() is threading.main_thread():
+            self._restore()
+
+
+def _pass_on(signum: int, frame: FrameType | None, prev: Any) -> None:
+    """Handle the signal as the handler prev would have."""
+    if callable(prev):
+        prev(signum, frame)
+    elif prev != signal.SIG_IGN:  # the default action (or a handler set in C)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def notify_context(parent: Context, *signals: int) -> tuple[Context, CancelFunc]:
+    """A child of parent cancelled when one of the signals arrives, and a
+    stop function. Go: ``signal.NotifyContext(parent, signals...)``.
+
+    With no signals given it listens for SIGINT and SIGTERM (Go's listens
+    for every signal; a Python program wants these two). While it listens, a
+    Ctrl-C cancels the context instead of raising KeyboardInterrupt in the
+    main goroutine. The first signal cancels it with ``Canceled`` as
+    ``err()`` and a ``SignalReceived`` naming the signal as ``cause(ctx)``,
+    and puts the previous handlers back: a second signal ends the program as
+    it would have without notify_context (KeyboardInterrupt, status 130; a
+    SIGTERM kills it).
+
+    stop() cancels the context (if no signal did), puts the previous
+    handlers back and ends the goroutine that waits for the signals; call it
+    when done with the context. Called from another thread than the main
+    one, it cannot touch the handlers: the next of those signals is then
+    handled as the previous handler would have, and puts it back.
+
+    Python runs signal handlers on the main thread only, so notify_context
+    must be called there (in goroutine 1 or another goroutine running on that
+    thread); elsewhere it raises ValueError, as ``signal.signal`` does.
+    """
+    _check_parent(parent, "notify_context")
+    sigs: list[signal.Signals] = []
+    for s in signals or _DEFAULT_SIGNALS:
+        if isinstance(s, bool) or not isinstance(s, int):
+            raise TypeError(f"notify_context: signals must be ints, got {type(s).__name__}")
+        sig = signal.Signals(s)  # ValueError for a number that is no signal
+        if sig not in sigs:
+            sigs.append(sig)
+    if threading.current_thread() is not threading.main_thread():
+        raise ValueError(
+            "notify_context: signal handlers can only be installed from the main thread "
+            "(Python runs them there): call it there and pass the context on"
+        )
+    ctx, cancel = with_cancel_cause(parent)
+    relay = _SignalRelay(cancel)
+    try:
+        relay.install(tuple(sigs))
+    except BaseException:
+        cancel(None)
+        raise
+    return ctx, relay.stop
+
+
 __all__ = [
     "CancelCauseFunc",
     "CancelFunc",
     "Canceled",
     "Context",
     "DeadlineExceeded",
+    "SignalReceived",
     "after_func",
     "background",
     "cause",
+    "notify_context",
     "todo",
     "with_cancel",
     "with_cancel_cause",
