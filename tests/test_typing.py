@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-api = pytest.importorskip("mypy.api")
-
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = Path(__file__).resolve().parent / "typing"
 FILES = sorted(TYPING.glob("*.py"))
@@ -26,6 +24,8 @@ _REVEALED = re.compile(r'^Revealed type is "(?P<type>.*)"$')
 
 @pytest.fixture(scope="module")
 def mypy_output() -> str:
+    # Imported here, not at collection: only this test needs mypy loaded.
+    api = pytest.importorskip("mypy.api")
     stdout, stderr, _status = api.run(
         [
             "--strict",
