@@ -201,6 +201,37 @@ def test_stop_restores_the_handlers_and_cancels() -> None:
     assert (rc, out) == (0, f"mine {int(signal.SIGTERM)}\nKeyboardInterrupt\n"), err
 
 
+def test_once_the_parent_cancels_it_signals_are_handled_as_usual() -> None:
+    rc, out, err = run_child(
+        """
+        def main():
+            outside = handlers()
+            base = num_goroutine()
+            for i in range(20):
+                parent, cancel = with_cancel(background())
+                ctx, stop = notify_context(parent)
+                cancel()
+                ctx.done().recv()
+                assert type(cause(ctx)) is Canceled
+                while num_goroutine() != base:  # the goroutine waiting for signals ended
+                    gosched()
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    sleep(30)
+                except KeyboardInterrupt:
+                    pass
+                else:
+                    raise AssertionError("no KeyboardInterrupt")
+                assert handlers()[0] == outside[0], (i, handlers())
+                stop()
+                assert handlers() == outside
+            print("ok", flush=True)
+        run(main)
+        """
+    )
+    assert (rc, out) == (0, "ok\n"), err
+
+
 def test_only_the_signals_asked_for() -> None:
     rc, out, err = run_child(
         """

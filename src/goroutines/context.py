@@ -751,9 +751,10 @@ class _SignalRelay:
     (stop() from a thread other than the main one cannot do that itself).
     """
 
-    __slots__ = ("_cancel", "_once", "_prev", "_rfd", "_wfd")
+    __slots__ = ("_cancel", "_ctx", "_once", "_prev", "_rfd", "_wfd")
 
-    def __init__(self, cancel: CancelCauseFunc) -> None:
+    def __init__(self, ctx: Context, cancel: CancelCauseFunc) -> None:
+        self._ctx = ctx
         self._cancel = cancel
         self._once = threading.Lock()
         self._prev: dict[signal.Signals, Any] = {}
@@ -770,6 +771,9 @@ class _SignalRelay:
             os.close(self._wfd)
             raise
         go(self._watch)
+        # Cancelled by its parent: stop waiting (the handlers then hand
+        # signals on, as after the first signal).
+        after_func(self._ctx, lambda: self._fire(0))
 
     def _watch(self) -> None:
         # Parked in blocking(): a signal may come, so nothing here is a
@@ -809,7 +813,9 @@ class _SignalRelay:
     def _deliver(self, signum: int, frame: FrameType | None, taken: bool) -> None:
         """The signal handler; taken: a relay installed over this one has
         cancelled its context with this signal already."""
-        if self._fire(signum):
+        # Once the context is cancelled (by its parent too), signals are
+        # handled as usual: err() is one read, no lock.
+        if self._ctx.err() is None and self._fire(signum):
             taken = True
         self._restore()  # a second signal ends the program as usual
         prev = self._prev.get(signal.Signals(signum))
@@ -846,7 +852,8 @@ def notify_context(parent: Context, *signals: int) -> tuple[Context, CancelFunc]
     ``err()`` and a ``SignalReceived`` naming the signal as ``cause(ctx)``,
     and puts the previous handlers back: a second signal ends the program as
     it would have without notify_context (KeyboardInterrupt, status 130; a
-    SIGTERM kills it).
+    SIGTERM kills it). So does any signal once the context is cancelled
+    otherwise (by its parent).
 
     stop() cancels the context (if no signal did), puts the previous
     handlers back and ends the goroutine that waits for the signals; call it
@@ -872,7 +879,7 @@ def notify_context(parent: Context, *signals: int) -> tuple[Context, CancelFunc]
             "(Python runs them there): call it there and pass the context on"
         )
     ctx, cancel = with_cancel_cause(parent)
-    relay = _SignalRelay(cancel)
+    relay = _SignalRelay(ctx, cancel)
     try:
         relay.install(tuple(sigs))
     except BaseException:
