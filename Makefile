@@ -3,11 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
-# Extra interpreters the suite also runs on, when this machine has them.
-EXTRA_PYTHONS := $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) \
-                 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3)
+.PHONY: all install demo test test-slow lint typecheck pytest test-other-pythons bench clean
 
-.PHONY: all install demo test lint typecheck pytest test-other-pythons bench clean
 
 all: test
 
@@ -34,27 +31,49 @@ lint: $(STAMP)
 
 typecheck: lint
 
-# The suite twice: on the C accelerator, and on the pure-Python reference path.
-pytest: $(STAMP)
-	GOROUTINES_EXPECT_SPEEDUPS=$(EXPECT_SPEEDUPS) $(PY) -m pytest
-	@echo "== pure-Python path (GOROUTINES_PURE=1)"
-	GOROUTINES_PURE=1 GOROUTINES_EXPECT_SPEEDUPS=0 $(PY) -m pytest -p no:cacheprovider
+# The suite on every interpreter (3.11 in .venv, 3.12 and 3.13 in .venv-3.x
+# where this machine has them), each on the C accelerator and on the
+# pure-Python reference path: six runs, two at a time (one per core), each
+# run's output printed whole when it ends. Tests marked `slow` are left to
+# `make test-slow`.
+PYBIN_3.12 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3))
+PYBIN_3.13 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3))
+OTHER_VERSIONS := $(if $(PYBIN_3.12),3.12) $(if $(PYBIN_3.13),3.13)
+OTHER_STAMPS := $(foreach v,$(OTHER_VERSIONS),.venv-$(v)/.installed-dev)
+SUITE_RUNS := main-accel main-pure $(foreach v,$(OTHER_VERSIONS),$(v)-accel $(v)-pure)
+JOBS ?= 2
 
-# The same suite on 3.12 and 3.13 (each in its own venv), where present.
-test-other-pythons:
-	@set -e; for py in $(EXTRA_PYTHONS); do \
-	  ver=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
-	  venv=.venv-$$ver; \
-	  stale=; for f in $(BUILD_INPUTS); do [ $$f -nt $$venv/.installed-dev ] && stale=1; done; \
-	  if [ ! -f $$venv/.installed-dev ] || [ -n "$$stale" ]; then \
-	    $$py -m venv $$venv && $$venv/bin/python -m pip install -q --upgrade pip && \
-	    $$venv/bin/python -m pip install -q -e '.[dev]' && touch $$venv/.installed-dev; \
-	  fi; \
-	  echo "== Python $$ver"; \
-	  GOROUTINES_EXPECT_SPEEDUPS=$(EXPECT_SPEEDUPS) $$venv/bin/python -m pytest -p no:cacheprovider; \
-	done
+.venv-%/.installed-dev: $(BUILD_INPUTS)
+	$(PYBIN_$*) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q -e '.[dev]'
+	touch $@
 
-test: lint pytest test-other-pythons
+# suite-<interpreter>-<path>: one run of the suite (PYTEST_ARGS selects).
+PYTEST_ARGS ?= -m "not slow"
+suite-%:
+	@v=$(word 1,$(subst -, ,$*)); path=$(word 2,$(subst -, ,$*)); \
+	if [ $$v = main ]; then py=$(PY); else py=.venv-$$v/bin/python; fi; \
+	if [ $$path = pure ]; then env="GOROUTINES_PURE=1 GOROUTINES_EXPECT_SPEEDUPS=0"; \
+	else env="GOROUTINES_EXPECT_SPEEDUPS=$(EXPECT_SPEEDUPS)"; fi; \
+	echo "== $$($$py -c 'import sys; print("Python %d.%d" % sys.version_info[:2])'), $$path path"; \
+	env $$env $$py -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+pytest: $(STAMP) $(OTHER_STAMPS)
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target $(addprefix suite-,$(SUITE_RUNS))
+
+# Kept for habit: the 3.12/3.13 half of the matrix alone.
+test-other-pythons: $(OTHER_STAMPS)
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
+	  $(addprefix suite-,$(foreach v,$(OTHER_VERSIONS),$(v)-accel $(v)-pure))
+
+test: lint pytest
+
+# The slow suites: tests marked `slow` (long stress loops, large differential
+# runs), on every interpreter and both paths. `.ci/run` runs it after `make test`.
+test-slow: $(STAMP) $(OTHER_STAMPS)
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target PYTEST_ARGS='-m slow' \
+	  $(addprefix suite-,$(SUITE_RUNS))
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'

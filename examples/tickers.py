@@ -8,13 +8,11 @@ ticker after 0.35 s, so about three ticks arrive (Go's example: a tick every
 Run: python examples/tickers.py
 """
 
-import time
-
-from goroutines import Chan, Ticker, go, recv, run, select, sleep
+from goroutines import Chan, Ticker, go, now, recv, run, select, sleep
 
 
 def main() -> None:
-    start = time.monotonic()
+    start = now()
     ticker = Ticker(0.1)
     done = Chan[bool]()
 
@@ -23,7 +21,7 @@ def main() -> None:
             match select(recv(done), recv(ticker.c)):
                 case (0, _):
                     return
-                case (1, t):  # t is the time.monotonic() reading of the tick
+                case (1, t):  # t is the now() reading of the tick
                     print(f"Tick at {t - start:.2f}s")
 
     go(report_ticks)

@@ -1031,6 +1031,13 @@ class Canceller:
         raise AssertionError("the task was not cancelled at its next await")
 
 
+# Seeds of the cancellation stress tests: two in `make test`, more in `make test-slow`.
+STRESS_SEEDS = [
+    pytest.param((1, 2), id="seeds-1-2"),
+    pytest.param(tuple(range(3, 11)), id="seeds-3-10", marks=pytest.mark.slow),
+]
+
+
 def add_outcomes(totals: dict[str, int], outcomes: dict[str, int]) -> None:
     for k, v in outcomes.items():
         totals[k] = totals.get(k, 0) + v
@@ -1038,10 +1045,11 @@ def add_outcomes(totals: dict[str, int], outcomes: dict[str, int]) -> None:
 
 @pytest.mark.timeout(180)
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+@pytest.mark.parametrize("seeds", STRESS_SEEDS)
 @pytest.mark.parametrize("cap", [0, 2])
 @pytest.mark.parametrize("kind", ["recv", "select"])
 def test_no_value_is_lost_or_received_twice_by_cancelled_tasks(
-    kind: str, cap: int, racy: None, short: bool
+    kind: str, cap: int, racy: None, short: bool, seeds: tuple[int, ...]
 ) -> None:
     # A thread sends 1..n; the loop receives them with tasks cancelled at
     # random (cancel(), wait_for, asyncio.timeout, a task cancelled after its
@@ -1088,7 +1096,7 @@ def test_no_value_is_lost_or_received_twice_by_cancelled_tasks(
         return canceller.outcomes
 
     totals: dict[str, int] = {}
-    for seed in (1, 2):
+    for seed in seeds:
         add_outcomes(totals, arun(amain, seed))
     # The cancellations raced: some withdrew a receive, and on an unbuffered
     # channel some came late (a buffered one has few: the thread sends ahead).
@@ -1097,10 +1105,11 @@ def test_no_value_is_lost_or_received_twice_by_cancelled_tasks(
 
 @pytest.mark.timeout(180)
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+@pytest.mark.parametrize("seeds", STRESS_SEEDS)
 @pytest.mark.parametrize("cap", [0, 2])
 @pytest.mark.parametrize("kind", ["send", "select"])
 def test_no_send_is_lost_or_repeated_by_cancelled_tasks(
-    kind: str, cap: int, racy: None, short: bool
+    kind: str, cap: int, racy: None, short: bool, seeds: tuple[int, ...]
 ) -> None:
     # The mirror: the loop sends 1..n, retrying each send until it is
     # reported done, with tasks cancelled at random; a thread receives. A
@@ -1140,7 +1149,7 @@ def test_no_send_is_lost_or_repeated_by_cancelled_tasks(
         return canceller.outcomes
 
     totals: dict[str, int] = {}
-    for seed in (1, 2):
+    for seed in seeds:
         add_outcomes(totals, arun(amain, seed))
     assert totals["withdrawn"] > 0 and (short or cap > 0 or totals["late"] > 0), totals
 

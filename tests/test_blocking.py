@@ -346,7 +346,8 @@ def deadlock_once_the_last_call_returns() -> None:
 
 def test_a_deadlock_is_reported_once_the_last_call_returns() -> None:
     # In a fresh interpreter: a thread another test left alive would count as
-    # a possible waker (as API.md says it must) and hide the deadlock.
+    # a possible waker (docs/api.md#deadlock-and-possible-wakers) and hide the
+    # deadlock.
     here = Path(__file__)
     code = (
         f"import sys; sys.path.insert(0, {str(here.parent)!r}); import {here.stem}; "

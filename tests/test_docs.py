@@ -8,7 +8,8 @@ Conventions for docs/*.md and README.md (stated in docs/README.md):
   * a ```py block is a fragment (for reading, not run).
 Every public name of ``goroutines``, ``goroutines.context`` and
 ``goroutines.errgroup`` (their ``__all__``) must appear in code (an inline
-`code` span or a code block) in docs/guide.md or docs/go-to-python.md.
+`code` span or a code block) in docs/guide.md or docs/go-to-python.md, and
+every one of those and of ``goroutines.errors`` in docs/api.md.
 Relative links between the docs, README.md and examples/ must resolve.
 """
 
@@ -28,9 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # The files this convention governs (docs/benchmarks.md has its own author).
 DOC_FILES = ["README.md", "docs/README.md", "docs/guide.md", "docs/go-to-python.md",
-             "docs/differences.md"]
+             "docs/differences.md", "docs/api.md", "docs/HACKING.md"]
 NAME_DOCS = ["docs/guide.md", "docs/go-to-python.md"]
 MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup"]
+# The API reference names every public name of these (their __all__).
+API_DOC = "docs/api.md"
+API_MODULES = [*MODULES, "goroutines.errors"]
 TIMEOUT = 30.0
 
 FENCE = re.compile(r"^```(\S*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
@@ -113,6 +117,31 @@ def test_every_public_name_is_documented(module: str) -> None:
     missing = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}\b", code)
                and not re.search(rf"\.{re.escape(n)}\b", code)]
     assert missing == [], f"{module}: not in the guide or the mapping table: {missing}"
+
+
+@pytest.mark.parametrize("module", API_MODULES)
+def test_api_reference_names_every_public_name(module: str) -> None:
+    mod = importlib.import_module(module)
+    code = code_text(API_DOC)
+    missing = [n for n in mod.__all__ if not re.search(rf"(?<!\w){re.escape(n)}\b", code)]
+    assert missing == [], f"{module}: not in {API_DOC}: {missing}"
+
+
+# Where the code cites the API reference: docs/api.md#<heading slug>.
+CITATION = re.compile(r"docs/api\.md#([\w-]+)")
+OUTSIDE = "API" + ".md"  # the contract kept outside the repository
+
+
+def test_code_cites_the_api_reference_in_the_repository() -> None:
+    anchors_ = anchors(ROOT / API_DOC)
+    sources = [*ROOT.glob("src/goroutines/**/*.py"), *ROOT.glob("src/goroutines/**/*.c"),
+               *ROOT.glob("tests/**/*.py")]
+    for path in sources:
+        text = path.read_text()
+        rel = path.relative_to(ROOT)
+        assert OUTSIDE not in text, f"{rel} cites {OUTSIDE}, which is not in the repository"
+        for anchor in CITATION.findall(text):
+            assert anchor in anchors_, f"{rel}: no heading for #{anchor} in {API_DOC}"
 
 
 def slug(heading: str) -> str:

@@ -1,5 +1,5 @@
 """A plain thread counts as a possible waker once it uses the runtime, also
-when nothing it does blocks (API.md's rule for deadlock detection).
+when nothing it does blocks (docs/api.md#deadlock-and-possible-wakers).
 
 Each case: goroutine 1 prepares what a daemon thread will use, starts the
 thread and parks on a channel. The thread uses the runtime only in ways that

@@ -269,7 +269,17 @@ def run_stress(total: int, seed: int) -> Stress:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize(
-    ("seed", "switch_interval"), [(1, None), (2, None), (3, 1e-5)], ids=["1", "2", "3-racy"]
+    ("seed", "switch_interval"),
+    [
+        pytest.param(1, None, id="1"),
+        pytest.param(2, None, id="2"),
+        pytest.param(3, 1e-5, id="3-racy"),
+        # make test-slow: more seeds, every other one with threads switching every 10 µs
+        *(
+            pytest.param(s, 1e-5 if s % 2 else None, id=f"{s}-slow", marks=pytest.mark.slow)
+            for s in range(4, 12)
+        ),
+    ],
 )
 def test_goroutines_threads_and_asyncio_share_channels(
     seed: int, switch_interval: float | None, short: bool

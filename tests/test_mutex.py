@@ -24,7 +24,7 @@ from goroutines import (
     select,
     sleep,
 )
-from goroutines._sync import STARVATION_THRESHOLD
+from goroutines._sync.mutex import STARVATION_THRESHOLD
 
 LOCK = "sync.Mutex.Lock"
 

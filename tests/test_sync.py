@@ -1,4 +1,4 @@
-"""The sync toolkit as a whole: exported names, shapes promised by API.md,
+"""The sync toolkit as a whole: exported names, shapes promised by docs/api.md,
 and behaviour shared by every primitive (wait reasons, use before run())."""
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ def test_cond_accepts_any_locker() -> None:
 
 
 def test_primitives_work_without_run() -> None:
-    # The main thread's own code becomes goroutine 1 on first use (API.md).
+    # The main thread's own code becomes goroutine 1 on first use
+    # (docs/api.md#the-main-goroutine-and-the-implicit-model).
     code = textwrap.dedent(
         """
         from goroutines import Mutex, WaitGroup, Once, AtomicInt, go

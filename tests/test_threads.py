@@ -102,7 +102,7 @@ class Thread:
 def in_child(fn: Callable[[], None]) -> None:
     """Run this module's fn in a fresh interpreter. For tests that expect a
     Deadlock: any thread another test left alive counts as a possible waker
-    (as API.md says it must), which would hide the deadlock."""
+    (docs/api.md#deadlock-and-possible-wakers), which would hide the deadlock."""
     here = Path(__file__)
     code = f"import sys; sys.path.insert(0, {str(here.parent)!r}); import {here.stem}; {here.stem}.{fn.__name__}()"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

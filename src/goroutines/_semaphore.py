@@ -1,11 +1,11 @@
 """Semaphore: a weighted semaphore (golang.org/x/sync/semaphore.Weighted).
 
-Built like the primitives of _sync.py (read its header): state under
-``self._lock``, blocking only through a Waiter. An acquire waits on two wake
-sources at once, the semaphore and its context's done channel: one Waiter in
-the semaphore's FIFO queue and a sibling, sharing its token, in the done
-channel's receive queue (as select's pass 2 queues one waiter per case), so
-exactly one of them wins.
+Built like the primitives of the _sync package (read _sync/__init__.py):
+state under ``self._lock``, blocking only through a Waiter. An acquire waits
+on two wake sources at once, the semaphore and its context's done channel:
+one Waiter in the semaphore's FIFO queue and a sibling, sharing its token, in
+the done channel's receive queue (as select's pass 2 queues one waiter per
+case), so exactly one of them wins.
 
 Invariants, whenever s._lock is free:
   * 0 <= s._cur <= s._size.
@@ -16,7 +16,7 @@ Invariants, whenever s._lock is free:
     the next waiters in.
 Lock order: s._lock is never held together with a channel's lock.
 A foreign thread that acquires or releases units registers as a possible
-waker (see the "Foreign threads" note in _sync.py).
+waker (see the "Foreign threads" note in _sync/__init__.py).
 
 Departures from Go, on purpose: a release of more than is held raises
 RuntimeError("semaphore: released more than held") and changes nothing;
@@ -33,7 +33,7 @@ from ._chan import Chan, unwrap
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE_NIL, WAIT_SEMACQUIRE
 from ._runtime.waiter import Waiter, new_lock, new_token
-from ._sync import _check_int, _spurious
+from ._sync.common import check_int, spurious
 from .context import Canceled, Context, _never_cancelled
 
 _current_waiter = _sched.current_waiter
@@ -99,7 +99,7 @@ class Semaphore:
     __slots__ = ("__weakref__", "_cur", "_lock", "_size", "_waiters")
 
     def __init__(self, n: int) -> None:
-        n = _check_int(n, "n")
+        n = check_int(n, "n")
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         self._size = n
@@ -178,7 +178,7 @@ class Semaphore:
         if dw is not None and dw.done:
             self._abandon(w)
             raise _ctx_error(ctx)
-        raise _spurious("semacquire")
+        raise spurious("semacquire")
 
     def _acquire_or_enqueue(self, w: Waiter) -> bool:
         """Take w.elem units now (True) if they are free and nobody queues;
@@ -277,7 +277,7 @@ class Semaphore:
 
 
 def _check_weight(k: object) -> int:
-    n = k if type(k) is int else _check_int(k, "k")
+    n = k if type(k) is int else check_int(k, "k")
     if n < 0:
         raise ValueError(f"k must be >= 0, got {n}")
     return n
@@ -288,7 +288,7 @@ def _wait_done(dch: Chan[Any] | None) -> None:
     if dch is None:
         w = _current_waiter(new_token())
         w.park(WAIT_CHAN_RECEIVE_NIL)
-        raise _spurious("chan receive (nil chan)")
+        raise spurious("chan receive (nil chan)")
     dch.recv()
 
 

@@ -14,6 +14,11 @@ Channel timers follow Go 1.23 (runtime/time.go with asynctimerchan=0):
 ``sleep``, ``after_func`` timers and context deadlines always sit in a heap and
 count as possible wakers.
 
+Times are readings of the runtime's clock (``_clock.read()``, what
+``goroutines.now()`` returns: _runtime/clock.py): every ``when``, and the
+values timer channels send. A foreign thread's sleep alone waits on
+``time.monotonic()``, since it sleeps the OS thread.
+
 Invariants, whenever the timer's lock (its channel's lock) is free:
   * self._when == 0 <=> the timer is stopped or has fired (one-shot);
   * self._rt.entry is not None implies self._when > 0;
@@ -29,6 +34,7 @@ from time import sleep as _os_sleep
 from typing import Any, final
 
 from ._chan import Chan, RecvOnly
+from ._runtime import clock as _clock
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.g import WAIT_SLEEP
@@ -76,7 +82,7 @@ def sleep(d: float) -> None:
     assert g is not None
     token = new_token()
     rt = RTimer(_wake_sleeper, (g, token))
-    _timers.add(p, rt, monotonic() + d)
+    _timers.add(p, rt, _clock.read() + d)
     try:
         _sched.park(WAIT_SLEEP, token)
     except BaseException:
@@ -90,7 +96,8 @@ _THREAD_SLEEP_MAX = 86400.0
 
 
 def _thread_sleep(d: float) -> None:
-    """Sleep the calling thread for d seconds (d > 0; inf: forever)."""
+    """Sleep the calling thread for d seconds (d > 0; inf: forever), on
+    time.monotonic(): the OS sleeps in real time, whatever the runtime's clock."""
     deadline = monotonic() + d
     while True:
         left = deadline - monotonic()
@@ -117,7 +124,7 @@ class _ChanTimer:
         self._period = period
         self._blocked = 0
         self._rt = RTimer(_ChanTimer._fire, self)
-        self._when = monotonic() + max(d, 0.0)  # Go: d <= 0 means now
+        self._when = _clock.read() + max(d, 0.0)  # Go: d <= 0 means now
 
     # Called by channel operations (c._lock held only where said).
 
@@ -126,9 +133,9 @@ class _ChanTimer:
         if self._rt.entry is not None:
             return
         when = self._when
-        if when == 0 or when > monotonic():
+        if when == 0 or when > _clock.read():
             return
-        self._fire(monotonic())
+        self._fire(_clock.read())
 
     def _block(self) -> None:
         """A receiver is queued on the channel (c._lock held)."""
@@ -200,7 +207,7 @@ class _ChanTimer:
 
     def _reset_locked(self, d: float) -> bool:
         pending = self._stop_locked()
-        self._when = monotonic() + max(d, 0.0)  # Go: d <= 0 means now
+        self._when = _clock.read() + max(d, 0.0)  # Go: d <= 0 means now
         if self._blocked > 0:
             _timers.add(self._rt.p or _timer_p(), self._rt, self._when)
         return pending
@@ -208,7 +215,8 @@ class _ChanTimer:
 
 @final
 class Timer:
-    """A single event: after d seconds the current time is sent on ``.c``.
+    """A single event: after d seconds the current time (a ``goroutines.now()``
+    reading) is sent on ``.c``.
 
     ``after_func`` makes timers whose ``.c`` is None and which call a function
     in its own goroutine instead. Go: ``time.NewTimer(d)``.
@@ -237,7 +245,7 @@ class Timer:
         t._fn = fn
         t._func_lock = new_lock()  # guards _rt's arming
         t._rt = RTimer(_run_func, t)
-        _timers.add(_timer_p(), t._rt, monotonic() + d)
+        _timers.add(_timer_p(), t._rt, _clock.read() + d)
         return t
 
     def stop(self) -> bool:
@@ -269,7 +277,7 @@ class Timer:
             assert self._rt is not None
             self._func_lock.acquire()
             pending = _timers.delete(self._rt)
-            _timers.add(self._rt.p or _timer_p(), self._rt, monotonic() + d)
+            _timers.add(self._rt.p or _timer_p(), self._rt, _clock.read() + d)
             self._func_lock.release()
             return pending
         lock = ct._c._lock
@@ -296,8 +304,8 @@ def _go_from_timer(fn: Callable[[], Any]) -> None:
 
 @final
 class Ticker:
-    """Sends the time on ``.c`` every d seconds; drops ticks a slow receiver
-    misses. Go: ``time.NewTicker(d)``."""
+    """Sends the time (a ``goroutines.now()`` reading) on ``.c`` every d
+    seconds; drops ticks a slow receiver misses. Go: ``time.NewTicker(d)``."""
 
     __slots__ = ("__weakref__", "_ct", "c")
 
@@ -338,7 +346,8 @@ class Ticker:
 
 
 def after(d: float) -> RecvOnly[float]:
-    """A channel that receives the time after d seconds. Go: ``time.After(d)``."""
+    """A channel that receives the time (a ``goroutines.now()`` reading) after
+    d seconds. Go: ``time.After(d)``."""
     return Timer(d).c
 
 

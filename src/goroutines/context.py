@@ -29,10 +29,10 @@ Locks: no two contexts' locks are ever held together. A context's lock may be
 held while taking its done channel's lock (close) or a P's timer lock.
 
 Departures from Go, on purpose:
-  * A cancellable context's ``done()`` returns the Chan itself; closing it
-    yourself is misuse. A context that is never cancelled returns
-    _never_done, where Go returns nil: a receive-only view, so sending on it
-    or closing it raises at once.
+  * A cancellable context's ``done()`` returns the Chan itself
+    (docs/api.md#context); closing it yourself is misuse. A context that is
+    never cancelled returns _never_done, where Go returns nil: a
+    receive-only view, so sending on it or closing it raises at once.
   * ``err()`` returns an exception instance made when the context is
     cancelled (the same instance on every call; descendants cancelled with it
     share it) rather than a package-level sentinel, because a Python exception
@@ -41,10 +41,12 @@ Departures from Go, on purpose:
     each lock, rather than recursing under the parent's lock, so deep chains
     cannot exhaust the Python stack. When cancel returns, every descendant is
     cancelled, as in Go.
-  * Deadlines are ``time.monotonic()`` seconds; ``with_value`` rejects a None
-    key with TypeError (Go panics "nil key"), and every function that takes
-    a context rejects anything that is not a Context with a TypeError naming
-    the argument (Go would fail later, at a nil dereference).
+  * Deadlines are ``goroutines.now()`` readings (the runtime's clock:
+    ``time.monotonic()`` seconds outside a synctest bubble), not wall-clock
+    times; ``with_value`` rejects a None key with TypeError (Go panics "nil
+    key"), and every function that takes a context rejects anything that is
+    not a Context with a TypeError naming the argument (Go would fail later,
+    at a nil dereference).
 """
 
 from __future__ import annotations
@@ -55,12 +57,12 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from time import monotonic
 from types import FrameType
 from typing import Any, Final, TypeAlias, final
 
 from ._chan import Chan, RecvChan, RecvOnly
 from ._go import _is_async, blocking, go
+from ._runtime import clock as _clock
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.timers import RTimer
@@ -104,7 +106,7 @@ class Context(abc.ABC):
 
     @abc.abstractmethod
     def deadline(self) -> float | None:
-        """When the context will be cancelled (``time.monotonic()`` seconds),
+        """When the context will be cancelled (a ``goroutines.now()`` reading),
         or None if it has no deadline. Go: ``ctx.Deadline()``."""
 
     @abc.abstractmethod
@@ -284,7 +286,7 @@ class _TimerCtx(_CancelCtx):
 
     def __repr__(self) -> str:
         when = self._deadline
-        return f"{_name(self._parent)}.WithDeadline({when:.6f} [{when - monotonic():.6f}s])"
+        return f"{_name(self._parent)}.WithDeadline({when:.6f} [{when - _clock.read():.6f}s])"
 
 
 def _fire_deadline(c: _TimerCtx, now: float) -> None:
@@ -611,7 +613,7 @@ def with_cancel_cause(parent: Context) -> tuple[Context, CancelCauseFunc]:
 
 
 def with_deadline(parent: Context, when: float) -> tuple[Context, CancelFunc]:
-    """A child of parent cancelled at ``when`` (``time.monotonic()`` seconds)
+    """A child of parent cancelled at ``when`` (a ``goroutines.now()`` reading)
     with DeadlineExceeded, or earlier by cancel or parent. Its deadline is
     never later than parent's. Go: ``context.WithDeadline(parent, d)``."""
     _check_parent(parent, "with_deadline")
@@ -633,14 +635,14 @@ def _with_deadline(
     """with_deadline_cause's work, its parent checked by its caller."""
     _check_cause(cause)
     if isinstance(when, bool) or not isinstance(when, (int, float)) or math.isnan(when):
-        raise TypeError(f"when must be a time.monotonic() reading, got {when!r}")
+        raise TypeError(f"when must be a goroutines.now() reading, got {when!r}")
     when = float(when)
     cur = parent.deadline()
     if cur is not None and cur < when:
         return with_cancel(parent)  # the parent's deadline comes first anyway
     c = _TimerCtx(parent, when, cause)
     _propagate_cancel(parent, c)
-    if when <= monotonic():
+    if when <= _clock.read():
         _cancel(c, True, DeadlineExceeded(), cause)
         return c, c._cancel_func
     p = _timer_p()
@@ -655,18 +657,18 @@ def _with_deadline(
 
 
 def with_timeout(parent: Context, d: float) -> tuple[Context, CancelFunc]:
-    """``with_deadline(parent, time.monotonic() + d)``. Go: ``context.WithTimeout``."""
+    """``with_deadline(parent, goroutines.now() + d)``. Go: ``context.WithTimeout``."""
     _check_parent(parent, "with_timeout")
-    return _with_deadline(parent, monotonic() + check_duration(d), None)
+    return _with_deadline(parent, _clock.read() + check_duration(d), None)
 
 
 def with_timeout_cause(
     parent: Context, d: float, cause: BaseException | None
 ) -> tuple[Context, CancelFunc]:
-    """``with_deadline_cause(parent, time.monotonic() + d, cause)``.
+    """``with_deadline_cause(parent, goroutines.now() + d, cause)``.
     Go: ``context.WithTimeoutCause``."""
     _check_parent(parent, "with_timeout_cause")
-    return _with_deadline(parent, monotonic() + check_duration(d), cause)
+    return _with_deadline(parent, _clock.read() + check_duration(d), cause)
 
 
 def with_value(parent: Context, key: object, val: object) -> Context:
@@ -706,12 +708,15 @@ def cause(ctx: Context) -> BaseException | None:
     _check_parent(ctx, "cause", "ctx")
     cc = _value(ctx, _CANCEL_CTX_KEY)
     if isinstance(cc, _CancelCtx):
+        # The cause alone, read under the lock that sets it with err (as Go
+        # does): falling back to ctx.err() after reading None would return a
+        # cancel that landed in between as its own cause.
         lock = cc._lock
         lock.acquire()
         c = cc._cause
         lock.release()
-        if c is not None:
-            return c
+        return c
+    # Not below a cancellable context of this module: no cause but the error.
     return ctx.err()
 
 

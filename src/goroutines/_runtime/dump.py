@@ -19,7 +19,7 @@ in (``goroutines._chan.Chan.recv``) stays, like Go's ``runtime.chanrecv``.
 from __future__ import annotations
 
 import sys
-from types import FrameType
+from types import CodeType, FrameType
 
 from greenlet import getcurrent
 
@@ -28,6 +28,19 @@ from .g import DEAD, RUNNING, WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND, WAITING, G, all
 
 _INTERNAL = "goroutines._runtime"
 _SCHED = "goroutines._runtime.sched"
+
+# The code of the functions at the bottom of the runtime's greenlets (a
+# worker, a P's g0), registered by the scheduler. A greenlet's bottom frame
+# links (f_back) to the frame that first switched into it, which may have
+# returned since: its slot on the interpreter's data stack is reused, and a
+# walk that follows the link reads a dead frame (CPython 3.11 crashes). Walks
+# stop at these frames; everything below them is the runtime's, never shown.
+_roots: set[CodeType] = set()
+
+
+def register_roots(*codes: CodeType) -> None:
+    """Mark codes as greenlet bottoms: stack walks never go below them."""
+    _roots.update(codes)
 
 
 def _frame_lines(frame: FrameType | None) -> list[str]:
@@ -38,6 +51,8 @@ def _frame_lines(frame: FrameType | None) -> list[str]:
             code = frame.f_code
             lines.append(f"{mod}.{code.co_qualname}(...)")
             lines.append(f"\t{code.co_filename}:{frame.f_lineno}")
+        if frame.f_code in _roots:
+            break
         frame = frame.f_back
     return lines
 
@@ -51,6 +66,8 @@ def _from_park(frame: FrameType | None) -> FrameType | None:
     while f is not None:
         if f.f_code.co_name == "_find_runnable" and f.f_globals.get("__name__") == _SCHED:
             return f
+        if f.f_code in _roots:
+            break
         f = f.f_back
     return frame
 

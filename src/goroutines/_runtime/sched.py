@@ -66,7 +66,8 @@ from typing import Any, NoReturn, TypeVar
 from greenlet import GreenletExit, getcurrent, greenlet
 
 from ..errors import Deadlock, GoroutinePanic, throw
-from . import accel, timers
+from . import accel, clock, timers
+from . import dump as _dump_mod
 from . import g as _gmod
 from . import waiter as _waiter_mod
 from .accel import speedups
@@ -322,10 +323,11 @@ def note_foreign() -> None:
 def note_use() -> None:
     """A thread without a P used the runtime in a way that does not block
     (a send into a buffer, an unlock, a cancel...): count it as a possible
-    waker from now on, as a thread that blocked in the runtime is (API.md:
-    a thread counts once it uses the runtime). Without this a daemon thread
-    whose use never blocks counted only for its first NEW_THREAD_GRACE
-    seconds, and the goroutine it would wake next got a false Deadlock.
+    waker from now on, as a thread that blocked in the runtime is
+    (docs/api.md#deadlock-and-possible-wakers: a thread counts once it uses
+    the runtime). Without this a daemon thread whose use never blocks counted
+    only for its first NEW_THREAD_GRACE seconds, and the goroutine it would
+    wake next got a false Deadlock.
 
     Callers test ``_tls.p is None and not _tls.foreign`` first (the P they
     read anyway, or one thread-local load), so a goroutine's operation and a
@@ -731,6 +733,10 @@ def _worker() -> None:
             return
 
 
+# Stack walks (dump) stop at the bottoms of these greenlets.
+_dump_mod.register_roots(_worker.__code__, _g0_main.__code__)
+
+
 def coroutine_returned(name: str, coro: Any) -> TypeError:
     """The panic of a goroutine whose function returned a coroutine. The
     coroutine never ran: it is closed here, so it warns nobody of that."""
@@ -792,7 +798,7 @@ def _idle(p: P) -> None:
     when = timers.next_when(p)
     timeout: float | None = None
     if when is not None:
-        timeout = when - monotonic()
+        timeout = when - clock.read()
         if timeout <= 0:
             p.sleeping = False
             return
@@ -953,12 +959,13 @@ def park_thread(w: ThreadWaiter, reason: str) -> None:
 def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     """Whom to tell 'all goroutines are asleep', or None. Holds _sched_lock.
 
-    Possible wakers (API.md): a runnable goroutine, a timer in a heap, an fd
-    being waited on, a blocking() call queued or in flight, a foreign thread
-    that is alive and not parked in the runtime, and a thread that has not
-    used the runtime yet, the main thread included (see
-    _unattached_thread_alive_locked: ``Thread(target=produce).start()`` then
-    ``ch.recv()``: the thread may not have run at all when main parks).
+    Possible wakers (docs/api.md#deadlock-and-possible-wakers): a runnable
+    goroutine, a timer in a heap, an fd being waited on, a blocking() call
+    queued or in flight, a foreign thread that is alive and not parked in the
+    runtime, and a thread that has not used the runtime yet, the main thread
+    included (see _unattached_thread_alive_locked:
+    ``Thread(target=produce).start()`` then ``ch.recv()``: the thread may not
+    have run at all when main parks).
     A panic or SIGINT pending for goroutine 1 wakes it too (its P was woken).
     """
     if _blocking_calls:
@@ -1044,16 +1051,18 @@ def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     Dummy threads (made by _thread, like the blocking() helpers, which show
     up once they call current_thread()) count only once registered.
 
-    Such a thread has not used the runtime yet, so API.md's first rule alone
-    would not count it; but a thread just started to send on a channel has
-    often not reached its send when goroutine 1 parks, and calling that a
-    deadlock would be a false alarm. So a non-daemon thread counts while it is
-    alive (it keeps the process alive too), a daemon thread for its first
-    NEW_THREAD_GRACE seconds: a daemon thread parked forever in unrelated code
-    never hides a deadlock for longer than that.
+    Such a thread has not used the runtime yet, so the rule for foreign
+    threads (docs/api.md#deadlock-and-possible-wakers) alone would not count
+    it; but a thread just started to send on a channel has often not reached
+    its send when goroutine 1 parks, and calling that a deadlock would be a
+    false alarm. So a non-daemon thread counts while it is alive (it keeps the
+    process alive too), a daemon thread for its first NEW_THREAD_GRACE
+    seconds: a daemon thread parked forever in unrelated code never hides a
+    deadlock for longer than that.
 
     The main thread is such a non-daemon thread until it first uses the
-    runtime (API.md: ``Thread(target=lambda: ch.send(42)).start()`` then
+    runtime (docs/api.md#deadlock-and-possible-wakers:
+    ``Thread(target=lambda: ch.send(42)).start()`` then
     ``ch.recv()`` on the main thread; the thread may reach its send first).
     Threads alive when goroutines was imported follow the same rule, their
     age counted from the import: a thread started before the import to send
@@ -1413,7 +1422,8 @@ def _restore_signal_handlers(p: P) -> None:
     p.saved_sigquit = None
 
 
-# Interpreter exit. Goroutines are abandoned at exit (API.md), but a P's
+# Interpreter exit. Goroutines are abandoned at exit
+# (docs/api.md#the-main-goroutine-and-the-implicit-model), but a P's
 # thread must not be running one when the interpreter finalizes: CPython
 # stops a daemon thread that takes the GIL back during finalization
 # (pthread_exit on 3.11/3.12, a fatal error on 3.13) wherever it is, and

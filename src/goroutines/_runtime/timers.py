@@ -23,8 +23,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from itertools import count
-from time import monotonic
 from typing import TYPE_CHECKING, Any
+
+from . import clock
 
 if TYPE_CHECKING:
     from .sched import P
@@ -106,7 +107,7 @@ def run_due(p: P, now: float | None = None) -> bool:
     if not heap:
         return False
     if now is None:
-        now = monotonic()
+        now = clock.read()
     if heap[0][0] > now:
         return False
     due: list[RTimer] = []
