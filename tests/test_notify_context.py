@@ -25,7 +25,8 @@ pytestmark = [
 # Children start with the signal dispositions of a terminal program, whatever
 # the test runner's are, and with helpers for the checks.
 PRELUDE = """
-import os, signal, sys, threading
+import faulthandler, os, signal, sys, threading
+faulthandler.dump_traceback_later(40, exit=True)  # a hang shows every thread's stack
 signal.signal(signal.SIGINT, signal.default_int_handler)
 signal.signal(signal.SIGTERM, signal.SIG_DFL)
 import goroutines

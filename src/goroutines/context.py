@@ -784,7 +784,7 @@ class _SignalRelay:
         # Parked in blocking(): a signal may come, so nothing here is a
         # deadlock, as a Go program waiting for a signal is none.
         try:
-            data = blocking(os.read, self._rfd, 1)
+            data = blocking(self._read)
         except BaseException:
             # Killed (run() ended without stop()): let the helper thread's
             # read end. The pipe is left open: that read may not have begun.
@@ -794,6 +794,19 @@ class _SignalRelay:
         os.close(self._wfd)
         if data and data[0]:
             self._cancel(SignalReceived(data[0]))
+
+    def _read(self) -> bytes:
+        """On a helper thread: wait for the byte, with the relayed signals
+        blocked there, so that the kernel hands them to a thread that will
+        run the handler (the main thread) rather than to this one, whose
+        read would just resume without waking the main thread."""
+        if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+            return os.read(self._rfd, 1)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(self._prev))
+        try:
+            return os.read(self._rfd, 1)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def _fire(self, signum: int) -> bool:
         """Write signum for the watcher, if nobody did; whether this did."""
