@@ -157,7 +157,7 @@ def test_a_second_signal_ends_the_program_as_usual(sig: signal.Signals, status: 
             print("cancelled", flush=True)
             # Shutting down slowly; a second signal must end it at once.
             announce_when_parked(current(), "sleep")
-            sleep(40)
+            sleep(30)
             print("slept", flush=True)
         run(main)
         """
