@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-dev
 all: test
 
 # What a change to forces a reinstall (the C accelerator is built by pip).
-BUILD_INPUTS := pyproject.toml setup.py src/goroutines/_runtime/_speedups.c
+BUILD_INPUTS := pyproject.toml setup.py $(wildcard src/goroutines/_runtime/_speedups/*.[ch])
 # 1: the C accelerator must be active in the accelerated runs (a failed build
 # fails the suite); 0 where it is not expected to build.
 EXPECT_SPEEDUPS ?= 1

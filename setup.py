@@ -6,6 +6,7 @@ GOROUTINES_PURE_BUILD=1) the package installs without it and runs its
 pure-Python runtime, which is the reference implementation.
 """
 
+import glob
 import os
 import sysconfig
 
@@ -20,14 +21,19 @@ def _greenlet_headers() -> list[str]:
     return [os.path.dirname(greenlet.__file__)]
 
 
+# The accelerator's C files, one per port, and their one internal header.
+_SPEEDUPS = "src/goroutines/_runtime/_speedups"
+
+
 def _extensions() -> list[Extension]:
     if sysconfig.get_config_var("Py_GIL_DISABLED") or os.environ.get("GOROUTINES_PURE_BUILD"):
         return []
     return [
         Extension(
             "goroutines._runtime._speedups",
-            ["src/goroutines/_runtime/_speedups.c"],
-            include_dirs=_greenlet_headers(),
+            sorted(glob.glob(f"{_SPEEDUPS}/*.c")),
+            depends=[f"{_SPEEDUPS}/_speedups.h"],
+            include_dirs=[_SPEEDUPS, *_greenlet_headers()],
             optional=True,
         )
     ]

@@ -22,11 +22,16 @@ import pytest
 import goroutines
 from goroutines import Chan, ChannelClosedError, dump, go
 from goroutines._chan import Chan as _Chan
+from goroutines._runtime import accel
 from goroutines._runtime.accel import speedups
 from goroutines._runtime.g import allgs
 from goroutines._runtime.waiter import new_token
 
-needs_accel = pytest.mark.skipif(speedups is None, reason="the C accelerator is not active")
+# The accelerator with every port in use (GOROUTINES_PURE=<ports> turns some off).
+needs_accel = pytest.mark.skipif(
+    accel.active_ports() != frozenset(accel.PORTS),
+    reason="the C accelerator (all of its ports) is not active",
+)
 
 
 def test_expected_path_is_active() -> None:
@@ -396,7 +401,7 @@ def test_select_blocked_on_duplicates_is_woken_once() -> None:
 
 def test_creation_site_is_the_callers_line_on_every_entry() -> None:
     # go() (C or Python), WaitGroup.go and errgroup's go pass a frame depth to
-    # sched.go; each G must name the line that started it.
+    # proc.go; each G must name the line that started it.
     from goroutines import WaitGroup, errgroup
 
     def noop() -> None:

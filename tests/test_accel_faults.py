@@ -33,12 +33,16 @@ import pytest
 
 import goroutines
 from goroutines import Chan, GoroutinePanic, current, go, gosched, num_goroutine, recv
-from goroutines._runtime import sched
+from goroutines._runtime import accel, panic, sched
 from goroutines._runtime.accel import speedups
 from goroutines._runtime.g import allgs
 from goroutines.errors import RuntimeFault
 
-needs_accel = pytest.mark.skipif(speedups is None, reason="the C accelerator is not active")
+# The accelerator with every port in use (GOROUTINES_PURE=<ports> turns some off).
+needs_accel = pytest.mark.skipif(
+    accel.active_ports() != frozenset(accel.PORTS),
+    reason="the C accelerator (all of its ports) is not active",
+)
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 
@@ -73,7 +77,7 @@ class FailingDeque(deque[Any]):
 
 
 def my_p() -> sched.P:
-    p = sched._tls.p
+    p = sched.tls.p
     assert p is not None
     return p
 
@@ -142,7 +146,7 @@ def test_sigint_recorded_while_another_thread_reads_attention_is_delivered() -> 
         sys.settrace(tracer)
         sys.setprofile(profiler)
         try:
-            sched._on_sigint(signal.SIGINT, None)  # what the handler does for a SIGINT
+            panic._on_sigint(signal.SIGINT, None)  # what the handler does for a SIGINT
         finally:
             sys.setprofile(None)
             sys.settrace(None)
@@ -173,7 +177,7 @@ def test_sigint_handled_as_attention_is_lowered_is_not_forgotten() -> None:
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         if event == "call" and frame.f_code is code and not frame.f_locals["value"] and not fired:
             fired.append(True)
-            sched._on_sigint(signal.SIGINT, frame)  # handled inside the runtime: recorded
+            panic._on_sigint(signal.SIGINT, frame)  # handled inside the runtime: recorded
         return None
 
     def main() -> None:
@@ -183,7 +187,7 @@ def test_sigint_handled_as_attention_is_lowered_is_not_forgotten() -> None:
         sched._set_attention(True)
         sys.settrace(tracer)
         try:
-            exc = sched._take_pending()
+            exc = panic._take_pending()
         finally:
             sys.settrace(None)
         assert fired and isinstance(exc, GoroutinePanic)
@@ -510,7 +514,7 @@ def test_a_thread_that_ends_bound_to_a_p_lets_it_go() -> None:
         os.close(p.wake_r)
         os.close(p.wake_w)
         refs.append(weakref.ref(p))
-        sched._set_p(p)
+        sched.set_p(p)
 
     for _ in range(5):
         t = threading.Thread(target=bind_and_end)
@@ -572,7 +576,7 @@ res = {}
 def main():
     # A waiter without a token in a receive queue: a send pops it.
     c = Chan()
-    w = GWaiter(sched._tls.p.curg, new_token())
+    w = GWaiter(sched.tls.p.curg, new_token())
     del w.token
     c._recvq.append(w)
     res["waiter without token"] = outcome(lambda: c.send(1))
@@ -586,7 +590,7 @@ def main():
     res["buffer without a length"] = outcome(lambda: c.recv())
     # A timer queue whose length cannot be read, looked at by a park.
     c = Chan()
-    p = sched._tls.p
+    p = sched.tls.p
     go(print, end="")
     orig = p.timerq
     p.timerq = RaisingLen()
@@ -600,12 +604,12 @@ goroutines.run(main)
 # A thread bound to a P that runs no goroutine (curg None) parks.
 def on_idle_p():
     p = sched.P()
-    sched._set_p(p)
+    sched.set_p(p)
     try:
         c = Chan()
         res["park on a P running no goroutine"] = outcome(c.recv)
     finally:
-        sched._set_p(None)
+        sched.set_p(None)
 import threading
 t = threading.Thread(target=on_idle_p)
 t.start()
@@ -771,7 +775,7 @@ SAME_ERRORS = """
 import json
 import goroutines
 from goroutines import Chan, recv, select, send
-from goroutines._runtime import sched
+from goroutines._runtime import proc, sched
 from goroutines._runtime.g import G
 
 def outcome(fn):
@@ -792,7 +796,7 @@ def subclass_generic():
 
 def ready_without_p():
     g = G(12345, None, (), None)
-    sched.ready(g)
+    proc.ready(g)
 
 res = {}
 def main():

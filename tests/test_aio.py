@@ -1162,7 +1162,7 @@ def test_an_asyncio_thread_is_a_possible_waker_for_deadlock_detection() -> None:
     # main waits for a task; the task sends only once main's P has gone
     # idle, i.e. has checked for a deadlock while the loop thread was alive.
     def main() -> str | None:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         c: Chan[str] = Chan()
 

@@ -36,7 +36,7 @@ def wait_until(cond: Callable[[], bool], what: str) -> None:
     while not cond():
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
-        if _sched._tls.p is not None:
+        if _sched.tls.p is not None:
             gosched()
         time.sleep(0.0005)
 
@@ -198,7 +198,7 @@ def test_calls_beyond_the_thread_limit_queue_and_all_complete(
                 running[0] -= 1
 
     def main() -> list[int]:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         out: Chan[int] = Chan(6)
         go(lambda: out.send(blocking(call, 0, p)))
@@ -321,7 +321,7 @@ def test_an_in_flight_call_is_no_deadlock() -> None:
     # The call returns only once main's P is idle: it has run its deadlock
     # check while the call was in flight, and must not have reported one.
     def main() -> str | None:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         out: Chan[str] = Chan()
         go(lambda: out.send(blocking(lambda: wait_until(lambda: p_idle(p), "P idle") or "ok")))
@@ -335,7 +335,7 @@ def deadlock_once_the_last_call_returns() -> None:
     # blocking() call that returns without sending. Once it has returned,
     # the idle P must look again and report the deadlock.
     def main() -> None:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         go(lambda: blocking(lambda: wait_until(lambda: p_idle(p), "P idle")))
         Chan().recv()

@@ -8,7 +8,7 @@ from typing import Any
 
 from goroutines import Chan, WaitGroup, dump, go, run
 from goroutines._runtime import dump as dump_mod
-from goroutines._runtime import sched
+from goroutines._runtime import proc
 
 
 class _DeadFrame:
@@ -29,8 +29,8 @@ def test_stack_walks_stop_at_the_bottom_of_a_runtime_greenlet() -> None:
     def user_fn() -> None:
         pass
 
-    for root in (sched._worker, sched._g0_main):
-        bottom = _frame(root.__code__, _DeadFrame(), module=sched.__name__)
+    for root in (proc._worker, proc._g0_main):
+        bottom = _frame(root.__code__, _DeadFrame(), module=proc.__name__)
         top = _frame(user_fn.__code__, bottom)
         lines = dump_mod._frame_lines(top)  # type: ignore[arg-type]
         assert lines[0].endswith("user_fn(...)") and len(lines) == 2

@@ -4,7 +4,7 @@ when nothing it does blocks (docs/api.md#deadlock-and-possible-wakers).
 Each case: goroutine 1 prepares what a daemon thread will use, starts the
 thread and parks on a channel. The thread uses the runtime only in ways that
 do not block, waits until it is older than the grace a daemon thread that has
-not used the runtime gets (made short here: sched.NEW_THREAD_GRACE), and only
+not used the runtime gets (made short here: deadlock.NEW_THREAD_GRACE), and only
 then wakes goroutine 1. Before every non-blocking operation registered its
 thread, goroutine 1 was told "all goroutines are asleep" meanwhile.
 """
@@ -40,7 +40,7 @@ from goroutines import (
     tick,
 )
 from goroutines import context as gcontext
-from goroutines._runtime import sched
+from goroutines._runtime import deadlock, sched
 from goroutines._runtime.g import WAITING
 
 GRACE = 0.05  # NEW_THREAD_GRACE for these tests
@@ -48,7 +48,7 @@ GRACE = 0.05  # NEW_THREAD_GRACE for these tests
 
 @pytest.fixture
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sched, "NEW_THREAD_GRACE", GRACE)
+    monkeypatch.setattr(deadlock, "NEW_THREAD_GRACE", GRACE)
 
 
 def _wait_until_main_parked_past_the_grace() -> None:
@@ -287,12 +287,12 @@ def test_the_main_thread_using_the_runtime_without_blocking_stays_goroutine_1() 
     # is still reported.
     code = """
         from goroutines import Chan, Deadlock, Mutex, current, run
-        from goroutines._runtime import sched
+        from goroutines._runtime import deadlock, sched
         c = Chan(1)
         c.send(1)
         c.try_recv()
         m = Mutex(); m.try_lock(); m.unlock()
-        assert not sched._tls.foreign
+        assert not sched.tls.foreign
         print(run(lambda: current().id))
         try:
             run(lambda: Chan().recv())

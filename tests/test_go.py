@@ -6,7 +6,7 @@ is refused at once; a plain function that returns a coroutine (the classic
 then panics with TypeError, and the coroutine, which would never run, is
 closed so that Python does not also warn that it was never awaited. Every
 test runs on whichever path the process is on (the C go() port or the
-Python one; both run goroutines through sched._worker).
+Python one; both run goroutines through proc._worker).
 """
 
 from __future__ import annotations

@@ -407,7 +407,7 @@ def test_a_goroutine_does_not_see_what_the_previous_one_on_its_worker_set() -> N
 
 
 def test_go_sets_every_field_that_goroutine_init_sets() -> None:
-    # sched.go() builds a G without calling G.__init__.
+    # proc.go() builds a G without calling G.__init__.
     from goroutines._runtime.g import G
 
     def fields(g: Any) -> set[str]:

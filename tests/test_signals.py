@@ -461,7 +461,7 @@ def test_a_sigint_in_the_standard_library_under_a_runtime_call_waits_for_the_run
     # are looked through; the first other frame decides.
     import copy
 
-    from goroutines._runtime import sched
+    from goroutines._runtime import panic
 
     seen: dict[str, Any] = {}
 
@@ -473,8 +473,8 @@ def test_a_sigint_in_the_standard_library_under_a_runtime_call_waits_for_the_run
     runtime_ns: dict[str, Any] = {"__name__": "goroutines._runtime.probe", "copy": copy}
     exec("def call(x):\n    return copy.deepcopy(x)\n", runtime_ns)
     runtime_ns["call"](Probe())
-    assert sched._in_runtime(seen["frame"])
+    assert panic._in_runtime(seen["frame"])
     copy.deepcopy(Probe())  # the same standard-library frame, called by the program
-    assert not sched._in_runtime(seen["frame"])
-    assert not sched._in_runtime(sys._getframe())
+    assert not panic._in_runtime(seen["frame"])
+    assert not panic._in_runtime(sys._getframe())
     seen.clear()

@@ -48,7 +48,7 @@ def wait_until(cond: Callable[[], bool], what: str) -> None:
     while not cond():
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
-        if _sched._tls.p is not None:
+        if _sched.tls.p is not None:
             gosched()
         time.sleep(0.0005)
 
@@ -89,7 +89,7 @@ class Thread:
         self.thread.start()
 
     def join(self) -> Any:
-        if _sched._tls.p is not None:
+        if _sched.tls.p is not None:
             i, _ = select(recv(self.finished), recv(goroutines.after(LIMIT)))
             assert i == 0, "thread did not finish"
         self.thread.join(LIMIT)
@@ -373,7 +373,7 @@ def test_a_live_thread_not_parked_in_the_runtime_is_a_possible_waker() -> None:
     # sends only once main's P has gone idle, i.e. has run its deadlock check
     # while the thread was alive and not parked: no Deadlock may be reported.
     def main() -> str | None:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         forever: Chan[None] = Chan()
         go(forever.recv)
@@ -419,7 +419,7 @@ def deadlock_once_the_thread_exits() -> None:
     # The thread lives on (not parked) past main's first deadlock check, then
     # exits without sending: the idle P notices and reports the deadlock.
     def main() -> str:
-        p = _sched._tls.p
+        p = _sched.tls.p
         assert p is not None
         hello: Chan[str] = Chan(1)
         t = Thread(lambda: (hello.send("hi"), wait_until(lambda: p_idle(p), "P idle")))
@@ -448,7 +448,7 @@ IMPLICIT_MAIN_DEADLOCK = """
     c = Chan(1)
     c.send(0)
     c.recv()  # the main thread is goroutine 1 now
-    p = sched._tls.p
+    p = sched.tls.p
 
     def thread():
         c.send("thread")

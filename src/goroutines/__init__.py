@@ -5,7 +5,6 @@ toolkit, context and errgroup, and a runtime that reports deadlocks and never
 swallows a panic. See README.md and docs/.
 """
 
-from ._aio import select_async as select_async
 from ._atomic import AtomicInt as AtomicInt
 from ._chan import Chan as Chan
 from ._chan import RecvChan as RecvChan
@@ -27,6 +26,7 @@ from ._runtime.clock import now as now
 from ._select import recv as recv
 from ._select import recv_ok as recv_ok
 from ._select import select as select
+from ._select import select_async as select_async
 from ._select import send as send
 from ._semaphore import Semaphore as Semaphore
 from ._sync import Cond as Cond

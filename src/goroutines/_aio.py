@@ -1,5 +1,9 @@
-"""Channels and select from asyncio: ``await ch.send_async(v)``, ``ch.recv_async()``,
-``ch.recv_ok_async()``, ``async for v in ch``, ``await select_async(...)``.
+"""The asyncio bridge under channels and select: ``await ch.send_async(v)``,
+``ch.recv_async()``, ``ch.recv_ok_async()``, ``async for v in ch`` (_chan.py),
+``await select_async(...)`` (_select.py), ``await call(mu.lock)``.
+
+This module imports neither _chan nor _select: they import it (``call``,
+``note_thread``), so the channel and select modules sit above it.
 
 How. An async operation first tries the non-blocking form (``try_send``,
 ``try_recv``, ``select(default=True)``). When that would block, it runs the
@@ -89,8 +93,8 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from greenlet import GreenletExit, getcurrent
 
@@ -100,24 +104,12 @@ from ._runtime.waiter import AsyncOp, AsyncWaiter
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop, Task
 
-    from ._chan import Chan
-    from ._select import Case
-
 T = TypeVar("T")
-# The result types of select_async's cases, as in select's overloads.
-R0 = TypeVar("R0")
-R1 = TypeVar("R1")
-R2 = TypeVar("R2")
-R3 = TypeVar("R3")
-R4 = TypeVar("R4")
-R5 = TypeVar("R5")
-R6 = TypeVar("R6")
-R7 = TypeVar("R7")
 
-_tls = _sched._tls
+_tls = _sched.tls
 
 
-def _note_thread() -> None:
+def note_thread() -> None:
     """Count a loop thread without a P as a foreign thread that used the runtime
     (a possible waker for deadlock detection), like its blocking calls do."""
     if _tls.p is None and not _tls.foreign:
@@ -131,12 +123,12 @@ def _resume(op: AsyncOp, exc: BaseException | None, args: tuple[Any, ...] = ()) 
     if p is None:
         return op.throw(exc) if exc is not None else op.switch(*args)
     foreign = _tls.foreign
-    _sched._set_p(None)
+    _sched.set_p(None)
     _tls.foreign = True
     try:
         return op.throw(exc) if exc is not None else op.switch(*args)
     finally:
-        _sched._set_p(p)
+        _sched.set_p(p)
         _tls.foreign = foreign
 
 
@@ -149,7 +141,7 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
     import asyncio
 
     loop = asyncio.get_running_loop()
-    _note_thread()
+    note_thread()
     task = asyncio.current_task(loop)
     before = task.cancelling() if task is not None else 0
     op = AsyncOp(fn)
@@ -210,261 +202,4 @@ def _deliver_late_cancel(task: Task[Any], before: int, msg: Any) -> None:
         task.cancel(msg)
 
 
-async def send(c: Chan[T], value: T) -> None:
-    """Chan.send_async."""
-    _note_thread()
-    if not c.try_send(value):
-        await call(c.send, value)
-
-
-async def recv_ok(c: Chan[T]) -> tuple[T | None, bool]:
-    """Chan.recv_ok_async."""
-    _note_thread()
-    value, ok, received = c.try_recv()
-    if received:
-        return value, ok
-    return await call(c.recv_ok)
-
-
-async def recv(c: Chan[T]) -> T | None:
-    """Chan.recv_async."""
-    return (await recv_ok(c))[0]
-
-
-async def aiter(c: Chan[T]) -> AsyncIterator[T]:
-    """Chan.__aiter__: receive until the channel is closed and drained."""
-    while True:
-        value, ok = await c.recv_ok_async()
-        if not ok:
-            return
-        yield value  # type: ignore[misc]
-
-
-# select's overloads (_select.py), for the same typed results.
-@overload
-async def select_async(*, default: Literal[False] = False) -> NoReturn: ...
-@overload
-async def select_async(*, default: bool) -> tuple[Literal[-1], None]: ...
-@overload
-async def select_async(
-    c0: Case[R0], /, *, default: Literal[False] = False
-) -> tuple[Literal[0], R0]: ...
-@overload
-async def select_async(
-    c0: Case[R0], /, *, default: bool
-) -> tuple[Literal[0], R0] | tuple[Literal[-1], None]: ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], /, *, default: Literal[False] = False
-) -> tuple[Literal[0], R0] | tuple[Literal[1], R1]: ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], /, *, default: bool
-) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[-1], None]: ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: Literal[False] = False
-) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2]: ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: bool
-) -> (
-    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: Literal[False] = False
-) -> (
-    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[3], R3]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: bool
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    /,
-    *,
-    default: Literal[False] = False,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], c4: Case[R4], /, *, default: bool
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    /,
-    *,
-    default: Literal[False] = False,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    /,
-    *,
-    default: bool,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-    | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    c6: Case[R6],
-    /,
-    *,
-    default: Literal[False] = False,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-    | tuple[Literal[6], R6]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    c6: Case[R6],
-    /,
-    *,
-    default: bool,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-    | tuple[Literal[6], R6]
-    | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    c6: Case[R6],
-    c7: Case[R7],
-    /,
-    *,
-    default: Literal[False] = False,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-    | tuple[Literal[6], R6]
-    | tuple[Literal[7], R7]
-): ...
-@overload
-async def select_async(
-    c0: Case[R0],
-    c1: Case[R1],
-    c2: Case[R2],
-    c3: Case[R3],
-    c4: Case[R4],
-    c5: Case[R5],
-    c6: Case[R6],
-    c7: Case[R7],
-    /,
-    *,
-    default: bool,
-) -> (
-    tuple[Literal[0], R0]
-    | tuple[Literal[1], R1]
-    | tuple[Literal[2], R2]
-    | tuple[Literal[3], R3]
-    | tuple[Literal[4], R4]
-    | tuple[Literal[5], R5]
-    | tuple[Literal[6], R6]
-    | tuple[Literal[7], R7]
-    | tuple[Literal[-1], None]
-): ...
-@overload
-async def select_async(*cases: Case[R0], default: bool = False) -> tuple[int, R0]: ...
-async def select_async(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
-    """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
-
-    The same semantics as select (exactly one case completes; among ready
-    cases one is chosen uniformly at random; a None channel is never ready;
-    with ``default=True`` and nothing ready it returns ``(-1, None)``), but it
-    suspends the task instead of blocking the thread. Cancelling the task
-    withdraws every case; if a case had already completed, its result is
-    returned and the cancellation is re-delivered at the task's next await
-    (a task that finishes first ends with the result). Go: ``select { ... }``.
-    """
-    from ._select import check_default, select
-
-    check_default(default)
-    _note_thread()
-    result = select(*cases, default=True)
-    if result[0] >= 0 or default:
-        return result
-    return await call(select, *cases)
-
-
-__all__ = ["aiter", "call", "recv", "recv_ok", "select_async", "send"]
+__all__ = ["call", "note_thread"]

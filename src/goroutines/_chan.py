@@ -44,8 +44,9 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final,
 from . import _aio
 from . import errors as _errors
 from ._runtime import accel as _accel
+from ._runtime import dump as _dump
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.g import WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND
 from ._runtime.waiter import GWaiter, Waiter, new_lock, new_token
 from .errors import ChannelClosedError
@@ -56,9 +57,9 @@ T_contra = TypeVar("T_contra", contravariant=True)
 
 _NO_BUFFER: Any = ()
 _MAX_CAPACITY: Final = sys.maxsize
-_current_waiter = _sched.current_waiter
-_park_g = _sched.park_g
-_tls = _sched._tls
+_current_waiter = _proc.current_waiter
+_park_g = _proc.park_g
+_tls = _sched.tls
 
 
 @runtime_checkable
@@ -143,7 +144,7 @@ class Chan(Generic[T]):
         closed, also when it is closed while the sender waits. Go: ``ch <- v``.
         """
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -172,7 +173,7 @@ class Chan(Generic[T]):
         g = p.curg
         w = g.waiter
         if w is None:
-            w = g.waiter = GWaiter(g, None)
+            w = g.waiter = GWaiter(g, None)  # type: ignore[arg-type]  # token set below
         token = w.token = new_token()
         w.elem = value
         self._sendq.append(w)
@@ -232,7 +233,7 @@ class Chan(Generic[T]):
         # would cost a call and a tuple on every receive; the blocking part
         # (_recv_block) is shared.
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -270,7 +271,7 @@ class Chan(Generic[T]):
         Go: ``v, ok := <-ch``.
         """
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         p = _tls.p
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -325,7 +326,7 @@ class Chan(Generic[T]):
         g = p.curg
         w = g.waiter
         if w is None:
-            w = g.waiter = GWaiter(g, None)
+            w = g.waiter = GWaiter(g, None)  # type: ignore[arg-type]  # token set below
         token = w.token = new_token()
         self._recvq.append(w)
         if timer is not None:
@@ -513,7 +514,7 @@ class Chan(Generic[T]):
         completed, it returns normally and the cancellation is re-delivered at
         the task's next await. Go: ``ch <- v``.
         """
-        return _aio.send(self, value)
+        return _send_async(self, value)
 
     def recv_async(self) -> Coroutine[Any, Any, T | None]:
         """Receive from asyncio code: ``v = await ch.recv_async()``.
@@ -523,17 +524,17 @@ class Chan(Generic[T]):
         value had already been handed over, it is returned and the
         cancellation is re-delivered at the task's next await. Go: ``<-ch``.
         """
-        return _aio.recv(self)
+        return _recv_async(self)
 
     def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T | None, bool]]:
         """recv_ok from asyncio code: ``v, ok = await ch.recv_ok_async()``
         (cancellation as in recv_async). Go: ``v, ok := <-ch``."""
-        return _aio.recv_ok(self)
+        return _recv_ok_async(self)
 
     def __aiter__(self) -> AsyncIterator[T]:
         """``async for v in ch``: receive until the channel is closed and
         drained. Go: ``for v := range ch``."""
-        return _aio.aiter(self)
+        return _aiter(self)
 
 
 # What a view lacks, in Go's words (its compile errors): called only for an
@@ -610,14 +611,14 @@ class RecvOnly(Generic[T_co]):
 
     def recv_async(self) -> Coroutine[Any, Any, T_co | None]:
         """Receive from asyncio code (see Chan.recv_async)."""
-        return _aio.recv(self._c)
+        return _recv_async(self._c)
 
     def recv_ok_async(self) -> Coroutine[Any, Any, tuple[T_co | None, bool]]:
         """Receive with the ok flag from asyncio code (see Chan.recv_ok_async)."""
-        return _aio.recv_ok(self._c)
+        return _recv_ok_async(self._c)
 
     def __aiter__(self) -> AsyncIterator[T_co]:
-        return _aio.aiter(self._c)
+        return _aiter(self._c)
 
 
 @final
@@ -666,7 +667,7 @@ class SendOnly(Generic[T_contra]):
 
     def send_async(self, value: T_contra, /) -> Coroutine[Any, Any, None]:
         """Send from asyncio code (see Chan.send_async)."""
-        return _aio.send(self._c, value)
+        return _send_async(self._c, value)
 
 
 def unwrap(ch: object) -> Chan[Any] | None:
@@ -680,19 +681,65 @@ def unwrap(ch: object) -> Chan[Any] | None:
     raise TypeError(f"expected a channel (Chan, a view of one, or None), got {type(ch).__name__}")
 
 
-if speedups is not None:
-    # The accelerator's ports of the hot methods (accel.py). The Python
-    # methods above stay the reference: the C ones call them for every case
-    # they leave to Python (timer channels, callers without a P, a pending
-    # panic or signal), and help() and inspect see their docs and signatures.
-    speedups.setup_chan(Chan, _errors, _NO_BUFFER)
-    _accel.install(
+# -- asyncio (see _aio.py) --------------------------------------------------
+
+
+async def _send_async(c: Chan[T], value: T) -> None:
+    """Chan.send_async (see _aio.py)."""
+    _aio.note_thread()
+    if not c.try_send(value):
+        await _aio.call(c.send, value)
+
+
+async def _recv_ok_async(c: Chan[T]) -> tuple[T | None, bool]:
+    """Chan.recv_ok_async (see _aio.py)."""
+    _aio.note_thread()
+    value, ok, received = c.try_recv()
+    if received:
+        return value, ok
+    return await _aio.call(c.recv_ok)
+
+
+async def _recv_async(c: Chan[T]) -> T | None:
+    """Chan.recv_async (see _aio.py)."""
+    return (await _recv_ok_async(c))[0]
+
+
+async def _aiter(c: Chan[T]) -> AsyncIterator[T]:
+    """Chan.__aiter__: receive until the channel is closed and drained."""
+    while True:
+        value, ok = await c.recv_ok_async()
+        if not ok:
+            return
+        yield value  # type: ignore[misc]
+
+
+# The goroutine dump names these frames for a goroutine parked in the C ports
+# of send and recv (which leave no Python frame): the Python twins' code.
+_dump.register_op_frame(WAIT_CHAN_SEND, __name__, Chan.send.__code__)
+_dump.register_op_frame(WAIT_CHAN_RECEIVE, __name__, Chan.recv.__code__)
+
+if _accel.port("chan") is not None:
+    # The accelerator's port "chan" (accel.py). The Python methods above stay
+    # the reference: the C ones call them for every case they leave to Python
+    # (timer channels, callers without a P, a pending panic or signal), and
+    # help() and inspect see their docs and signatures.
+    _accel.wire(
+        "chan",
         Chan,
         {
-            "__init__": speedups.chan_init,
-            "send": speedups.chan_send,
-            "recv": speedups.chan_recv,
-            "recv_ok": speedups.chan_recv_ok,
-            "__iter__": speedups.chan_iter,
+            "__init__": "chan_init",
+            "send": "chan_send",
+            "recv": "chan_recv",
+            "recv_ok": "chan_recv_ok",
+            "__iter__": "chan_iter",
         },
+        cls=Chan,
+        closed_error=_errors.ChannelClosedError,
+        no_buffer=_NO_BUFFER,
+        py_init=Chan.__init__,
+        py_send=Chan.send,
+        py_recv=Chan.recv,
+        py_recv_ok=Chan.recv_ok,
+        py_iter=Chan.__iter__,
     )

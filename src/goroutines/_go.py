@@ -1,6 +1,7 @@
 """Goroutines and the runtime: go(), run(), current(), gosched(), blocking(), ...
 
-The public face of ``_runtime``; see _runtime/sched.py for how it works.
+The public face of ``_runtime``; see _runtime/sched.py for how it works
+(its docstring maps the core's modules).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from ._runtime import accel as _accel
 from ._runtime import blocking as _blocking
+from ._runtime import netpoll as _netpoll
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.dump import dump as _dump
 from ._runtime.g import G, allgs
 
@@ -22,7 +24,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 Goroutine = G
-_sched_go = _sched.go
+_sched_go = _proc.go
 
 _ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
@@ -84,7 +86,7 @@ def current() -> G:
 
 def gosched() -> None:
     """Yield to other runnable goroutines. Go: ``runtime.Gosched()``."""
-    _sched.gosched()
+    _proc.gosched()
 
 
 def num_goroutine() -> int:
@@ -129,7 +131,7 @@ def run(main: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """
     if not callable(main) or _is_async(main):
         _reject(main)
-    return _sched.run(main, args, kwargs)
+    return _proc.run(main, args, kwargs)
 
 
 def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -162,17 +164,18 @@ def _fileno(fd: Any) -> int:
 
 def wait_readable(fd: Any) -> None:
     """Park until fd is readable (wait reason ``"IO wait"``)."""
-    _sched.wait_fd(_fileno(fd), selectors.EVENT_READ)
+    _netpoll.wait_fd(_fileno(fd), selectors.EVENT_READ)
 
 
 def wait_writable(fd: Any) -> None:
     """Park until fd is writable (wait reason ``"IO wait"``)."""
-    _sched.wait_fd(_fileno(fd), selectors.EVENT_WRITE)
+    _netpoll.wait_fd(_fileno(fd), selectors.EVENT_WRITE)
 
 
-if speedups is not None:
-    # The accelerator's go (accel.py): plain functions and methods started
-    # from a goroutine; it calls the function above for everything else.
+if _accel.port("go") is not None:
+    # The accelerator's port "go" (accel.py; proc.py set it up): plain
+    # functions and methods started from a goroutine; it calls the function
+    # above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
-    speedups.setup_public_go(go)
-    _accel.install(globals(), {"go": speedups.go})
+    _accel.speedups.setup_public_go(go)
+    _accel.install(globals(), {"go": _accel.speedups.go})

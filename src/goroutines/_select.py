@@ -40,10 +40,11 @@ from __future__ import annotations
 from random import random, sample
 from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypeVar, final, overload
 
+from . import _aio
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
 from ._runtime import accel as _accel
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
-from ._runtime.accel import speedups
 from ._runtime.g import WAIT_SELECT, WAIT_SELECT_NO_CASES
 from ._runtime.waiter import REENTERED, GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
@@ -60,7 +61,7 @@ R5 = TypeVar("R5")
 R6 = TypeVar("R6")
 R7 = TypeVar("R7")
 
-_tls = _sched._tls
+_tls = _sched.tls
 
 # Spare GWaiters for pass 2, as Go keeps spare sudogs: a select that parks
 # would otherwise make and free one per case. A waiter goes back only after
@@ -436,7 +437,7 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     if default is not False and default is not True:
         check_default(default)
     if _sched.attention:
-        _sched.check_attention()
+        _proc.check_attention()
     p = _tls.p
     if p is None and not _tls.foreign:
         _sched.note_use()  # a foreign thread: count it as a possible waker
@@ -464,7 +465,7 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
             return -1, None
         # Go says "select" when every case has a nil channel, and
         # "select (no cases)" only for an empty select {}.
-        _sched.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
+        _proc.current_waiter(new_token()).park(WAIT_SELECT if cases else WAIT_SELECT_NO_CASES)
         raise AssertionError("unreachable: a select with no cases was woken")
     if n > 1:
         chans.sort(key=id)
@@ -562,7 +563,7 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
             # Pass 2: queue a waiter on every channel, sharing one token.
             token = new_token()
             g = None if p is None else p.curg
-            first: Waiter | None = None if g is not None else _sched.current_waiter(token)
+            first: Waiter | None = None if g is not None else _proc.current_waiter(token)
             order: Any = range(len(cases))
             if len(lockorder) < n:
                 # Cases on one channel queue in random order, as Go's (its
@@ -607,7 +608,7 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     try:
         if g is not None:
             assert p is not None
-            _sched.park_g(p, g, WAIT_SELECT, token)
+            _proc.park_g(p, g, WAIT_SELECT, token)
         else:
             assert first is not None
             first.park(WAIT_SELECT)
@@ -654,19 +655,251 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     return i, value
 
 
-if speedups is not None:
-    # The accelerator's ports of select (accel.py) for goroutines whose cases
-    # are on plain channels, and of the case constructors for a Chan or None;
-    # they call the functions above for everything else.
+# select's overloads, for the same typed results.
+@overload
+async def select_async(*, default: Literal[False] = False) -> NoReturn: ...
+@overload
+async def select_async(*, default: bool) -> tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: Literal[False] = False
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[3], R3]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], c4: Case[R4], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(*cases: Case[R0], default: bool = False) -> tuple[int, R0]: ...
+async def select_async(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
+    """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
+
+    The same semantics as select (exactly one case completes; among ready
+    cases one is chosen uniformly at random; a None channel is never ready;
+    with ``default=True`` and nothing ready it returns ``(-1, None)``), but it
+    suspends the task instead of blocking the thread. Cancelling the task
+    withdraws every case; if a case had already completed, its result is
+    returned and the cancellation is re-delivered at the task's next await
+    (a task that finishes first ends with the result). Go: ``select { ... }``.
+    """
+    check_default(default)
+    _aio.note_thread()
+    result = select(*cases, default=True)
+    if result[0] >= 0 or default:
+        return result
+    return await _aio.call(select, *cases)
+
+
+if _accel.port("select") is not None:
+    # The accelerator's port "select" (accel.py): select for goroutines whose
+    # cases are on plain channels, and the case constructors for a Chan or
+    # None; they call the functions above for everything else.
     # Rebound through globals() so that type checkers keep the signature above.
-    speedups.setup_select(RECV, RECV_OK, SEND, _spare, select, WAIT_SELECT)
-    speedups.setup_cases(recv, recv_ok, send)
+    _accel.setup(
+        "select",
+        recv=RECV,
+        recv_ok=RECV_OK,
+        send=SEND,
+        spare=_spare,
+        py_select=select,
+        wait_select=WAIT_SELECT,
+    ).setup_cases(recv, recv_ok, send)
     _accel.install(
         globals(),
         {
-            "select": speedups.select,
-            "recv": speedups.case_recv,
-            "recv_ok": speedups.case_recv_ok,
-            "send": speedups.case_send,
+            "select": _accel.speedups.select,
+            "recv": _accel.speedups.case_recv,
+            "recv_ok": _accel.speedups.case_recv_ok,
+            "send": _accel.speedups.case_send,
         },
     )

@@ -30,14 +30,15 @@ from collections import deque
 from typing import Any, final
 
 from ._chan import Chan, unwrap
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE_NIL, WAIT_SEMACQUIRE
 from ._runtime.waiter import Waiter, new_lock, new_token
 from ._sync.common import check_int, spurious
 from .context import Canceled, Context, _never_cancelled
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
 def _enqueue_done(ch: Chan[Any], w: Waiter) -> bool:
@@ -120,7 +121,7 @@ class Semaphore:
             raise TypeError(f"Semaphore.acquire: ctx must be a Context, got {type(ctx).__name__}")
         k = _check_weight(k)
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         done = ctx.done()
         # A context that is never cancelled has nothing to wait for.
         dch = None if _never_cancelled(done) else unwrap(done)

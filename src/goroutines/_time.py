@@ -35,13 +35,14 @@ from typing import Any, final
 
 from ._chan import Chan, RecvOnly
 from ._runtime import clock as _clock
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.g import WAIT_SLEEP
 from ._runtime.timers import RTimer
 from ._runtime.waiter import Waiter, new_lock, new_token
 
-_tls = _sched._tls
+_tls = _sched.tls
 
 
 def check_duration(d: object, name: str = "d") -> float:
@@ -57,7 +58,7 @@ def _timer_p() -> _sched.P:
     p = _sched.getp()
     if p is None:
         _sched.note_foreign()
-        return _sched.background_p()
+        return _proc.background_p()
     return p
 
 
@@ -74,9 +75,9 @@ def sleep(d: float) -> None:
             _thread_sleep(d)
         return
     if _sched.attention:
-        _sched.check_attention()
+        _proc.check_attention()
     if d <= 0:
-        _sched.gosched()
+        _proc.gosched()
         return
     g = p.curg
     assert g is not None
@@ -84,7 +85,7 @@ def sleep(d: float) -> None:
     rt = RTimer(_wake_sleeper, (g, token))
     _timers.add(p, rt, _clock.read() + d)
     try:
-        _sched.park(WAIT_SLEEP, token)
+        _proc.park(WAIT_SLEEP, token)
     except BaseException:
         _timers.delete(rt)
         raise
@@ -109,7 +110,7 @@ def _thread_sleep(d: float) -> None:
 def _wake_sleeper(arg: Any, now: float) -> None:
     g, token = arg
     if token.acquire(False):
-        _sched.ready_from_timer(g)
+        _proc.ready_from_timer(g)
 
 
 class _ChanTimer:

@@ -63,6 +63,8 @@ from typing import Any, Final, TypeAlias, final
 from ._chan import Chan, RecvChan, RecvOnly
 from ._go import _is_async, blocking, go
 from ._runtime import clock as _clock
+from ._runtime import panic as _panic
+from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
 from ._runtime.timers import RTimer
@@ -322,7 +324,7 @@ class _AfterFuncCtx(_CancelCtx):
             f = self._f
             self._f = None
             if f is not None:
-                _sched.go(f, (), {}, 1)
+                _proc.go(f, (), {}, 1)
         return children
 
     def _stop(self) -> bool:
@@ -506,7 +508,7 @@ def _propagate_cancel(parent: Context, child: _CancelCtx) -> None:
 
         child._parent = _StopCtx(parent, af(on_parent_done))
         return
-    _sched.go(_watch_parent, (parent, child), {}, 1)
+    _proc.go(_watch_parent, (parent, child), {}, 1)
 
 
 def _watch_parent(parent: Context, child: _CancelCtx) -> None:
@@ -539,7 +541,7 @@ def _cancel(
     cause: BaseException | None,
 ) -> None:
     """Cancel c and all its descendants (Go's cancelCtx.cancel)."""
-    if _sched._tls.p is None and not _sched._tls.foreign:
+    if _sched.tls.p is None and not _sched.tls.foreign:
         _sched.note_use()  # a foreign thread: count it as a possible waker
     children = c._cancel_one(err, cause)
     if children is None:
@@ -570,7 +572,7 @@ def _timer_p() -> _sched.P:
     p = _sched.getp()
     if p is None:
         _sched.note_foreign()
-        return _sched.background_p()
+        return _proc.background_p()
     return p
 
 
@@ -822,7 +824,7 @@ class _SignalRelay:
         for sig, prev in self._prev.items():
             if signal.getsignal(sig) == self._handle:
                 if sig == signal.SIGINT:
-                    prev = _sched.sigint_handler_to_restore(prev)
+                    prev = _panic.sigint_handler_to_restore(prev)
                 signal.signal(sig, prev if prev is not None else signal.SIG_DFL)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:

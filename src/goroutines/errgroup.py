@@ -38,7 +38,7 @@ from greenlet import GreenletExit
 
 from ._chan import Chan
 from ._go import _is_async, _reject
-from ._runtime import sched as _sched
+from ._runtime import proc as _proc
 from ._runtime.waiter import new_lock
 from ._sync import WaitGroup
 from .context import CancelCauseFunc, Context, with_cancel_cause
@@ -95,7 +95,7 @@ class Group:
         kwargs: dict[str, Any],
     ) -> None:
         self._wg.add(1)
-        g = _sched.go(_run, (self, sem, fn, args, kwargs), {}, 3)
+        g = _proc.go(_run, (self, sem, fn, args, kwargs), {}, 3)
         g.name = getattr(fn, "__qualname__", None) or repr(fn)
 
     def _fail(self, e: BaseException) -> None:

@@ -12,51 +12,17 @@
 Misuse of the sync primitives raises plain ``RuntimeError`` with Go's words
 (``sync: unlock of unlocked mutex``); bad arguments raise ``TypeError`` or
 ``ValueError`` naming the argument.
+
+The classes are defined in the runtime core (``_runtime/errors.py``), which
+raises them without importing upward; these are the same class objects.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._runtime.g import G
+from ._runtime.errors import ChannelClosedError as ChannelClosedError
+from ._runtime.errors import Deadlock as Deadlock
+from ._runtime.errors import GoroutinePanic as GoroutinePanic
+from ._runtime.errors import RuntimeFault as RuntimeFault
+from ._runtime.errors import throw as throw
 
 __all__ = ["ChannelClosedError", "Deadlock", "GoroutinePanic", "RuntimeFault"]
-
-
-class Deadlock(RuntimeError):
-    """Every goroutine is blocked and nothing can ever wake any of them.
-
-    ``str()`` starts with ``all goroutines are asleep - deadlock!`` and carries
-    the goroutine dump. Go: ``fatal error: all goroutines are asleep - deadlock!``
-    """
-
-
-class GoroutinePanic(RuntimeError):
-    """An exception escaped a goroutine; the original is ``__cause__``.
-
-    ``.goroutine`` is the goroutine that panicked. Go: an unrecovered ``panic``.
-    """
-
-    goroutine: G | None
-
-    def __init__(self, message: str, goroutine: G | None = None) -> None:
-        super().__init__(message)
-        self.goroutine = goroutine
-
-
-class ChannelClosedError(RuntimeError):
-    """``send on closed channel`` or ``close of closed channel``."""
-
-
-class RuntimeFault(BaseException):
-    """A broken runtime invariant: a bug in goroutines itself, never user misuse.
-
-    Derives from ``BaseException`` so ``except Exception`` cannot hide it.
-    Go: ``runtime.throw``.
-    """
-
-
-def throw(message: str) -> RuntimeFault:
-    """Build the fault for a broken invariant (raise the result)."""
-    return RuntimeFault("goroutines: fatal error: " + message)

@@ -1,13 +1,33 @@
-"""The optional C accelerator, or None.
+"""The optional C accelerator: its ports, their Python twins, and which are on.
 
-``_speedups.c`` ports the hottest paths (go, Chan.send/recv/recv_ok and
-iteration, select and its case constructors, WaitGroup.add/done, park_g,
-ready, GWaiter.wake, the queue-only round of _find_runnable) and supplies the
-lock type of park tokens, channels and the sync primitives. The
-Python code stays the reference and the fallback: it runs when the extension
-was not built (no compiler, a free-threaded interpreter) or when the
-environment variable GOROUTINES_PURE is set to anything but "" or "0" before
-goroutines is imported. Both paths run the same test suite.
+The extension ``goroutines._runtime._speedups`` (C sources in ``_speedups/``,
+one file per port behind the internal header ``_speedups.h``) ports the
+hottest paths and supplies the lock type of park tokens, channels and the sync
+primitives. PORTS below is the one registry of what it ports: for each port,
+the functions it adds to the extension, the Python twin of each C function
+(the reference, which the C code calls for every case it leaves to Python),
+the ``__slots__`` whose offsets its setup receives (C holds no slot names:
+the module that wires a port passes the descriptors through :func:`setup`),
+and the ports it needs. ``tests/test_twins.py`` pins a hash of each twin's
+code: a change to a twin fails it until its C port has been read again and
+the new hash pasted here.
+
+Adding a port: write the C file (its functions, a ``<name>_methods`` table
+that module.c adds, a ``setup_<name>(slots, **objects)`` that takes its
+offsets with ``slot_offsets`` from a ``<name>_slots`` table commented
+``/* Class.slot */`` line by line), open each C function with ``Twin:`` and
+what it leaves to Python, add the Port here (an empty hash fails the test
+with the one to paste), and wire it in one block at the end of the module
+that defines its twins: ``if accel.port(name) is not None:
+accel.wire(name, ...)``.
+
+The Python code stays the reference and the fallback. It runs where the
+extension was not built (no compiler, a free-threaded interpreter), and for
+the ports the environment variable GOROUTINES_PURE names before goroutines is
+imported: ``1`` for all of them, or a comma-separated list of port names
+(``GOROUTINES_PURE=chan,select``) to narrow a difference between the paths
+to one port. A port whose Python twin runs turns off the ports that need it.
+Both paths run the same test suite.
 
 The extension keeps its state in C statics shared by the whole process, so
 it serves the main interpreter only: in a subinterpreter it refuses to load
@@ -19,27 +39,322 @@ from __future__ import annotations
 
 import importlib
 import os
+from dataclasses import dataclass
 from typing import Any
 
-speedups: Any = None
-if os.environ.get("GOROUTINES_PURE", "") in ("", "0"):
+
+@dataclass(frozen=True)
+class Twin:
+    """A Python function (``"module:Qual.name"``) a port mirrors, the C
+    functions (in ``_speedups/*.c``) that mirror it, and the pinned hash of
+    the twin's code (see ``twin_hash``)."""
+
+    python: str
+    c: tuple[str, ...]
+    hash: str
+
+
+@dataclass(frozen=True)
+class Port:
+    """One port of the accelerator.
+
+    functions: what it adds to the extension. slots: ``(class, names)``
+    pairs, the classes as ``"module:Name"``; their descriptors go to the
+    port's ``setup_<name>`` in this order, the order of the offset table in
+    its C file (``<name>_slots``), which checks their count. A port also
+    reads the slots of the ports it needs. needs: the ports it relies on.
+    """
+
+    name: str
+    functions: tuple[str, ...]
+    twins: tuple[Twin, ...]
+    slots: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+_W = "goroutines._runtime.waiter"
+_S = "goroutines._runtime.sched"
+_PROC = "goroutines._runtime.proc"
+
+PORTS: dict[str, Port] = {
+    p.name: p
+    for p in (
+        Port(
+            "lock",
+            functions=("Lock",),
+            twins=(Twin(f"{_W}:Lock", ("Lock_acquire", "lock_acquire_slow"), "201df0c5a24897c9"),),
+        ),
+        Port(
+            "sched",
+            functions=("setup_sched", "set_p", "set_attention", "ready", "park_g", "gwaiter_wake"),
+            twins=(
+                Twin(f"{_S}:set_p", ("sp_set_p",), "f62886d01647e02f"),
+                Twin(
+                    f"{_S}:_set_attention", ("sp_set_attention", "is_attention"), "e373c0a7f19d3e7e"
+                ),
+                Twin(f"{_PROC}:ready", ("ready_impl",), "bb2ec0609dbcfabb"),
+                Twin(f"{_W}:GWaiter.wake", ("sp_gwaiter_wake", "wake"), "1b5833f40ea9ca76"),
+                Twin(f"{_PROC}:park_g", ("park_g_impl",), "a4c13259fd15677d"),
+                Twin(
+                    f"{_PROC}:_find_runnable",
+                    ("find_runnable_fast", "park_g_impl"),
+                    "5cd9ca0d35c8d196",
+                ),
+                Twin(f"{_PROC}:_switch_to", ("switch_to_impl",), "91752a95b822f0a2"),
+            ),
+            slots=(
+                (f"{_W}:Waiter", ("token", "elem", "value", "ok", "done", "case", "chan")),
+                (f"{_W}:GWaiter", ("g",)),
+                (
+                    "goroutines._runtime.g:G",
+                    ("id", "state", "wait_reason", "token", "greenlet", "throw_exc", "p", "waiter"),
+                ),
+                (
+                    f"{_S}:P",
+                    (
+                        "g1",
+                        "ident",
+                        "runnext",
+                        "runq",
+                        "inbound",
+                        "sleeping",
+                        "schedtick",
+                        "streak",
+                        "killing",
+                        "curg",
+                        "free_workers",
+                        "g0",
+                        "timerq",
+                    ),
+                ),
+            ),
+        ),
+        Port(
+            "go",
+            functions=("setup_go", "setup_public_go", "sched_go", "go"),
+            twins=(
+                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "8a6b56ea54b2f7fa"),
+                Twin("goroutines._go:go", ("sp_go", "go_p", "new_g"), "b5365e9bdb0a6bf2"),
+                Twin("goroutines._runtime.g:G.__init__", ("new_g",), "7cbaf4435147a17b"),
+            ),
+            slots=(
+                (
+                    "goroutines._runtime.g:G",
+                    ("fn", "args", "context", "parent_id", "created_code", "created_lasti"),
+                ),
+            ),
+            needs=("sched",),
+        ),
+        Port(
+            "chan",
+            functions=(
+                "setup_chan",
+                "chan_init",
+                "chan_send",
+                "chan_recv",
+                "chan_recv_ok",
+                "chan_iter",
+            ),
+            twins=(
+                Twin("goroutines._chan:Chan.__init__", ("sp_chan_init",), "4411ca82c4c87439"),
+                Twin(
+                    "goroutines._chan:Chan.send",
+                    ("sp_chan_send", "pop_partner", "park_on"),
+                    "40c3c660cf8066b6",
+                ),
+                Twin(
+                    "goroutines._chan:Chan.recv",
+                    ("sp_chan_recv", "chan_recv_impl"),
+                    "071e0c8a791f7d8c",
+                ),
+                Twin(
+                    "goroutines._chan:Chan.recv_ok",
+                    ("sp_chan_recv_ok", "chan_recv_impl"),
+                    "07615b0283ea2f99",
+                ),
+                Twin("goroutines._chan:Chan._refill", ("chan_recv_impl",), "ea297b2bc2bb8efc"),
+                Twin(
+                    "goroutines._chan:Chan._recv_block",
+                    ("chan_recv_impl", "park_on"),
+                    "7b7047b0940c6245",
+                ),
+                Twin(
+                    "goroutines._chan:Chan.__iter__",
+                    ("sp_chan_iter", "ChanIter_next"),
+                    "2f706721f2fcc1f0",
+                ),
+                Twin(f"{_W}:GWaiter.__init__", ("goroutine_waiter",), "1a700ede6dd76221"),
+            ),
+            slots=(
+                (
+                    "goroutines._chan:Chan",
+                    ("_lock", "_buf", "_cap", "_closed", "_recvq", "_sendq", "_timer"),
+                ),
+            ),
+            needs=("sched", "lock"),
+        ),
+        Port(
+            "select",
+            functions=(
+                "setup_select",
+                "setup_cases",
+                "select",
+                "case_recv",
+                "case_recv_ok",
+                "case_send",
+            ),
+            twins=(
+                Twin(
+                    "goroutines._select:select", ("sp_select", "select_pass3"), "e27720a8237801ae"
+                ),
+                Twin("goroutines._select:recv", ("sp_case_recv",), "89bd6763d9d7b3aa"),
+                Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "1a8ee0bfd38a328f"),
+                Twin("goroutines._select:send", ("sp_case_send",), "e78ce116263a3a00"),
+            ),
+            needs=("chan",),
+        ),
+        Port(
+            "waitgroup",
+            functions=("setup_waitgroup", "wg_add", "wg_done"),
+            twins=(
+                Twin(
+                    "goroutines._sync.waitgroup:WaitGroup.add",
+                    ("sp_wg_add", "wg_add_fast"),
+                    "59878233c313a587",
+                ),
+                Twin(
+                    "goroutines._sync.waitgroup:WaitGroup.done",
+                    ("sp_wg_done", "wg_add_fast"),
+                    "b59097fcb4c837ee",
+                ),
+            ),
+            slots=(("goroutines._sync.waitgroup:WaitGroup", ("_lock", "_count", "_waiters")),),
+            needs=("sched", "lock"),
+        ),
+        # No twin: without it the interpreter's own allocator serves the
+        # frame stacks (GOROUTINES_ARENA=0 does the same).
+        Port("arena", functions=("cache_frame_stacks", "frame_stack_cache"), twins=()),
+    )
+}
+
+
+def _pure_ports(value: str) -> set[str]:
+    """The ports GOROUTINES_PURE=value turns off, with the ports needing them."""
+    value = value.strip()
+    if value in ("", "0"):
+        return set()
+    if value == "1":
+        return set(PORTS)
+    names = {n.strip() for n in value.split(",") if n.strip()}
+    unknown = sorted(names - set(PORTS))
+    if unknown:
+        raise ValueError(
+            f"GOROUTINES_PURE={value!r}: no port named {', '.join(map(repr, unknown))}; "
+            f"use 1 (every port) or a comma-separated list of {', '.join(PORTS)}"
+        )
+    off = set(names)
+    changed = True
+    while changed:
+        changed = False
+        for port in PORTS.values():
+            if port.name not in off and off.intersection(port.needs):
+                off.add(port.name)
+                changed = True
+    return off
+
+
+def _load() -> tuple[Any, frozenset[str]]:
+    off = _pure_ports(os.environ.get("GOROUTINES_PURE", ""))
+    if off == set(PORTS):
+        return None, frozenset()
     try:
-        speedups = importlib.import_module("goroutines._runtime._speedups")
+        ext = importlib.import_module("goroutines._runtime._speedups")
     except ImportError:  # not built here, or a subinterpreter: the pure-Python runtime
-        speedups = None
-    if speedups is not None and not speedups.in_main_interpreter():
-        speedups = None
+        return None, frozenset()
+    if getattr(ext, "in_main_interpreter", None) is None or not ext.in_main_interpreter():
+        return None, frozenset()  # (the first: the C sources' directory, no extension)
+    return ext, frozenset(set(PORTS) - off)
+
+
+# The extension while any port is on, else None; _active: the ports on.
+speedups: Any
+_active: frozenset[str]
+speedups, _active = _load()
+
+
+def active_ports() -> frozenset[str]:
+    """The names of the ports in use (empty on the pure-Python path)."""
+    return _active
+
+
+def port(name: str) -> Any:
+    """The extension if port name is on, else None."""
+    if name not in PORTS:
+        raise KeyError(f"no port named {name!r}; the ports are {', '.join(PORTS)}")
+    return speedups if name in _active else None
+
+
+def slot_descriptors(name: str) -> tuple[Any, ...]:
+    """The ``__slots__`` descriptors of port name's slots, in its C order."""
+    out: list[Any] = []
+    for cls_name, slots in PORTS[name].slots:
+        cls = resolve(cls_name)
+        out.extend(_own_descriptor(cls, s) for s in slots)
+    return tuple(out)
+
+
+def _own_descriptor(cls: type, slot: str) -> Any:
+    for base in cls.__mro__:
+        if slot in vars(base):
+            return vars(base)[slot]
+    raise AttributeError(f"{cls.__qualname__} has no slot {slot!r} (accel.PORTS)")
+
+
+def resolve(qualified: str) -> Any:
+    """The object named ``"module:Qual.name"`` (imported)."""
+    mod_name, _, qual = qualified.partition(":")
+    obj: Any = importlib.import_module(mod_name)
+    for part in qual.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def setup(name: str, **objects: Any) -> Any:
+    """Call port name's ``setup_<name>`` with its slot descriptors (from the
+    registry) and objects, everything it uses, by keyword; the extension."""
+    getattr(speedups, f"setup_{name}")(slot_descriptors(name), **objects)
+    return speedups
+
 
 def install(target: Any, ports: dict[str, Any]) -> None:
     """Put each C port in ports in place of the Python function of the same
     name on target (a class, or a module's ``globals()``), wrapped so that it
     keeps that function's docs, signature and pickling, binds as a method, and
     hands calls with keyword arguments to it."""
-    for name, port in ports.items():
+    for name, c_port in ports.items():
         if isinstance(target, dict):
-            target[name] = speedups.method(port, target[name])
+            target[name] = speedups.method(c_port, target[name])
         else:
-            setattr(target, name, speedups.method(port, getattr(target, name)))
+            setattr(target, name, speedups.method(c_port, getattr(target, name)))
 
 
-__all__ = ["install", "speedups"]
+def wire(name: str, target: Any, methods: dict[str, str], **objects: Any) -> None:
+    """Set port name up (:func:`setup`, with objects) and install its C
+    functions (methods: Python name -> extension function) on target."""
+    setup(name, **objects)
+    install(target, {py: getattr(speedups, c) for py, c in methods.items()})
+
+
+__all__ = [
+    "PORTS",
+    "Port",
+    "Twin",
+    "active_ports",
+    "install",
+    "port",
+    "resolve",
+    "setup",
+    "slot_descriptors",
+    "speedups",
+    "wire",
+]

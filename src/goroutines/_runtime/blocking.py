@@ -40,8 +40,10 @@ from collections.abc import Callable
 from random import random as _random
 from typing import Any, TypeVar
 
+from . import proc as _proc
 from . import sched as _sched
 from .g import WAIT_SYSCALL
+from .panic import check_attention
 from .waiter import GWaiter, new_token
 
 T = TypeVar("T")
@@ -87,7 +89,7 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         _sched.note_foreign()
         return fn(*args, **kwargs)
     if _sched.attention:
-        _sched.check_attention()
+        check_attention()
     g = p.curg
     token = new_token()
     w = GWaiter(g, token)
@@ -102,7 +104,7 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         _call_done()
         raise
     try:
-        _sched.park(WAIT_SYSCALL, token)
+        _proc.park(WAIT_SYSCALL, token)
     except BaseException:
         # Interrupted (run() killing goroutines, a panic or SIGINT for
         # goroutine 1): a call no helper has taken yet is dropped.
@@ -176,7 +178,7 @@ def _helper(job: _Job | None) -> None:
     """Body of a helper thread: run calls until idle for HELPER_IDLE_SECONDS,
     or until handed no call (retire_idle_helpers)."""
     global _pool_threads
-    _sched._tls.helper = True
+    _sched.tls.helper = True
     me = _Helper()
     while True:
         if job is None:

@@ -2,7 +2,7 @@
 
 Runtime time is seconds on one clock, by default ``time.monotonic()``. It is
 read for: a timer's ``when`` and the ``now`` its function is called with
-(timers.py), the scheduler's wait for its next timer (sched.py), a
+(timers.py), the scheduler's wait for its next timer (proc.py), a
 goroutine's sleep deadline, the value a timer channel sends (Timer, Ticker,
 after, tick: _time.py), and a context's deadline (context.py). A synctest
 bubble will run its goroutines on a fake clock instead; this module is where

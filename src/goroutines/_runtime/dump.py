@@ -23,11 +23,11 @@ from types import CodeType, FrameType
 
 from greenlet import getcurrent
 
-from .accel import speedups
-from .g import DEAD, RUNNING, WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND, WAITING, G, allgs
+from .accel import port as _accel_port
+from .g import DEAD, RUNNING, WAITING, G, allgs
 
 _INTERNAL = "goroutines._runtime"
-_SCHED = "goroutines._runtime.sched"
+_PROC = "goroutines._runtime.proc"
 
 # The code of the functions at the bottom of the runtime's greenlets (a
 # worker, a P's g0), registered by the scheduler. A greenlet's bottom frame
@@ -64,7 +64,7 @@ def _from_park(frame: FrameType | None) -> FrameType | None:
     not the G's: start at the loop, which the parking G called."""
     f = frame
     while f is not None:
-        if f.f_code.co_name == "_find_runnable" and f.f_globals.get("__name__") == _SCHED:
+        if f.f_code.co_name == "_find_runnable" and f.f_globals.get("__name__") == _PROC:
             return f
         if f.f_code in _roots:
             break
@@ -92,19 +92,33 @@ def _stack_of(g: G, here: FrameType | None) -> list[str]:
     return _frame_lines(frame)
 
 
+# wait reason -> (module, code) of the Python function a goroutine parked
+# with that reason is blocked in when the accelerator runs its C port
+# instead: registered by the module above that defines it (the channel's
+# send and recv), so that the core imports nothing above it.
+_op_frames: dict[str, tuple[str, CodeType]] = {}
+
+
+def register_op_frame(wait_reason: str, module: str, code: CodeType) -> None:
+    """Name ``module.<code's qualname>`` as the frame of a goroutine parked
+    with wait_reason by an accelerated operation (see _accelerated_op)."""
+    _op_frames[wait_reason] = (module, code)
+
+
 def _accelerated_op(g: G, lines: list[str]) -> list[str]:
     """With the accelerator, Chan.send/recv/recv_ok are C functions: no Python
     frame shows the channel operation a goroutine is parked in. Name it, as
     Go's runtime.chansend/chanrecv frames do, at the line of its Python twin."""
-    if speedups is None or g.state != WAITING:
+    if _accel_port("chan") is None or g.state != WAITING:
         return lines
-    op = {WAIT_CHAN_SEND: "send", WAIT_CHAN_RECEIVE: "recv"}.get(g.wait_reason)
-    if op is None or (lines and lines[0].startswith("goroutines._chan.")):
+    op = _op_frames.get(g.wait_reason)
+    if op is None:
         return lines
-    from .._chan import Chan  # imported by now: only a channel parks this way
-
-    code = getattr(Chan, op).__wrapped__.__code__
-    return [f"goroutines._chan.{code.co_qualname}(...)", f"\t{code.co_filename}:{code.co_firstlineno}", *lines]
+    module, code = op
+    if lines and lines[0].startswith(module + "."):
+        return lines
+    where = f"\t{code.co_filename}:{code.co_firstlineno}"
+    return [f"{module}.{code.co_qualname}(...)", where, *lines]
 
 
 def goroutine_header(g: G) -> str:

@@ -2,7 +2,7 @@
 
 A G is plain data. Its greenlet is created only when it first runs (a G that has
 not started can still move to any P), and a finished goroutine's greenlet is
-reused for the next unstarted G (see sched.py), as Go reuses its G structs.
+reused for the next unstarted G (see proc.py), as Go reuses its G structs.
 
 Invariants:
   * g.state is one of RUNNABLE, RUNNING, WAITING, DEAD; only the P that owns
@@ -22,11 +22,14 @@ import threading
 from collections.abc import Callable
 from contextvars import Context
 from types import CodeType
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Literal, final
 
 if TYPE_CHECKING:
     from .sched import P
+    from .waiter import Token
 
+# A G's states (Go's _Grunnable, _Grunning, _Gwaiting, _Gdead).
+GState = Literal["runnable", "running", "waiting", "dead"]
 RUNNABLE: Final = "runnable"
 RUNNING: Final = "running"
 WAITING: Final = "waiting"
@@ -88,7 +91,7 @@ class G:
     # Few fields on purpose: the garbage collector visits every field of every
     # G at each collection while the G lives, and spawning 100,000 goroutines
     # spends as much time there as in go() itself. _name is unset until read.
-    # sched.go() sets the same fields as __init__ (without calling it).
+    # proc.go() sets the same fields as __init__ (without calling it).
     __slots__ = (
         "__weakref__",
         "_name",
@@ -109,7 +112,7 @@ class G:
     )
 
     id: int
-    state: str
+    state: GState
     wait_reason: str
     _name: str
 
@@ -134,7 +137,7 @@ class G:
         # The context fn runs in: a copy of the creator's, or None for an
         # empty one (the usual case, made only if fn sets a ContextVar).
         self.context = context
-        self.token: Any = None
+        self.token: Token | None = None
         self.throw_exc: BaseException | None = None
         self.parent_id = parent_id
         # The creation site: the code and instruction offset of go()'s caller.

@@ -23,16 +23,17 @@ from __future__ import annotations
 from _thread import RLock as _RLock
 from _thread import allocate_lock
 from _thread import get_ident as _get_ident
+from collections.abc import Callable
 from time import sleep as _sleep
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from greenlet import getcurrent, greenlet
 
 if TYPE_CHECKING:
     from .g import G
 
-from ..errors import throw
-from .accel import speedups
+from .accel import port as _accel_port
+from .errors import throw
 
 REENTERED: Final = (
     "this thread is already inside an operation on this channel or primitive (a "
@@ -66,7 +67,7 @@ class Lock(_RLockBase):  # type: ignore[misc]
     goroutine of their own, never inside the runtime; CPython runs them
     wherever the collection happens, so the runtime cannot move them.
 
-    Twin of the accelerator's Lock (_speedups.c), which records its owner in
+    Twin of the accelerator's Lock (_speedups/lock.c), which records its owner in
     C; on the pure path the owner check costs a Python call per acquire.
     """
 
@@ -98,14 +99,29 @@ class Lock(_RLockBase):  # type: ignore[misc]
         return True
 
 
+class Token(Protocol):
+    """A park token, or a lock of the core (see the module header and the
+    lock order in sched.py): ``_thread.lock``, the Lock above, or the
+    accelerator's Lock. A token is won with ``acquire(False)`` only; a lock
+    is also waited for (``acquire()``) and released."""
+
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def locked(self) -> bool: ...
+
+
 # The park token: the accelerator's Lock, whose uncontended acquire/release is
 # a flag flip, or a plain _thread.lock (a token is only ever won with
 # acquire(False), by whichever thread wakes its owner).
-new_token: Any = allocate_lock if speedups is None else speedups.Lock
+new_token: Callable[[], Token] = (
+    allocate_lock if _accel_port("lock") is None else _accel_port("lock").Lock
+)
 # The internal lock of a channel or primitive (WaitGroup, Mutex, context...):
 # the accelerator's Lock, or the Lock above; either raises RuntimeError rather
 # than let the thread that holds it wait for itself.
-new_lock: Any = Lock if speedups is None else speedups.Lock
+new_lock: Any = Lock if _accel_port("lock") is None else _accel_port("lock").Lock
 
 
 class Waiter:
@@ -113,7 +129,7 @@ class Waiter:
 
     __slots__ = ("case", "chan", "done", "elem", "ok", "token", "value")
 
-    def __init__(self, token: Any) -> None:
+    def __init__(self, token: Token) -> None:
         self.token = token
         self.elem: Any = None  # value a sender offers
         self.value: Any = None  # value handed to a receiver
@@ -123,7 +139,7 @@ class Waiter:
         self.chan: Any = None
 
     def fired(self) -> bool:
-        return self.token.locked()  # type: ignore[no-any-return]
+        return self.token.locked()
 
     def wake(self) -> None:
         raise NotImplementedError
@@ -131,7 +147,7 @@ class Waiter:
     def park(self, reason: str) -> None:
         raise NotImplementedError
 
-    def sibling(self, token: Any) -> Waiter:
+    def sibling(self, token: Token) -> Waiter:
         """Another waiter of the same blocker and wake mechanism (select cases)."""
         raise NotImplementedError
 
@@ -139,7 +155,7 @@ class Waiter:
 class GWaiter(Waiter):
     __slots__ = ("g",)
 
-    def __init__(self, g: G, token: Any) -> None:
+    def __init__(self, g: G, token: Token) -> None:
         # Every field set here, without Waiter.__init__: one call less on
         # every blocking channel operation.
         self.token = token
@@ -152,8 +168,8 @@ class GWaiter(Waiter):
         self.g = g
 
     def wake(self) -> None:
-        # sched.ready, inlined: this runs on every hand-off to a goroutine.
-        # Same order, same RuntimeFault on failure (see sched.ready).
+        # proc.ready, inlined: this runs on every hand-off to a goroutine.
+        # Same order, same RuntimeFault on failure (see proc.ready).
         g = self.g
         p: Any = g.p
         if p is None:
@@ -176,7 +192,7 @@ class GWaiter(Waiter):
     def park(self, reason: str) -> None:
         _park(reason, self.token)
 
-    def sibling(self, token: Any) -> GWaiter:
+    def sibling(self, token: Token) -> GWaiter:
         return GWaiter(self.g, token)
 
 
@@ -185,7 +201,7 @@ class ThreadWaiter(Waiter):
 
     __slots__ = ("exc", "lock", "reason", "thread")
 
-    def __init__(self, token: Any, lock: Any = None) -> None:
+    def __init__(self, token: Token, lock: Token | None = None) -> None:
         Waiter.__init__(self, token)
         if lock is None:
             lock = allocate_lock()
@@ -201,7 +217,7 @@ class ThreadWaiter(Waiter):
     def park(self, reason: str) -> None:
         _park_thread(self, reason)
 
-    def sibling(self, token: Any) -> ThreadWaiter:
+    def sibling(self, token: Token) -> ThreadWaiter:
         return ThreadWaiter(token, self.lock)
 
 
@@ -232,7 +248,7 @@ class AsyncWaiter(Waiter):
 
     __slots__ = ("first", "future", "loop", "thread", "woken")
 
-    def __init__(self, token: Any, loop: Any, first: AsyncWaiter | None = None) -> None:
+    def __init__(self, token: Token, loop: Any, first: AsyncWaiter | None = None) -> None:
         Waiter.__init__(self, token)
         self.first = self if first is None else first
         self.loop = loop
@@ -261,11 +277,11 @@ class AsyncWaiter(Waiter):
     def park(self, reason: str) -> None:
         getcurrent().parent.switch(self.first)
 
-    def sibling(self, token: Any) -> AsyncWaiter:
+    def sibling(self, token: Token) -> AsyncWaiter:
         return AsyncWaiter(token, None, self.first)
 
 
-def foreign_waiter(token: Any) -> Waiter:
+def foreign_waiter(token: Token) -> Waiter:
     """The Waiter of a blocker that is not a goroutine: the asyncio task whose
     operation runs in this AsyncOp greenlet, else the calling thread."""
     gr = getcurrent()
@@ -287,11 +303,11 @@ def _running_loop() -> Any:
     return _get_running_loop()
 
 
-def _unset_ready(g: G) -> None:  # replaced by sched at import
+def _unset_ready(g: G) -> None:  # replaced by proc at import
     raise RuntimeError("scheduler not initialised")
 
 
-def _unset_park(reason: str, token: Any) -> None:  # replaced by sched at import
+def _unset_park(reason: str, token: Token) -> None:  # replaced by proc at import
     raise RuntimeError("scheduler not initialised")
 
 
@@ -300,8 +316,21 @@ _park = _unset_park
 _park_thread: Any = None
 
 
+def ready(g: G) -> None:
+    """proc.ready, for the core modules below proc (deadlock.py)."""
+    _ready(g)
+
+
+def park(reason: str, token: Token) -> None:
+    """proc.park, for the core modules below proc (netpoll.py)."""
+    _park(reason, token)
+
+
 def install(ready: Any, park: Any, park_thread: Any) -> None:
-    """Called once by sched.py: the scheduler's ready/park entry points."""
+    """Called once by proc.py: the scheduler's ready/park entry points.
+
+    Waiters, and the core modules below proc, reach the scheduler through
+    these (the modules below proc cannot import it)."""
     global _ready, _park, _park_thread
     _ready = ready
     _park = park

@@ -27,14 +27,15 @@ from __future__ import annotations
 from collections import deque
 from typing import final
 
+from .._runtime import proc as _proc
 from .._runtime import sched as _sched
 from .._runtime.g import WAIT_COND
 from .._runtime.waiter import Waiter, new_lock, new_token
 from .common import wait_granted
 from .mutex import Locker
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
 @final
@@ -70,7 +71,7 @@ class Cond:
         """Atomically unlock ``c.l`` and wait; relock ``c.l`` before returning.
         Go: ``c.Wait()``."""
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         t = self._ticket

@@ -33,13 +33,14 @@ from collections import deque
 from time import monotonic
 from typing import Final, Protocol, final
 
+from .._runtime import proc as _proc
 from .._runtime import sched as _sched
 from .._runtime.g import WAIT_MUTEX
 from .._runtime.waiter import Waiter, new_lock, new_token
 from .common import spurious
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
 class Locker(Protocol):
@@ -86,7 +87,7 @@ class Mutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if not self._locked:

@@ -23,14 +23,15 @@ from __future__ import annotations
 from collections import deque
 from typing import Final, final
 
+from .._runtime import proc as _proc
 from .._runtime import sched as _sched
 from .._runtime.g import WAIT_RWMUTEX_LOCK, WAIT_RWMUTEX_RLOCK
 from .._runtime.waiter import Waiter, new_lock, new_token
 from .common import wait_granted
 from .mutex import Mutex
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 _W_NONE: Final = 0
 _W_PENDING: Final = 1  # a writer holds _w and waits for the readers to leave
@@ -67,7 +68,7 @@ class RWMutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if self._writer == _W_NONE:
@@ -171,7 +172,7 @@ class RWMutex:
         if _tls.p is None:
             _sched.getp()  # a foreign thread: count it as a possible waker
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         m = self._w
         m._lock.acquire()
         if not m._locked:

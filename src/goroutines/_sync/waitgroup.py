@@ -32,16 +32,16 @@ from greenlet import GreenletExit
 
 from .._go import _is_async, _reject
 from .._runtime import accel as _accel
+from .._runtime import proc as _proc
 from .._runtime import sched as _sched
-from .._runtime.accel import speedups
 from .._runtime.g import WAIT_WAITGROUP
 from .._runtime.waiter import Waiter, new_lock, new_token
 from .common import check_int, spurious
 
 P = ParamSpec("P")
 
-_current_waiter = _sched.current_waiter
-_tls = _sched._tls  # .p: this thread's P; None on a foreign thread (or before first use)
+_current_waiter = _proc.current_waiter
+_tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
 
 
 @final
@@ -112,7 +112,7 @@ class WaitGroup:
     def wait(self) -> None:
         """Block until the counter is zero. Go: ``wg.Wait()``."""
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
         lock = self._lock
         lock.acquire()
         if self._count == 0:
@@ -120,7 +120,7 @@ class WaitGroup:
             # The group may have ended since the look above, with a panic
             # (pending before its done(), see go): met here as after a park.
             if _sched.attention:
-                _sched.check_attention()
+                _proc.check_attention()
             return
         lock.release()
         w = _current_waiter(new_token())
@@ -143,7 +143,7 @@ class WaitGroup:
         # as if the group had succeeded. Nothing is lost by raising after
         # the wait completed.
         if _sched.attention:
-            _sched.check_attention()
+            _proc.check_attention()
 
     def _wait_or_enqueue(self, w: Waiter) -> bool:
         """True if the counter is zero now; else queue w until it is."""
@@ -163,7 +163,7 @@ class WaitGroup:
         if not callable(fn) or _is_async(fn):
             _reject(fn)
         self.add(1)
-        g = _sched.go(_run_and_done, (self, fn, args, kwargs), {}, 2)
+        g = _proc.go(_run_and_done, (self, fn, args, kwargs), {}, 2)
         g.name = getattr(fn, "__qualname__", None) or repr(fn)
 
     def __repr__(self) -> str:
@@ -182,11 +182,11 @@ def _run_and_done(
     try:
         r = fn(*args, **kwargs)
         if r is not None and r.__class__ is CoroutineType:
-            raise _sched.coroutine_returned(getattr(fn, "__qualname__", repr(fn)), r)
+            raise _proc.coroutine_returned(getattr(fn, "__qualname__", repr(fn)), r)
     except GreenletExit:
         raise  # run() killing goroutines: silent
     except BaseException as e:
-        _sched.panic_current(e)  # reported; the goroutine ends without it
+        _proc.panic_current(e)  # reported; the goroutine ends without it
     finally:
         wg.add(-1)
 
@@ -194,8 +194,14 @@ def _run_and_done(
 __all__ = ["WaitGroup"]
 
 
-if speedups is not None:
-    # The accelerator's WaitGroup.add and done (accel.py): the common case in
-    # C, the methods above for the rest.
-    speedups.setup_waitgroup(WaitGroup)
-    _accel.install(WaitGroup, {"add": speedups.wg_add, "done": speedups.wg_done})
+if _accel.port("waitgroup") is not None:
+    # The accelerator's port "waitgroup" (accel.py): WaitGroup.add and done,
+    # the common case in C, the methods above for the rest.
+    _accel.wire(
+        "waitgroup",
+        WaitGroup,
+        {"add": "wg_add", "done": "wg_done"},
+        cls=WaitGroup,
+        py_add=WaitGroup.add,
+        py_done=WaitGroup.done,
+    )
