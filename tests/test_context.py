@@ -16,6 +16,8 @@ from _synctest import Thread, wait_blocked, wait_thread_blocked
 from goroutines import (
     Chan,
     Deadlock,
+    RecvChan,
+    RecvOnly,
     WaitGroup,
     after,
     current,
@@ -52,17 +54,12 @@ BG = background()
 
 def is_done(ctx: Context) -> bool:
     """Go: select { case <-ctx.Done(): true; default: false }."""
-    d = ctx.done()
-    if d is None:
-        return False
-    i, _ = select(recv(d), default=True)
+    i, _ = select(recv(ctx.done()), default=True)
     return i == 0
 
 
 def wait_done(ctx: Context, limit: float = 5.0) -> bool:
-    d = ctx.done()
-    assert d is not None
-    i, _ = select(recv(d), recv(after(limit)))
+    i, _ = select(recv(ctx.done()), recv(after(limit)))
     return i == 0
 
 
@@ -75,7 +72,7 @@ class OtherContext(Context):
     def deadline(self) -> float | None:
         return self.parent.deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return self.parent.done()
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -88,7 +85,7 @@ class OtherContext(Context):
 class MyDoneCtx(OtherContext):
     """Provides a done channel of its own that never closes (Go's myDoneCtx)."""
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return Chan()
 
 
@@ -97,7 +94,9 @@ def test_background() -> None:
     def main() -> None:
         c = background()
         assert c is not None
-        assert c.done() is None  # Go's nil channel: a receive blocks forever
+        # Go's nil channel: a channel never closed, receive-only.
+        assert isinstance(c.done(), RecvOnly)
+        assert c.done() is todo().done()
         assert not is_done(c)
         assert repr(c) == "context.Background"
         assert c.err() is None and c.deadline() is None and c.value("k") is None
@@ -125,7 +124,7 @@ def test_with_cancel() -> None:
         c2, _ = with_cancel(o)
         contexts = [c1, o, c2]
         for i, c in enumerate(contexts):
-            assert c.done() is not None, f"c[{i}].done() is None"
+            assert c.done() is not BG.done(), f"c[{i}].done() is never closed"
             assert c.err() is None, f"c[{i}].err() == {c.err()!r}"
             assert not is_done(c)
         cancel()
@@ -699,7 +698,7 @@ def test_without_cancel() -> None:
         child = without_cancel(with_value(parent, key, value))
         cancel()
         assert is_done(parent)
-        assert child.done() is None
+        assert child.done() is BG.done()
         assert child.err() is None
         assert child.deadline() is None
         assert child.value(key) == value
@@ -812,7 +811,7 @@ class AfterFuncContext(Context):
     def deadline(self) -> float | None:
         return None
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return self._done
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -1123,7 +1122,7 @@ def test_cancel_cause_rejects_a_non_exception() -> None:
 def test_cancel_from_a_thread_wakes_a_goroutine() -> None:
     def main() -> None:
         ctx, cancel = with_cancel(BG)
-        g = go(lambda: ctx.done().recv())  # type: ignore[union-attr]
+        g = go(lambda: ctx.done().recv())
         wait_blocked(g, "chan receive")
         Thread(cancel).join()
         while g.state != "dead":
@@ -1136,7 +1135,7 @@ def test_cancel_from_a_thread_wakes_a_goroutine() -> None:
 def test_thread_waits_on_done_and_a_goroutine_cancels() -> None:
     def main() -> None:
         ctx, cancel = with_cancel(BG)
-        t = Thread(lambda: ctx.done().recv_ok())  # type: ignore[union-attr]
+        t = Thread(lambda: ctx.done().recv_ok())
         wait_thread_blocked(t.thread, "chan receive")
         go(cancel)
         assert t.join() == (None, False)

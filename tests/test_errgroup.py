@@ -356,9 +356,7 @@ def test_a_base_exception_reaches_wait_unwrapped_and_never_passes_for_success(
 
         g.go(slow)
         g.go(interrupted)
-        done = ctx.done()
-        assert done is not None
-        done.recv()  # cancelled by the failure, before wait()
+        ctx.done().recv()  # cancelled by the failure, before wait()
         assert C.cause(ctx) is exc
         go(release.close)
         with pytest.raises(exc_type) as info:

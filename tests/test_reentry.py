@@ -367,7 +367,6 @@ def test_finalizer_cancelling_the_context_being_cancelled_never_hangs(
     def main() -> None:
         ctx, cancel = gocontext.with_cancel(gocontext.background())
         done = ctx.done()
-        assert done is not None
         out: list[tuple[str, Any]] = []
         # Cancelling closes done() with the context's lock held; close tests
         # the stale receiver's token there.

@@ -39,7 +39,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from typing import Any, Final, Generic, Protocol, TypeVar, final, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final, runtime_checkable
 
 from . import _aio
 from . import errors as _errors
@@ -537,6 +537,31 @@ class Chan(Generic[T]):
         return _aiter(self)
 
 
+# What a view lacks, in Go's words (its compile errors): called only for an
+# attribute the view does not have, so a plain lookup costs nothing more.
+_NOT_ON_RECV_ONLY: Final = {
+    "send": "cannot send to receive-only channel",
+    "try_send": "cannot send to receive-only channel",
+    "send_async": "cannot send to receive-only channel",
+    "close": "cannot close receive-only channel",
+}
+_NOT_ON_SEND_ONLY: Final = {
+    "recv": "cannot receive from send-only channel",
+    "recv_ok": "cannot receive from send-only channel",
+    "try_recv": "cannot receive from send-only channel",
+    "recv_async": "cannot receive from send-only channel",
+    "recv_ok_async": "cannot receive from send-only channel",
+}
+
+
+def _misuse(view: object, name: str, why: dict[str, str]) -> AttributeError:
+    """The AttributeError for view.name, saying why when name is the other side's."""
+    msg = f"{type(view).__name__!r} object has no attribute {name!r}"
+    if name in why:
+        msg += f" (invalid operation: {why[name]})"
+    return AttributeError(msg, name=name, obj=view)
+
+
 @final
 class RecvOnly(Generic[T_co]):
     """Receive-only view of a channel (Go's ``<-chan T``). Equal to its channel."""
@@ -560,6 +585,11 @@ class RecvOnly(Generic[T_co]):
 
     def __iter__(self) -> Iterator[T_co]:
         return iter(self._c)
+
+    if not TYPE_CHECKING:  # type checkers reject these names already
+
+        def __getattr__(self, name: str) -> Any:
+            raise _misuse(self, name, _NOT_ON_RECV_ONLY)
 
     def __len__(self) -> int:
         return len(self._c)
@@ -611,6 +641,11 @@ class SendOnly(Generic[T_contra]):
     def close(self) -> None:
         """Close the channel (see Chan.close)."""
         self._c.close()
+
+    if not TYPE_CHECKING:  # type checkers reject these names already
+
+        def __getattr__(self, name: str) -> Any:
+            raise _misuse(self, name, _NOT_ON_SEND_ONLY)
 
     def __len__(self) -> int:
         return len(self._c)

@@ -38,7 +38,7 @@ select), and no other tuple can pass for one.
 from __future__ import annotations
 
 from random import random, sample
-from typing import Any, Final, TypeAlias, TypeVar, final
+from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypeVar, final, overload
 
 from . import _aio
 from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
@@ -50,6 +50,16 @@ from ._runtime.waiter import REENTERED, GWaiter, Waiter, new_token
 from .errors import ChannelClosedError
 
 T = TypeVar("T")
+R_co = TypeVar("R_co", covariant=True)
+# The result types of select's cases, in order (see the overloads of select).
+R0 = TypeVar("R0")
+R1 = TypeVar("R1")
+R2 = TypeVar("R2")
+R3 = TypeVar("R3")
+R4 = TypeVar("R4")
+R5 = TypeVar("R5")
+R6 = TypeVar("R6")
+R7 = TypeVar("R7")
 
 _tls = _sched.tls
 
@@ -64,8 +74,13 @@ _SPARE_MAX: Final = 64
 
 
 @final
-class _Kind:
-    """What a case does: one of RECV, RECV_OK, SEND (compared by identity)."""
+class _Kind(Generic[R_co]):
+    """What a case does: one of RECV, RECV_OK, SEND (compared by identity).
+
+    Its type parameter, for type checkers only, is what select returns for
+    the case: a case is a ``Case[int | None]`` when select gives an
+    ``int | None`` for it.
+    """
 
     __slots__ = ("name",)
 
@@ -76,13 +91,18 @@ class _Kind:
         return self.name
 
 
-RECV: Final = _Kind("recv")
-RECV_OK: Final = _Kind("recv_ok")
-SEND: Final = _Kind("send")
+RECV: Final[_Kind[Any]] = _Kind("recv")
+RECV_OK: Final[_Kind[Any]] = _Kind("recv_ok")
+SEND: Final[_Kind[None]] = _Kind("send")
 _KINDS: Final = (RECV, RECV_OK, SEND)
 
-Case: TypeAlias = "tuple[Chan[Any] | None, _Kind, Any]"
-"""One select case: made by ``recv(ch)``, ``recv_ok(ch)`` or ``send(ch, v)``."""
+Case: TypeAlias = "tuple[Chan[Any] | None, _Kind[R_co], Any]"
+"""One select case: made by ``recv(ch)``, ``recv_ok(ch)`` or ``send(ch, v)``.
+
+``Case[R]`` is a case for which select returns an R: ``recv`` on a channel
+of T makes a ``Case[T | None]``, ``recv_ok`` a ``Case[tuple[T | None, bool]]``,
+``send`` a ``Case[None]``. A bare ``Case`` is ``Case[Any]``.
+"""
 
 
 def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
@@ -96,7 +116,16 @@ def _chan_for(ch: object, sending: bool) -> Chan[Any] | None:
 # The constructors test for a Chan or None inline: a call less per case.
 
 
-def recv(ch: RecvChan[T] | None) -> Case:
+# Each constructor has an overload for a channel and one for None, so that an
+# Optional channel (``Chan[int] | None``) infers T: mypy splits the union over
+# the overloads, where a single ``RecvChan[T] | None`` parameter would not.
+
+
+@overload
+def recv(ch: RecvChan[T]) -> Case[T | None]: ...
+@overload
+def recv(ch: None) -> Case[None]: ...
+def recv(ch: RecvChan[T] | None) -> Case[T | None]:
     """Select case: receive from ch; the select returns the value (None once closed)."""
     c: object = ch
     if type(c) is Chan or c is None:
@@ -104,7 +133,11 @@ def recv(ch: RecvChan[T] | None) -> Case:
     return (_chan_for(c, False), RECV, None)
 
 
-def recv_ok(ch: RecvChan[T] | None) -> Case:
+@overload
+def recv_ok(ch: RecvChan[T]) -> Case[tuple[T | None, bool]]: ...
+@overload
+def recv_ok(ch: None) -> Case[tuple[None, bool]]: ...
+def recv_ok(ch: RecvChan[T] | None) -> Case[tuple[T | None, bool]]:
     """Select case: receive from ch; the select returns ``(value, ok)``."""
     c: object = ch
     if type(c) is Chan or c is None:
@@ -112,7 +145,11 @@ def recv_ok(ch: RecvChan[T] | None) -> Case:
     return (_chan_for(c, False), RECV_OK, None)
 
 
-def send(ch: SendChan[T] | None, value: T) -> Case:
+@overload
+def send(ch: SendChan[T], value: T) -> Case[None]: ...
+@overload
+def send(ch: None, value: object) -> Case[None]: ...
+def send(ch: SendChan[T] | None, value: T) -> Case[None]:
     """Select case: send value on ch; the select returns None for it."""
     c: object = ch
     if type(c) is Chan or c is None:
@@ -150,7 +187,7 @@ def _unlock_before(chans: list[Chan[Any]], stop: Chan[Any]) -> None:
             last = ch
 
 
-def _select_busy(cases: tuple[Case, ...], default: bool) -> tuple[int, Any]:
+def _select_busy(cases: tuple[Case[Any], ...], default: bool) -> tuple[int, Any]:
     """select when this thread already holds the lock of some of its channels.
 
     The thread is in the middle of an operation on them (a finalizer or a
@@ -175,7 +212,216 @@ def check_default(default: object) -> None:
         raise TypeError(f"select: default must be a bool, got {type(default).__name__}")
 
 
-def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
+# The overloads keep each case's result type: select(recv(a), send(b, v))
+# with a a Chan[int] returns ``tuple[Literal[0], int | None] | tuple[Literal[1],
+# None]``, which a ``match`` on the index (or a test of ``result[0]``)
+# narrows. ``default=True`` adds ``(-1, None)``; select() without cases and
+# without a default never returns. Past eight cases, or with ``*cases``, the
+# value is the join of the cases' types.
+@overload
+def select(*, default: Literal[False] = False) -> NoReturn: ...
+@overload
+def select(*, default: bool) -> tuple[Literal[-1], None]: ...
+@overload
+def select(c0: Case[R0], /, *, default: Literal[False] = False) -> tuple[Literal[0], R0]: ...
+@overload
+def select(
+    c0: Case[R0], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[-1], None]: ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1]: ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[-1], None]: ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2]: ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[-1], None]
+): ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: Literal[False] = False
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[3], R3]
+): ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+): ...
+@overload
+def select(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], c4: Case[R4], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+): ...
+@overload
+def select(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+def select(*cases: Case[R0], default: bool = False) -> tuple[int, R0]: ...
+def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     """Complete exactly one of the cases, blocking until one can proceed.
 
     Returns ``(index, value)`` of the case that ran: the received value for
@@ -409,7 +655,213 @@ def select(*cases: Case, default: bool = False) -> tuple[int, Any]:
     return i, value
 
 
-async def select_async(*cases: Case, default: bool = False) -> tuple[int, Any]:
+# select's overloads, for the same typed results.
+@overload
+async def select_async(*, default: Literal[False] = False) -> NoReturn: ...
+@overload
+async def select_async(*, default: bool) -> tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0]: ...
+@overload
+async def select_async(
+    c0: Case[R0], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], /, *, default: bool
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[-1], None]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: Literal[False] = False
+) -> tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2]: ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: Literal[False] = False
+) -> (
+    tuple[Literal[0], R0] | tuple[Literal[1], R1] | tuple[Literal[2], R2] | tuple[Literal[3], R3]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0], c1: Case[R1], c2: Case[R2], c3: Case[R3], c4: Case[R4], /, *, default: bool
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: Literal[False] = False,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+): ...
+@overload
+async def select_async(
+    c0: Case[R0],
+    c1: Case[R1],
+    c2: Case[R2],
+    c3: Case[R3],
+    c4: Case[R4],
+    c5: Case[R5],
+    c6: Case[R6],
+    c7: Case[R7],
+    /,
+    *,
+    default: bool,
+) -> (
+    tuple[Literal[0], R0]
+    | tuple[Literal[1], R1]
+    | tuple[Literal[2], R2]
+    | tuple[Literal[3], R3]
+    | tuple[Literal[4], R4]
+    | tuple[Literal[5], R5]
+    | tuple[Literal[6], R6]
+    | tuple[Literal[7], R7]
+    | tuple[Literal[-1], None]
+): ...
+@overload
+async def select_async(*cases: Case[R0], default: bool = False) -> tuple[int, R0]: ...
+async def select_async(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     """select from asyncio code: ``await select_async(recv(a), send(b, v))``.
 
     The same semantics as select (exactly one case completes; among ready

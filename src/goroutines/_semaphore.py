@@ -35,7 +35,7 @@ from ._runtime import sched as _sched
 from ._runtime.g import WAIT_CHAN_RECEIVE_NIL, WAIT_SEMACQUIRE
 from ._runtime.waiter import Waiter, new_lock, new_token
 from ._sync.common import check_int, spurious
-from .context import Canceled, Context
+from .context import Canceled, Context, _never_cancelled
 
 _current_waiter = _proc.current_waiter
 _tls = _sched.tls  # .p: this thread's P; None on a foreign thread (or before first use)
@@ -123,7 +123,8 @@ class Semaphore:
         if _sched.attention:
             _proc.check_attention()
         done = ctx.done()
-        dch = unwrap(done) if done is not None else None
+        # A context that is never cancelled has nothing to wait for.
+        dch = None if _never_cancelled(done) else unwrap(done)
         # Mirrors semaphore.go: a context that ended before the call fails it,
         # even if the units are free.
         if dch is not None and _done_ready(dch):

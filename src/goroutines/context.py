@@ -1,8 +1,11 @@
 """context: cancellation, deadlines and request-scoped values (Go's context package).
 
 A port of context/context.go. The tree:
-  * ``background()``/``todo()``: never cancelled, ``done()`` is None (Go's nil
-    channel), so deriving from them links nothing.
+  * ``background()``/``todo()``: never cancelled; ``done()`` is _never_done,
+    a receive-only view of a channel nobody sends on or closes (a receive
+    blocks forever, as from Go's nil channel), recognised by identity
+    (_never_cancelled), so deriving from them links nothing and starts no
+    watcher. ``without_cancel`` and ``with_value`` over them return it too.
   * ``with_cancel``/``with_cancel_cause``: a _CancelCtx. ``with_deadline``/
     ``with_timeout``: a _TimerCtx (a _CancelCtx plus a runtime timer in a P's
     heap, which counts as a possible waker for deadlock detection).
@@ -26,8 +29,10 @@ Locks: no two contexts' locks are ever held together. A context's lock may be
 held while taking its done channel's lock (close) or a P's timer lock.
 
 Departures from Go, on purpose:
-  * ``done()`` returns the Chan itself (docs/api.md#context); closing it
-    yourself is misuse.
+  * A cancellable context's ``done()`` returns the Chan itself
+    (docs/api.md#context); closing it yourself is misuse. A context that is
+    never cancelled returns _never_done, where Go returns nil: a
+    receive-only view, so sending on it or closing it raises at once.
   * ``err()`` returns an exception instance made when the context is
     cancelled (the same instance on every call; descendants cancelled with it
     share it) rather than a package-level sentinel, because a Python exception
@@ -48,12 +53,17 @@ from __future__ import annotations
 
 import abc
 import math
+import os
+import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Final, TypeAlias, final
 
-from ._chan import Chan
-from ._go import _is_async
+from ._chan import Chan, RecvChan, RecvOnly
+from ._go import _is_async, blocking, go
 from ._runtime import clock as _clock
+from ._runtime import panic as _panic
 from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime import timers as _timers
@@ -102,9 +112,14 @@ class Context(abc.ABC):
         or None if it has no deadline. Go: ``ctx.Deadline()``."""
 
     @abc.abstractmethod
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         """A channel closed when the context is cancelled, usable in
-        ``select``; None if it can never be cancelled. Go: ``ctx.Done()``."""
+        ``select``. A context that can never be cancelled returns a
+        receive-only channel that is never closed, so a receive from it
+        blocks forever (Go's nil channel). Go: ``ctx.Done()``.
+
+        (A custom context may still return None for "never cancelled": the
+        functions of this module treat it as that channel.)"""
 
     @abc.abstractmethod
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -121,6 +136,17 @@ _CANCEL_CTX_KEY: Final = object()  # a cancellable context returns itself for it
 
 _closed_chan: Chan[None] = Chan()  # Go's closedchan: done() of a context
 _closed_chan.close()  # cancelled before anybody asked for its channel
+
+# done() of every context that is never cancelled: nobody sends on this
+# channel or closes it, and its receive-only view keeps anybody from doing so.
+_never_chan: Final[Chan[None]] = Chan()
+_never_done: Final[RecvOnly[None]] = _never_chan.recv_only()
+
+
+def _never_cancelled(done: object) -> bool:
+    """Whether done, a context's done(), says the context is never cancelled:
+    _never_done (by identity), or None from a custom context."""
+    return done is _never_done or done is None
 
 
 def _name(c: Context) -> str:
@@ -143,8 +169,8 @@ class _EmptyCtx(Context):
     def deadline(self) -> float | None:
         return None
 
-    def done(self) -> Chan[None] | None:
-        return None
+    def done(self) -> RecvChan[None]:
+        return _never_done
 
     def err(self) -> Canceled | DeadlineExceeded | None:
         return None
@@ -176,7 +202,7 @@ class _CancelCtx(Context):
     def deadline(self) -> float | None:
         return self._parent.deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> Chan[None]:
         d = self._done
         if d is not None:
             return d
@@ -326,7 +352,7 @@ class _ValueCtx(Context):
     def deadline(self) -> float | None:
         return _skip(self).deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return _skip(self).done()
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -361,8 +387,8 @@ class _WithoutCancelCtx(Context):
     def deadline(self) -> float | None:
         return None
 
-    def done(self) -> Chan[None] | None:
-        return None
+    def done(self) -> RecvChan[None]:
+        return _never_done
 
     def err(self) -> Canceled | DeadlineExceeded | None:
         return None
@@ -388,7 +414,7 @@ class _StopCtx(Context):
     def deadline(self) -> float | None:
         return self._parent.deadline()
 
-    def done(self) -> Chan[None] | None:
+    def done(self) -> RecvChan[None]:
         return self._parent.done()
 
     def err(self) -> Canceled | DeadlineExceeded | None:
@@ -442,7 +468,7 @@ def _parent_cancel_ctx(parent: Context) -> _CancelCtx | None:
     """Mirrors context.go parentCancelCtx: the _CancelCtx whose done channel
     parent.done() is, if any (a custom wrapper with its own channel has none)."""
     done = parent.done()
-    if done is None or done is _closed_chan:
+    if _never_cancelled(done) or done is _closed_chan:
         return None
     p = _value(parent, _CANCEL_CTX_KEY)
     if not isinstance(p, _CancelCtx) or p._done is not done:
@@ -454,9 +480,9 @@ def _propagate_cancel(parent: Context, child: _CancelCtx) -> None:
     """Mirrors context.go propagateCancel: arrange for child to be cancelled
     when parent is."""
     done = parent.done()
-    if done is None:
-        return  # parent is never cancelled
-    if done.try_recv()[2]:
+    if _never_cancelled(done):
+        return  # parent is never cancelled: nothing to link, no watcher
+    if select(recv(done), default=True)[0] == 0:  # Go: case <-done, default
         _cancel(child, False, parent.err() or Canceled(), cause(parent))
         return
     p = _parent_cancel_ctx(parent)
@@ -696,15 +722,203 @@ def cause(ctx: Context) -> BaseException | None:
     return ctx.err()
 
 
+# ---------------------------------------------------------------------------
+# notify_context: Go's signal.NotifyContext
+
+
+class SignalReceived(Canceled):
+    """The cause of a notify_context's cancellation: which signal arrived
+    (``.signal``). It is a Canceled, as ``ctx.err()`` is."""
+
+    def __init__(self, signum: int) -> None:
+        sig = signal.Signals(signum)
+        name = signal.strsignal(sig) or sig.name
+        super().__init__(f"{name.lower()} signal received")
+        self.signal = sig
+
+
+_DEFAULT_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+
+class _SignalRelay:
+    """One notify_context's handlers, pipe and watcher goroutine.
+
+    The handler runs on the main thread between any two bytecodes, maybe
+    while that thread holds a context's, a channel's or the scheduler's lock,
+    so it takes none: it wins ``_once`` (a non-blocking acquire), writes the
+    signal number into a pipe and puts the previous handlers back. The
+    watcher goroutine, parked in blocking(os.read), cancels the context.
+    stop() writes 0 instead. Exactly one byte is ever written (whoever wins
+    ``_once``), and the watcher closes the pipe after reading it.
+
+    Handlers nest: a relay installed over another one's handler passes each
+    signal down to it (both contexts are cancelled, as every channel given to
+    Go's signal.Notify gets the signal). A relay stopped or fired hands a
+    signal it still receives to the previous handler, after putting it back
+    (stop() from a thread other than the main one cannot do that itself).
+    """
+
+    __slots__ = ("_cancel", "_ctx", "_once", "_prev", "_rfd", "_wfd")
+
+    def __init__(self, ctx: Context, cancel: CancelCauseFunc) -> None:
+        self._ctx = ctx
+        self._cancel = cancel
+        self._once = threading.Lock()
+        self._prev: dict[signal.Signals, Any] = {}
+        self._rfd, self._wfd = os.pipe()
+        os.set_blocking(self._wfd, False)
+
+    def install(self, signals: tuple[signal.Signals, ...]) -> None:
+        try:
+            for sig in signals:
+                self._prev[sig] = signal.signal(sig, self._handle)
+        except BaseException:
+            self._restore()
+            os.close(self._rfd)
+            os.close(self._wfd)
+            raise
+        go(self._watch)
+        # Cancelled by its parent: stop waiting (the handlers then hand
+        # signals on, as after the first signal).
+        after_func(self._ctx, lambda: self._fire(0))
+
+    def _watch(self) -> None:
+        # Parked in blocking(): a signal may come, so nothing here is a
+        # deadlock, as a Go program waiting for a signal is none.
+        try:
+            data = blocking(self._read)
+        except BaseException:
+            # Killed (run() ended without stop()): let the helper thread's
+            # read end. The pipe is left open: that read may not have begun.
+            self._fire(0)
+            raise
+        os.close(self._rfd)
+        os.close(self._wfd)
+        if data and data[0]:
+            self._cancel(SignalReceived(data[0]))
+
+    def _read(self) -> bytes:
+        """On a helper thread: wait for the byte, with the relayed signals
+        blocked there, so that the kernel hands them to a thread that will
+        run the handler (the main thread) rather than to this one, whose
+        read would just resume without waking the main thread."""
+        if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+            return os.read(self._rfd, 1)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, set(self._prev))
+        try:
+            return os.read(self._rfd, 1)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _fire(self, signum: int) -> bool:
+        """Write signum for the watcher, if nobody did; whether this did."""
+        if not self._once.acquire(False):
+            return False
+        os.write(self._wfd, bytes((signum,)))
+        return True
+
+    def _restore(self) -> None:
+        """Put back the previous handlers where this relay's is still the one
+        installed (a later handler installed over it keeps it as its own
+        previous one, and passes signals down). Main thread only."""
+        for sig, prev in self._prev.items():
+            if signal.getsignal(sig) == self._handle:
+                if sig == signal.SIGINT:
+                    prev = _panic.sigint_handler_to_restore(prev)
+                signal.signal(sig, prev if prev is not None else signal.SIG_DFL)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._deliver(signum, frame, False)
+
+    def _deliver(self, signum: int, frame: FrameType | None, taken: bool) -> None:
+        """The signal handler; taken: a relay installed over this one has
+        cancelled its context with this signal already."""
+        # Once the context is cancelled (by its parent too), signals are
+        # handled as usual: err() is one read, no lock.
+        if self._ctx.err() is None and self._fire(signum):
+            taken = True
+        self._restore()  # a second signal ends the program as usual
+        prev = self._prev.get(signal.Signals(signum))
+        below = getattr(prev, "__self__", None)
+        if type(below) is _SignalRelay:
+            below._deliver(signum, frame, taken)
+        elif not taken:
+            _pass_on(signum, frame, prev)
+
+    def stop(self) -> None:
+        self._cancel(None)
+        self._fire(0)
+        if threading.current_thread() is threading.main_thread():
+            self._restore()
+
+
+def _pass_on(signum: int, frame: FrameType | None, prev: Any) -> None:
+    """Handle the signal as the handler prev would have."""
+    if callable(prev):
+        prev(signum, frame)
+    elif prev != signal.SIG_IGN:  # the default action (or a handler set in C)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def notify_context(parent: Context, *signals: int) -> tuple[Context, CancelFunc]:
+    """A child of parent cancelled when one of the signals arrives, and a
+    stop function. Go: ``signal.NotifyContext(parent, signals...)``.
+
+    With no signals given it listens for SIGINT and SIGTERM (Go's listens
+    for every signal; a Python program wants these two). While it listens, a
+    Ctrl-C cancels the context instead of raising KeyboardInterrupt in the
+    main goroutine. The first signal cancels it with ``Canceled`` as
+    ``err()`` and a ``SignalReceived`` naming the signal as ``cause(ctx)``,
+    and puts the previous handlers back: a second signal ends the program as
+    it would have without notify_context (KeyboardInterrupt, status 130; a
+    SIGTERM kills it). So does any signal once the context is cancelled
+    otherwise (by its parent).
+
+    stop() cancels the context (if no signal did), puts the previous
+    handlers back and ends the goroutine that waits for the signals; call it
+    when done with the context. Called from another thread than the main
+    one, it cannot touch the handlers: the next of those signals is then
+    handled as the previous handler would have, and puts it back.
+
+    Python runs signal handlers on the main thread only, so notify_context
+    must be called there (in goroutine 1 or another goroutine running on that
+    thread); elsewhere it raises ValueError, as ``signal.signal`` does.
+    """
+    _check_parent(parent, "notify_context")
+    sigs: list[signal.Signals] = []
+    for s in signals or _DEFAULT_SIGNALS:
+        if isinstance(s, bool) or not isinstance(s, int):
+            raise TypeError(f"notify_context: signals must be ints, got {type(s).__name__}")
+        sig = signal.Signals(s)  # ValueError for a number that is no signal
+        if sig not in sigs:
+            sigs.append(sig)
+    if threading.current_thread() is not threading.main_thread():
+        raise ValueError(
+            "notify_context: signal handlers can only be installed from the main thread "
+            "(Python runs them there): call it there and pass the context on"
+        )
+    ctx, cancel = with_cancel_cause(parent)
+    relay = _SignalRelay(ctx, cancel)
+    try:
+        relay.install(tuple(sigs))
+    except BaseException:
+        cancel(None)
+        raise
+    return ctx, relay.stop
+
+
 __all__ = [
     "CancelCauseFunc",
     "CancelFunc",
     "Canceled",
     "Context",
     "DeadlineExceeded",
+    "SignalReceived",
     "after_func",
     "background",
     "cause",
+    "notify_context",
     "todo",
     "with_cancel",
     "with_cancel_cause",

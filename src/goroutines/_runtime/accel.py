@@ -205,11 +205,11 @@ PORTS: dict[str, Port] = {
             ),
             twins=(
                 Twin(
-                    "goroutines._select:select", ("sp_select", "select_pass3"), "321892b986961450"
+                    "goroutines._select:select", ("sp_select", "select_pass3"), "e27720a8237801ae"
                 ),
-                Twin("goroutines._select:recv", ("sp_case_recv",), "4c1e4b69e9350f57"),
-                Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "39efa3744c4f3696"),
-                Twin("goroutines._select:send", ("sp_case_send",), "9cba5607595c98b8"),
+                Twin("goroutines._select:recv", ("sp_case_recv",), "89bd6763d9d7b3aa"),
+                Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "1a8ee0bfd38a328f"),
+                Twin("goroutines._select:send", ("sp_case_send",), "e78ce116263a3a00"),
             ),
             needs=("chan",),
         ),

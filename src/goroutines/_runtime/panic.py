@@ -271,6 +271,23 @@ def _install_signal_handlers(p: P) -> None:
         pass
 
 
+def sigint_handler_to_restore(prev: object) -> object:
+    """The SIGINT handler to put back where a program's own handler
+    (goroutines.context.notify_context) had replaced prev: the runtime's
+    while run() holds a P on the main thread and prev is Python's default
+    (the runtime would have installed its own then), Python's default if prev
+    is the runtime's but no P owns it any more; else prev. Called from a
+    signal handler too: takes no lock."""
+    if prev is signal.default_int_handler:
+        for p in list(_sched._all_ps):
+            if p.g1 is not None and p.ident == _sched._main_ident and p.saved_sigint is None:
+                p.saved_sigint = prev
+                return _on_sigint
+    elif prev is _on_sigint and all(p.saved_sigint is None for p in list(_sched._all_ps)):
+        return signal.default_int_handler
+    return prev
+
+
 def _restore_signal_handlers(p: P) -> None:
     try:
         if p.saved_sigint is not None and signal.getsignal(signal.SIGINT) is _on_sigint:
