@@ -6,7 +6,7 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from goroutines import Chan, WaitGroup, dump, go, run
+from goroutines import Chan, WaitGroup, current, dump, go, run
 from goroutines._runtime import dump as dump_mod
 from goroutines._runtime import proc
 
@@ -66,6 +66,34 @@ def test_dumping_goroutines_running_on_another_thread_while_it_churns_workers() 
         for _ in range(300):
             text = dump()
             assert "goroutine" in text
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive()
+
+
+def test_a_goroutine_running_on_another_thread_is_shown_as_go_does() -> None:
+    # Its frames change under any walk: Go prints no stack for it either.
+    spinning = threading.Event()
+    stop = threading.Event()
+    ids: list[int] = []
+
+    def main() -> None:
+        ids.append(current().id)
+        spinning.set()
+        n = 0
+        while not stop.is_set():  # runs Python code: never parks
+            n += 1
+
+    t = threading.Thread(target=run, args=(main,))
+    t.start()
+    try:
+        assert spinning.wait(10)
+        block = next(b for b in dump().split("\n\n") if b.startswith(f"goroutine {ids[0]} "))
+        assert block.splitlines() == [
+            f"goroutine {ids[0]} [running]:",
+            "\tgoroutine running on other thread; stack unavailable",
+        ], block
     finally:
         stop.set()
         t.join(30)

@@ -86,10 +86,32 @@ def _stack_of(g: G, here: FrameType | None) -> list[str]:
     frame = gr.gr_frame
     if frame is None and g.p is not None:
         # Live on another thread right now.
-        frame = sys._current_frames().get(g.p.ident)
-        if g.state != RUNNING:
-            frame = _from_park(frame)
+        if g.state == RUNNING:
+            # As Go says: its frames change under the walk (and a walk that
+            # meets a frame being popped reads freed memory).
+            return ["\tgoroutine running on other thread; stack unavailable"]
+        return _parked_on_other_thread(g.p.ident)
     return _frame_lines(frame)
+
+
+# The switch interval while the dump walks another thread's stack: long
+# enough that the GIL is not handed to that thread in the middle of the walk.
+_HOLD_GIL = 1.0
+
+
+def _parked_on_other_thread(ident: int) -> list[str]:
+    """The stack of a parked G whose greenlet is still the current one of
+    its P's thread (the P idles in it, in _find_runnable). The walk must not
+    let that thread run: resumed, it could pop or free the frames being
+    read. A long switch interval keeps the GIL here for the few microseconds
+    of the walk (a thread that was already waiting may still ask for it once;
+    the walk is too short for that to be likely, and dump() is rare)."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(_HOLD_GIL)
+    try:
+        return _frame_lines(_from_park(sys._current_frames().get(ident)))
+    finally:
+        sys.setswitchinterval(old)
 
 
 # wait reason -> (module, code) of the Python function a goroutine parked
