@@ -26,8 +26,8 @@ from ._runtime.clock import now as now
 from ._select import recv as recv
 from ._select import recv_ok as recv_ok
 from ._select import select as select
-from ._select import select_async as select_async
 from ._select import send as send
+from ._select_async import select_async as select_async
 from ._semaphore import Semaphore as Semaphore
 from ._sync import Cond as Cond
 from ._sync import Mutex as Mutex

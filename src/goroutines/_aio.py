@@ -1,6 +1,6 @@
 """The asyncio bridge under channels and select: ``await ch.send_async(v)``,
 ``ch.recv_async()``, ``ch.recv_ok_async()``, ``async for v in ch`` (_chan.py),
-``await select_async(...)`` (_select.py), ``await call(mu.lock)``.
+``await select_async(...)`` (_select_async.py), ``await call(mu.lock)``.
 
 This module imports neither _chan nor _select: they import it (``call``,
 ``note_thread``), so the channel and select modules sit above it.
