@@ -478,3 +478,153 @@ def test_examples_and_package_are_clean(tree: str) -> None:
     skip = set(PITFALLS) if tree == "examples" else set()
     r = run_vet(*[str(p) for p in sorted((ROOT / tree).rglob("*.py")) if p.name not in skip])
     assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), r.stdout + r.stderr
+
+
+def test_relative_imports_resolve_against_the_files_own_package(tmp_path: Path) -> None:
+    pkg = tmp_path / "myapp"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    mod = pkg / "tasks.py"
+    # myapp.workers.go is not goroutines.go: nothing to check.
+    mod.write_text("from .workers import go\ndef w():\n    pass\ngo(w())\n")
+    assert vet_source(mod.read_text(), str(mod)) == []
+    # Inside the goroutines package, the same import is the library's.
+    src = "from ._go import go\ndef w():\n    pass\ngo(w())\n"
+    assert [f.code for f in vet_source(src, "x.py", package="goroutines")] == ["GO101"]
+
+
+def test_a_type_is_known_only_in_its_own_scope() -> None:
+    src = """
+    import threading
+    from goroutines import Mutex
+    mu = Mutex()
+    def uses_the_mutex():
+        with mu:
+            pass
+    def has_its_own():
+        mu = threading.Lock()
+        with mu:
+            pass
+    def other(mu: threading.Lock):
+        with mu:
+            pass
+    """
+    found = vet_source(textwrap.dedent(src), "t.py")
+    assert [(f.code, f.line) for f in found] == [("GO109", 6)]
+
+
+def test_noqa_takes_several_codes() -> None:
+    src = """
+    import time
+    from goroutines import go
+    def worker():
+        time.sleep(1)  # noqa: GO101, GO106
+        time.sleep(1)  # noqa: GO101 GO106
+        time.sleep(1)  # noqa:GO101
+    def main():
+        go(worker)
+    """
+    assert [(f.code, f.line) for f in vet_source(textwrap.dedent(src), "t.py")] == [
+        ("GO106", 7)]
+
+
+LOCK_PATHS_OK = {
+    "unlock_in_handler_then_raise": """
+        def f(mu, x):
+            mu.lock()
+            try:
+                x()
+            except ValueError:
+                mu.unlock()
+                raise
+            mu.unlock()
+        """,
+    "lock_inside_try_finally": """
+        def f(mu, x):
+            try:
+                mu.lock()
+                return x()
+            finally:
+                mu.unlock()
+        """,
+    "continue_after_unlock": """
+        def f(mu, items):
+            while True:
+                mu.lock()
+                if not items:
+                    mu.unlock()
+                    continue
+                items.pop()
+                mu.unlock()
+        """,
+    "match_arm_unlocks": """
+        def f(mu, x):
+            mu.lock()
+            match x:
+                case 1:
+                    mu.unlock()
+                    return 1
+            mu.unlock()
+            return 0
+        """,
+    "rlock_pairs": """
+        def f(rw, d, k):
+            rw.rlock()
+            if k in d:
+                rw.runlock()
+                return d[k]
+            rw.runlock()
+            return None
+        """,
+    "locked_by_one_function_unlocked_by_another": """
+        class Guard:
+            def __enter__(self):
+                self.mu.lock()
+                return self
+            def __exit__(self, *exc):
+                self.mu.unlock()
+        """,
+}
+
+LOCK_PATHS_LEAK = {
+    "return_in_handler": """
+        def f(mu, x):
+            mu.lock()
+            try:
+                x()
+            except ValueError:
+                return None
+            mu.unlock()
+        """,
+    "raise_while_locked": """
+        def f(mu, x):
+            mu.lock()
+            if x is None:
+                raise ValueError("no x")
+            mu.unlock()
+        """,
+    "return_inside_with": """
+        def f(mu, files):
+            mu.lock()
+            with open(files[0]) as fh:
+                return fh.read()
+            mu.unlock()
+        """,
+    "rlock_early_return": """
+        def f(rw, d, k):
+            rw.rlock()
+            if k in d:
+                return d[k]
+            rw.runlock()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCK_PATHS_OK))
+def test_lock_paths_that_always_unlock_are_not_reported(name: str) -> None:
+    assert codes(LOCK_PATHS_OK[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(LOCK_PATHS_LEAK))
+def test_lock_paths_that_leave_it_locked_are_reported(name: str) -> None:
+    assert codes(LOCK_PATHS_LEAK[name]) == ["GO105"]

@@ -101,7 +101,7 @@ _SOCKET_METHODS = frozenset({
 })
 _SOCKET_MAKERS = frozenset({"socket.socket", "socket.create_connection", "socket.create_server"})
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 
 
 def _library_name(qual: str | None) -> str | None:
@@ -119,7 +119,7 @@ def _library_name(qual: str | None) -> str | None:
 class _Imports:
     """Local name -> qualified name, from the module's imports (anywhere)."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, package: str = "") -> None:
         self.names: dict[str, str] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -132,8 +132,12 @@ class _Imports:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    # Inside the package itself: from ._go import go.
-                    base = "goroutines" + ("." + base if base else "")
+                    # from ._go import go: relative to the file's package.
+                    parts = package.split(".") if package else []
+                    if node.level - 1 > len(parts) or not parts:
+                        continue  # not inside a package we know: leave it unknown
+                    parts = parts[: len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([base] if base else []))
                 for a in node.names:
                     if a.name != "*":
                         self.names[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
@@ -248,10 +252,10 @@ class _Scope:
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, path: str, tree: ast.Module) -> None:
+    def __init__(self, path: str, tree: ast.Module, package: str = "") -> None:
         self.path = path
         self.tree = tree
-        self.imports = _Imports(tree)
+        self.imports = _Imports(tree, package)
         self.findings: list[Finding] = []
         self.scopes: list[_Scope] = []
         self.loops: list[ast.For | ast.AsyncFor | ast.While] = []
@@ -276,31 +280,53 @@ class _Checker(ast.NodeVisitor):
             ann = ann.value
         return self.imports.lib(ann)
 
-    def _known_types(self, tree: ast.Module) -> dict[str, str]:
-        """Receiver text ('mu', 'self._mu') -> library type name, from
-        constructor calls and annotations anywhere in the file."""
-        types: dict[str, str] = {}
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Assign | ast.AnnAssign):
-                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-                t: str | None = None
-                if isinstance(n.value, ast.Call):
-                    t = self.imports.lib(n.value.func)
-                if t is None and isinstance(n, ast.AnnAssign):
-                    t = self._type_of_annotation(n.annotation)
-                if t is not None:
-                    for target in targets:
-                        ref = _ref(target)
-                        if ref is not None:
-                            types[ref] = t
-            elif isinstance(n, ast.arg):
-                t = self._type_of_annotation(n.annotation)
-                if t is not None:
-                    types[n.arg] = t
+    def _known_types(self, tree: ast.Module) -> dict[int, dict[str, str]]:
+        """Per scope (the id of a function node, or of the module), receiver
+        text ('mu', 'self._mu') -> library type name, from constructor
+        calls and annotations. Attributes ('self._mu') are filed under the
+        module: an object's fields outlive the function that sets them."""
+        types: dict[int, dict[str, str]] = {}
+        scopes: list[ast.AST] = [tree]
+        scopes.extend(n for n in ast.walk(tree)
+                      if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda))
+        module = types.setdefault(id(tree), {})
+        for scope in scopes:
+            own = types.setdefault(id(scope), {})
+            nodes = list(_own_nodes(scope)) if scope is tree else list(_body_nodes(scope))  # type: ignore[arg-type]
+            if not isinstance(scope, ast.Module):
+                a = scope.args  # type: ignore[attr-defined]
+                nodes.extend(a.posonlyargs + a.args + a.kwonlyargs)
+            for n in nodes:
+                found: list[tuple[str, str]] = []
+                if isinstance(n, ast.Assign | ast.AnnAssign):
+                    targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                    t: str | None = None
+                    if isinstance(n.value, ast.Call):
+                        t = self.imports.lib(n.value.func)
+                    if t is None and isinstance(n, ast.AnnAssign):
+                        t = self._type_of_annotation(n.annotation)
+                    # Any other assignment makes the name unknown here ('').
+                    found.extend((ref, t or "") for target in targets
+                                 if (ref := _ref(target)) is not None)
+                elif isinstance(n, ast.arg):
+                    found.append((n.arg, self._type_of_annotation(n.annotation) or ""))
+                for ref, t in found:
+                    table = module if "." in ref else own
+                    if t or ref not in table:
+                        table[ref] = t
         return types
 
-    def _is(self, ref: str, *names: str) -> bool:
-        return self.types.get(ref) in names
+    def _is(self, ref: str, *names: str, inner: ast.AST | None = None) -> bool:
+        """Whether ref is known as one of the library's types names, seen
+        from the scope being visited (or from inner, a function in it)."""
+        chain = [s.node for s in self.scopes] + ([inner] if inner is not None else [])
+        if "." in ref:
+            chain = [self.tree]
+        for scope in reversed(chain):
+            t = self.types.get(id(scope), {}).get(ref)
+            if t is not None:
+                return t in names
+        return False
 
     def _find_def(self, name: str) -> Func | None:
         for scope in reversed(self.scopes):
@@ -343,8 +369,6 @@ class _Checker(ast.NodeVisitor):
             for n in [stmt, *_own_nodes(stmt)]:
                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
                     defs.setdefault(n.name, n)
-                    if n is not stmt:
-                        continue
         return defs
 
     def _visit_function(self, node: Func) -> None:
@@ -464,7 +488,7 @@ class _Checker(ast.NodeVisitor):
             if m is None:
                 continue
             wg, add = m
-            if wg in done and self._is(wg, "WaitGroup"):
+            if wg in done and self._is(wg, "WaitGroup", inner=fn):
                 self.report(
                     add, "GO103",
                     f"{wg}.add() runs inside the goroutine it counts: {wg}.wait() may "
@@ -864,14 +888,33 @@ def _suppressed(lines: list[str], f: Finding) -> bool:
     codes = m.group("codes")
     if codes is None:
         return True
-    return f.code in {c.strip().upper() for c in codes.split(",")}
+    return f.code in {c.upper() for c in re.split(r"[\s,]+", codes.strip())}
 
 
-def vet_source(source: str, path: str = "<string>") -> list[Finding]:
+def _package_of(path: str) -> str:
+    """The dotted package a file belongs to, from the __init__.py files of
+    its directories ('' when it is in none): relative imports resolve
+    against it."""
+    parts: list[str] = []
+    d = os.path.dirname(os.path.abspath(path))
+    while os.path.isfile(os.path.join(d, "__init__.py")):
+        parts.append(os.path.basename(d))
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return ".".join(reversed(parts))
+
+
+def vet_source(source: str, path: str = "<string>", package: str | None = None) -> list[Finding]:
     """The findings in one file's source, sorted, ``# noqa`` applied.
-    Raises SyntaxError for source that does not parse."""
+    ``package``: the file's package, for its relative imports (default:
+    found from the __init__.py files beside path). Raises SyntaxError for
+    source that does not parse."""
     tree = ast.parse(source, filename=path)
-    found = _Checker(path, tree).run()
+    if package is None:
+        package = _package_of(path) if os.path.exists(path) else ""
+    found = _Checker(path, tree, package).run()
     lines = source.splitlines()
     return sorted({f for f in found if not _suppressed(lines, f)})
 
