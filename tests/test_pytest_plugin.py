@@ -265,6 +265,29 @@ def test_timeout_fires_before_pytest_timeouts_own(pytester: pytest.Pytester) -> 
     assert "Timeout (>2.0s)" not in r.stdout.str() + r.stderr.str()
 
 
+def test_a_test_that_never_gives_its_thread_back_ends_the_process(
+    pytester: pytest.Pytester,
+) -> None:
+    # Without pytest-timeout nothing else would stop it: 5 s after its
+    # timeout the plugin prints every thread's stack and exits (where the
+    # runtime can preempt the loop, the test fails in the ordinary way).
+    make(pytester, """
+        import pytest
+
+        @pytest.mark.goroutines(timeout=0.3)
+        def test_it():
+            while True:
+                pass
+    """)
+    r = pytester.runpytest_subprocess("-p", "no:timeout", timeout=60)
+    assert r.ret != 0
+    out = r.stdout.str() + r.stderr.str()
+    assert "test_it.py::test_it timed out after 0.3 s; its goroutines:" in out, out
+    assert "goroutine 1 [running]:" in out, out
+    assert ("did not stop 5 s after its timeout" in out
+            or "ran for more than 0.3 s" in out), out
+
+
 def test_loading_the_plugin_does_not_import_goroutines(pytester: pytest.Pytester) -> None:
     make(pytester, """
         import sys

@@ -45,7 +45,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["MARKER"]
+__all__: list[str] = []  # a plugin: pytest finds its hooks by name
 
 MARKER = "goroutines"
 
@@ -211,6 +211,14 @@ class _Watchdog:
         if self.settings.backstop or self.stop.wait(_GRACE):
             return
         # Nothing else will stop a test that does not give its thread back.
+        # Its captured output would die with the process: stop capturing
+        # first, as pytest-timeout does.
+        capman = self.item.config.pluginmanager.getplugin("capturemanager")
+        if capman is not None:
+            capman.suspend_global_capture(in_=True)
+            out, err = capman.read_global_capture()
+            sys.stdout.write(out)
+            sys.stderr.write(err)
         sys.stderr.write(
             f"\n+++ goroutines: {self.item.nodeid} did not stop {_GRACE:g} s after its "
             "timeout; every thread's stack, then exit\n"
@@ -245,6 +253,9 @@ def _as_goroutine_1(
         state: dict[str, str] = {}
 
         def main() -> object:
+            # Armed here, in goroutine 1: a panic sent before run() made
+            # it would be held for the main thread's next use of the runtime.
+            watchdog.start()
             try:
                 result = fn(**kwargs)
                 if settings.leaks:
@@ -258,7 +269,6 @@ def _as_goroutine_1(
             finally:
                 watchdog.finish()
 
-        watchdog.start()
         try:
             return goroutines.run(main)
         except goroutines.GoroutinePanic as e:
