@@ -300,14 +300,16 @@ CASES: list[tuple[str, str, str, str]] = [
     (
         "GO107", "recv_no_sender",
         """
-        from goroutines import Chan
+        from goroutines import Chan, recv, select
         def main():
             results = Chan[int]()
             for v in results:
                 print(v)
+            never = Chan()
+            select(recv(never))
         """,
         """
-        from goroutines import Chan, go
+        from goroutines import Chan, go, recv, select
         def produce(ch):
             ch.send(1)
             ch.close()
@@ -319,6 +321,8 @@ CASES: list[tuple[str, str, str, str]] = [
             done = Chan()
             go(lambda: done.close())
             done.recv()
+            unused = Chan()   # a dead case, but the select can still complete
+            select(recv(unused), recv(done))
         """,
     ),
     (

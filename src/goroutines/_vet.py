@@ -91,9 +91,11 @@ _CANCEL_MAKERS = frozenset({
     "with_timeout_cause", "with_deadline_cause",
 })
 _MUTEX_TYPES = frozenset({"Mutex", "RWMutex"})
-_CHAN_RECV_METHODS = frozenset({"recv", "recv_ok", "try_recv", "recv_async", "recv_ok_async"})
+# The receives that block (try_recv does not: a use that proves nothing).
+_CHAN_RECV_METHODS = frozenset({"recv", "recv_ok", "recv_async", "recv_ok_async"})
+_CHAN_NEUTRAL_ATTRS = frozenset({"cap", "closed", "try_recv"})
 _CASE_RECV = frozenset({"recv", "recv_ok"})
-# Calls that park or yield, so that a loop making them is not a busy loop.
+# The calls of the subprocess module that wait for the child.
 _SUBPROCESS_BLOCKING = frozenset({"run", "call", "check_call", "check_output"})
 _SOCKET_METHODS = frozenset({
     "accept", "connect", "recv", "recv_into", "recvfrom", "recvfrom_into", "send",
@@ -632,8 +634,11 @@ class _Checker(ast.NodeVisitor):
                 recvs[n.id].append(up)
             elif isinstance(up, ast.Call) and up.args and up.args[0] is n and \
                     (self.imports.lib(up.func) or "") in _CASE_RECV:
-                recvs[n.id].append(up)
-            elif isinstance(up, ast.Attribute) and up.attr in ("cap", "closed"):
+                # A case blocks forever only when it is the select's only one.
+                if isinstance(grand, ast.Call) and self.imports.lib(grand.func) == "select" \
+                        and grand.args == [up] and not grand.keywords:
+                    recvs[n.id].append(up)
+            elif isinstance(up, ast.Attribute) and up.attr in _CHAN_NEUTRAL_ATTRS:
                 pass
             elif isinstance(up, ast.Call) and isinstance(up.func, ast.Name) and \
                     up.func.id == "len" and up.args == [n]:
