@@ -305,3 +305,7 @@ def test_loading_the_plugin_does_not_import_goroutines(pytester: pytest.Pytester
     r.assert_outcomes(passed=2)
     r = pytester.runpytest_subprocess("--trace-config")
     r.stdout.fnmatch_lines(["*pytest_goroutines*"])
+    # Its name is "goroutines": -p no:goroutines turns it off (the marker
+    # is then unknown).
+    r = pytester.runpytest_subprocess("-p", "no:goroutines", "--strict-markers")
+    r.stdout.fnmatch_lines(["*'goroutines' not found in `markers`*"])
