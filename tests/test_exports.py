@@ -77,6 +77,8 @@ SUBMODULES = {
         "DeadlineExceeded",
     ],
     "goroutines.errgroup": ["Group", "with_context"],
+    # docs/api.md#testing
+    "goroutines.testing": ["verify_none"],
 }
 
 
