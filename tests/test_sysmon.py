@@ -349,3 +349,53 @@ def test_max_procs_reads_without_changing(procs: None) -> None:
     assert max_procs(-1) == 3
     assert _sched.procs == 3
     assert old >= 1
+
+
+EXIT_WHILE_PS_BUSY = """
+    import time
+    import goroutines as g
+
+    def spin():
+        while True:
+            sum(range(1000))
+
+    def nap():
+        while True:
+            time.sleep(0.001)  # stuck outside the runtime, again and again
+
+    def main():
+        g.max_procs(3)
+        g.go(time.sleep, 0.2)        # P0 stuck: the rest are handed off
+        for i in range(30):
+            g.go(spin if i % 2 else nap)
+        g.sleep(0.05)
+    g.run(main)
+    print("done")
+"""
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_exit_while_several_ps_are_busy_does_not_crash(round_: int) -> None:
+    r = _run_script(EXIT_WHILE_PS_BUSY, GOROUTINES_BLOCK_REPORT="0")
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert r.stdout == "done\n"
+
+
+def test_a_forked_child_runs_its_own_monitor() -> None:
+    r = _run_script(
+        """
+        import os, threading
+        import goroutines as g
+
+        def main():
+            pid = os.fork()
+            if pid == 0:
+                alive = any(t.name == "goroutines-sysmon" for t in threading.enumerate())
+                os._exit(0 if alive else 7)
+            _, status = os.waitpid(pid, 0)
+            print(os.waitstatus_to_exitcode(status))
+        g.run(main)
+        """
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0\n", r.stdout

@@ -84,6 +84,7 @@ def _after_fork_child() -> None:
     allgs[1] = g
     _gmod.reset_ids(2)
     _sched._all_ps.append(p)
+    _sysmon.start()  # the parent's monitor thread is not in the child
 
 
 # Greenlets of goroutines that do not exist in a forked child: kept referenced
