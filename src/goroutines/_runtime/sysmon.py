@@ -191,6 +191,10 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
         tick = p.schedtick
         if tick != w.tick:
             _reset(p, w, tick, now)
+            if p.runq or p.inbound:
+                # Work queued behind a running goroutine: look again soon,
+                # in case the thread is about to be stuck.
+                running = True
             continue
         running = True
         if frames is None:
@@ -272,9 +276,11 @@ def _delayed(p: P, now: float) -> bool:
 
 
 def handoff(victim: P) -> P | None:
-    """Give half (rounded up) of victim's not-yet-started goroutines, taken
-    from the tails of its run and inbound queues, to another P. Returns that
-    P, or None (no other P may take them, or nothing to move).
+    """Give victim's not-yet-started goroutines, taken from the tails of its
+    run and inbound queues, to another P: all of them to an idle or new P
+    (Go's handoffp gives the whole P), half (rounded up) to a busy one (Go's
+    stealing rule). Returns that P, or None (no other P may take them, or
+    nothing to move).
 
     Only the owner pops a P's queues from the head, so taking from the tail
     is safe against it: its pops that find the queue emptied meanwhile fall
@@ -284,10 +290,13 @@ def handoff(victim: P) -> P | None:
     target = _pick_target(victim)
     if target is None:
         return None
+    whole = target.sleeping or target.curg is None
     moved: list[G] = []
     put_back = False
     with _sched._sched_lock:
-        want = (len(victim.runq) + len(victim.inbound) + 1) // 2
+        want = len(victim.runq) + len(victim.inbound)
+        if not whole:
+            want = (want + 1) // 2
         for q in (victim.inbound, victim.runq):
             while len(moved) < want:
                 try:
