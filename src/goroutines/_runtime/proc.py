@@ -220,6 +220,7 @@ def start_p(name: str) -> P:
     box: list[P] = []
 
     def main() -> None:
+        _sched.block_async_signals()
         p = P()
         p.home = getcurrent()
         _start_g0(p)

@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import sys
 import threading
 from _thread import get_ident
@@ -313,6 +314,54 @@ def default_procs() -> int:
 procs = default_procs()
 
 
+def block_async_signals() -> None:
+    """Block, on the calling thread, the signals the kernel may hand to any
+    thread of the process. For the runtime's own threads (sysmon, the
+    background and hand-off Ps, the blocking() helpers): Python runs signal
+    handlers on the main thread only, and a signal the kernel hands to
+    another thread (it does when the main thread already has one pending)
+    only sets a flag there - a main thread asleep in its poller would not
+    see it until something else woke it. Blocked here, such signals go to
+    the main thread (or to a thread of the program's own). Signals a fault
+    raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, ...) are thread-directed and
+    left alone."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        return
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _ASYNC_SIGNALS)
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+
+
+_ASYNC_SIGNALS = {
+    s
+    for s in (
+        getattr(signal, name, None)
+        for name in (
+            "SIGINT",
+            "SIGTERM",
+            "SIGQUIT",
+            "SIGHUP",
+            "SIGUSR1",
+            "SIGUSR2",
+            "SIGALRM",
+            "SIGCHLD",
+            "SIGWINCH",
+            "SIGPROF",
+            "SIGVTALRM",
+            "SIGIO",
+            "SIGURG",
+            "SIGXCPU",
+            "SIGCONT",
+            "SIGTSTP",
+            "SIGTTIN",
+            "SIGTTOU",
+        )
+    )
+    if s is not None
+}
+
+
 # ---------------------------------------------------------------------------
 # This thread's P, and foreign threads
 
@@ -390,6 +439,7 @@ __all__ = [
     "TIMER_CHECK_MASK",
     "P",
     "attention",
+    "block_async_signals",
     "getp",
     "note_foreign",
     "note_use",

@@ -18,9 +18,10 @@ and acts on what it sees:
   * preemption: a goroutine that has run for PREEMPT_AFTER is asked to yield
     (the preemption hook, see preempt.py; nothing happens without it);
   * hand-off: a P stuck outside the runtime for HANDOFF_AFTER with goroutines
-    not yet started in its queues gives half of them (Go's stealing rule) to
-    another P (handoff) - an idle one, else a new one while fewer than
-    max_procs run goroutines, else the least loaded. Only unstarted goroutines
+    not yet started in its queues gives them to another P (handoff): all of
+    them to an idle one or a new one while fewer than max_procs run
+    goroutines (Go's handoffp), else half to the least loaded (Go's stealing
+    rule). Only unstarted goroutines
     move: a started one lives on its greenlet, which cannot cross threads.
     Never eagerly: under the GIL a cross-thread hand-off costs tens of
     microseconds, so a chatty program stays on one thread;
@@ -147,6 +148,7 @@ def start() -> None:
 
 def _loop() -> None:
     _sched.tls.helper = True  # never a possible waker (sched._register_foreign)
+    _sched.block_async_signals()
     delay = TICK_RUNNING
     while True:
         woke_at = monotonic() + delay
