@@ -150,7 +150,9 @@ def _loop() -> None:
     _sched.tls.helper = True  # never a possible waker (sched._register_foreign)
     _sched.block_async_signals()
     delay = TICK_RUNNING
+    last = now = monotonic()
     while True:
+        last = now
         woke_at = monotonic() + delay
         _wake.wait(delay)
         if _stopping or _exit._exiting:
@@ -158,7 +160,7 @@ def _loop() -> None:
         now = monotonic()
         gil_free = now - woke_at < GIL_FREE
         try:
-            running, busy = _tick(now, gil_free)
+            running, busy = _tick(now, gil_free, last)
             for fn in _on_tick:
                 fn(now)
         except Exception as e:  # pragma: no cover - a bug; sysmon must survive it
@@ -173,9 +175,14 @@ def _loop() -> None:
             delay = min(delay * 2, TICK_BUSY if busy else TICK_IDLE)
 
 
-def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
-    """One look at every P. Returns (some goroutine ran through the whole
-    tick, some P is busy)."""
+def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
+    """One look at every P (last: when the previous look was). Returns (some
+    goroutine ran through the whole tick, some P is busy).
+
+    A tick seen changed is counted from the previous look: the P scheduled
+    at some time since then. (While a goroutine holds the GIL sysmon looks
+    only every switch interval, 5 ms: counting from now would let a
+    goroutine run up to two intervals past PREEMPT_AFTER.)"""
     running = busy = False
     frames: dict[int, FrameType] | None = None
     ps = list(_sched._all_ps)
@@ -187,12 +194,12 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
         if w is None:
             w = _watches[p] = _Watch()
         if p.sleeping or p.curg is None:
-            _reset(p, w, -1, now)
+            _reset(p, w, -1, last)
             continue
         busy = True
         tick = p.schedtick
         if tick != w.tick:
-            _reset(p, w, tick, now)
+            _reset(p, w, tick, last)
             if p.runq or p.inbound:
                 # Work queued behind a running goroutine: look again soon,
                 # in case the thread is about to be stuck.
@@ -213,7 +220,9 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
         w.cpu = cpu
         outside = w.same >= 1 and (blocked or gil_free)
         ran = now - w.since
-        if ran >= PREEMPT_AFTER and not w.preempted and request_preempt is not None:
+        if ran >= PREEMPT_AFTER and request_preempt is not None:
+            # Again at every look: a request arms the code the goroutine
+            # runs now, which may not be the code it ran at the last one.
             w.preempted = True
             request_preempt(p)
         if outside and ran >= HANDOFF_AFTER and _sched.procs >= 2 and _unstarted_tail(p):
