@@ -211,14 +211,23 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
         f = frames.get(p.ident)
         if f is None:
             continue  # its thread has ended
-        if id(f) == w.frame_id and f.f_code is w.code and f.f_lasti == w.lasti:
-            w.same += 1
-        else:
-            w.frame_id, w.code, w.lasti, w.same = id(f), f.f_code, f.f_lasti, 0
         cpu = _thread_cpu(p.ident)
         blocked = cpu - w.cpu < 0.1 * TICK_RUNNING
         w.cpu = cpu
-        outside = w.same >= 1 and (blocked or gil_free)
+        if (
+            id(f) == w.frame_id
+            and f.f_code is w.code
+            and f.f_lasti == w.lasti
+            and (blocked or gil_free)
+        ):
+            w.same += 1
+        else:
+            w.frame_id, w.code, w.lasti, w.same = id(f), f.f_code, f.f_lasti, 0
+        # Three looks in a row at the same instruction, the thread using no
+        # CPU or leaving the GIL free at the last two: a thread that runs
+        # Python code but got no CPU for a look (a loaded machine) is not
+        # taken for a stuck one.
+        outside = w.same >= 2
         ran = now - w.since
         if ran >= PREEMPT_AFTER and request_preempt is not None:
             # Again at every look: a request arms the code the goroutine
@@ -233,9 +242,9 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
             w.delayed = now
         elif now - w.delayed >= BLOCK_REPORT_AFTER:
             p.stuck = (w.since, outside, tick)
-            if BLOCK_REPORT and not w.reported:
+            if BLOCK_REPORT and outside and not w.reported:
                 w.reported = True
-                _report(p, f, ran, outside)
+                _report(p, f, ran)
     return running, busy
 
 
@@ -367,7 +376,7 @@ def _pid(p: P) -> int:
 # The stuck-thread report
 
 
-def _report(p: P, frame: FrameType, ran: float, outside: bool) -> None:
+def _report(p: P, frame: FrameType, ran: float) -> None:
     g = p.curg
     if g is None:
         return
@@ -387,15 +396,8 @@ def _report(p: P, frame: FrameType, ran: float, outside: bool) -> None:
     if site in _reported_sites:
         return
     _reported_sites.add(site)
-    if outside:
-        what = f"has blocked its thread outside the runtime for {ran:.2f}s"
-        fix = _fix_for(line)
-    else:
-        what = f"has run for {ran:.2f}s without yielding its thread"
-        fix = (
-            "call goroutines.gosched() in long loops, or move the work to "
-            "goroutines.blocking() or another process"
-        )
+    what = f"has blocked its thread outside the runtime for {ran:.2f}s"
+    fix = _fix_for(line)
     runnable = len(p.runq) + len(p.inbound) + len(p.timerq) + (p.runnext is not None)
     waits = [f"{runnable} runnable goroutine(s)"] if runnable else []
     if p.timers and p.timers[0][0] <= monotonic():
