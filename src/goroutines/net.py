@@ -57,6 +57,7 @@ import socket
 import ssl
 import sys
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -128,9 +129,9 @@ class _FdMutex:
         handed the lock (its token won, ``ok`` True) with its reference.
     """
 
-    __slots__ = ("closing", "lock", "refs", "rlocked", "rq", "wlocked", "wq")
+    __slots__ = ("closer", "closing", "destroy", "lock", "refs", "rlocked", "rq", "wlocked", "wq")
 
-    def __init__(self) -> None:
+    def __init__(self, destroy: Callable[[], None] | None = None) -> None:
         self.lock = threading.Lock()  # guards every field below
         self.refs = 0
         self.closing = False
@@ -138,6 +139,9 @@ class _FdMutex:
         self.wlocked = False
         self.rq: deque[Waiter] = deque()
         self.wq: deque[Waiter] = deque()
+        self.closer: Waiter | None = None  # close() waiting for the last reference
+        # The owner's _last (a weak method: no cycle), for an abandoned wait.
+        self.destroy: Any = None if destroy is None else weakref.WeakMethod(destroy)
 
     def incref(self) -> None:
         """A reference for an operation that needs neither lock."""
@@ -188,11 +192,12 @@ class _FdMutex:
                     handed = False
                 else:
                     handed = w.ok
-            if handed:
-                # Handed the lock as the park ended otherwise: pass it on. (Were
-                # the socket closing and this the last reference, the socket
-                # object closes its fd when it is collected.)
-                self.rwunlock(read)
+            if handed and self.rwunlock(read):
+                # Handed the lock as the park ended otherwise, and it was the
+                # last reference of a closing socket: close it.
+                last = self.destroy() if self.destroy is not None else None
+                if last is not None:
+                    last()
             raise
         if not w.ok:
             raise NetClosedError()
@@ -237,6 +242,34 @@ class _FdMutex:
                 w.done = True
                 w.wake()
         return True
+
+    def finish_close(self) -> bool:
+        """close()'s end: drop its reference; True when the caller must close
+        the socket now, else wait until the last operation has closed it (Go's
+        Close waits the same way, so the fd is closed when close returns)."""
+        lock = self.lock
+        lock.acquire()
+        self.refs -= 1
+        if self.refs == 0:
+            lock.release()
+            return True
+        if _tls.p is None:
+            _sched.getp()
+        w = _proc.current_waiter(new_token())
+        self.closer = w
+        lock.release()
+        w.park(WAIT_SEMACQUIRE)
+        return False
+
+    def closed(self) -> None:
+        """The socket is closed: wake close() if it waits for that."""
+        with self.lock:
+            w = self.closer
+            self.closer = None
+        if w is not None and w.token.acquire(False):
+            w.ok = True
+            w.done = True
+            w.wake()
 
 
 # ---------------------------------------------------------------------------
@@ -488,7 +521,7 @@ class _NetFD:
     def _init_fd(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self._sock = sock
-        self._mu = _FdMutex()
+        self._mu = _FdMutex(self._last)
         self._pd = _np.open_fd(sock.fileno())
 
     def fileno(self) -> int:
@@ -504,11 +537,16 @@ class _NetFD:
         if not mu.start_close():
             return
         _np.close_fd(self._pd)
-        if mu.decref():
+        if mu.finish_close():
             self._destroy()
 
     def _destroy(self) -> None:
         self._sock.close()
+
+    def _last(self) -> None:
+        """The last reference of a closing socket went: close it, and wake close()."""
+        self._destroy()
+        self._mu.closed()
 
     def set_deadline(self, t: float | None) -> None:
         """Set the read and write deadlines: an absolute ``goroutines.now()``
@@ -531,7 +569,7 @@ class _NetFD:
             _np.set_deadline(self._pd, mode, t)
         finally:
             if mu.decref():
-                self._destroy()
+                self._last()
 
 
 # ---------------------------------------------------------------------------
@@ -619,7 +657,7 @@ class Conn(_NetFD):
                     pass
         finally:
             if mu.rwunlock(True):
-                self._destroy()
+                self._last()
 
     def read_into(self, buf: Any) -> int:
         """Read into a writable buffer; the number of bytes read (0 at the end
@@ -644,7 +682,7 @@ class Conn(_NetFD):
                     pass
         finally:
             if mu.rwunlock(True):
-                self._destroy()
+                self._last()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write all of data, parking while the socket's buffer is full;
@@ -690,7 +728,7 @@ class Conn(_NetFD):
             raise _short(e, sent)  # noqa: B904 - the same exception, annotated
         finally:
             if mu.rwunlock(False):
-                self._destroy()
+                self._last()
 
     def close_write(self) -> None:
         """Shut down the writing side (the peer reads end of stream); reads
@@ -701,7 +739,7 @@ class Conn(_NetFD):
             self._sock.shutdown(socket.SHUT_WR)
         finally:
             if mu.decref():
-                self._destroy()
+                self._last()
 
     def close_read(self) -> None:
         """Shut down the reading side. Go: ``CloseRead()``."""
@@ -711,7 +749,7 @@ class Conn(_NetFD):
             self._sock.shutdown(socket.SHUT_RD)
         finally:
             if mu.decref():
-                self._destroy()
+                self._last()
 
 
 # ---------------------------------------------------------------------------
@@ -780,7 +818,7 @@ class Listener(_NetFD):
                 return Conn(s, addr if addr else None)
         finally:
             if mu.rwunlock(True):
-                self._destroy()
+                self._last()
 
     def _destroy(self) -> None:
         self._sock.close()
@@ -1007,7 +1045,7 @@ class PacketConn(_NetFD):
                     pass
         finally:
             if mu.rwunlock(True):
-                self._destroy()
+                self._last()
 
     def write_to(self, data: bytes | bytearray | memoryview, addr: Address) -> int:
         """Send data as one datagram to addr (``"host:port"`` or a tuple);
@@ -1037,7 +1075,7 @@ class PacketConn(_NetFD):
                     pass
         finally:
             if mu.rwunlock(False):
-                self._destroy()
+                self._last()
 
 
 def listen_packet(network: str, address: Address) -> PacketConn:
@@ -1141,10 +1179,10 @@ class TLSConn(Conn):
                     self._handshaken = True
             finally:
                 if mu.rwunlock(True):
-                    self._destroy()
+                    self._last()
         finally:
             if mu.rwunlock(False):
-                self._destroy()
+                self._last()
 
     @property
     def ssl_object(self) -> ssl.SSLSocket:
@@ -1169,7 +1207,7 @@ class TLSConn(Conn):
             return self._io(self._sock.recv, n)
         finally:
             if mu.rwunlock(True):
-                self._destroy()
+                self._last()
 
     def read_into(self, buf: Any) -> int:
         """Read plaintext into a writable buffer (see Conn.read_into)."""
@@ -1197,7 +1235,7 @@ class TLSConn(Conn):
             raise _short(e, sent)  # noqa: B904 - the same exception, annotated
         finally:
             if mu.rwunlock(False):
-                self._destroy()
+                self._last()
 
     def close_write(self) -> None:
         """Send TLS's close_notify, then shut the socket's writing side.
@@ -1215,7 +1253,7 @@ class TLSConn(Conn):
             self._sock.shutdown(socket.SHUT_WR)
         finally:
             if mu.rwunlock(False):
-                self._destroy()
+                self._last()
 
 
 def tls_client(conn: Conn, context: ssl.SSLContext, server_hostname: str | None = None) -> TLSConn:
