@@ -181,7 +181,7 @@ def test_tls_close_write_ends_the_peers_stream(cert: tuple[Path, Path]) -> None:
 
 
 def test_tls_wrappers_check_their_arguments(cert: tuple[Path, Path]) -> None:
-    server_ctx, client_ctx = contexts(cert)
+    server_ctx, _ = contexts(cert)
 
     def main() -> None:
         with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr) as c:

@@ -212,13 +212,13 @@ def test_fd_reuse_with_a_new_socket_waited_on_after_the_old_closed() -> None:
             old = a.fileno()
             stale: Chan[BaseException] = Chan(1)
 
-            def old_waiter(a: socket.socket = a) -> None:
+            def old_waiter(a: socket.socket, stale: Chan[BaseException]) -> None:
                 try:
                     wait_readable(a, timeout=10)
                 except NetClosedError as e:
                     stale.send(e)
 
-            g = go(old_waiter)
+            g = go(old_waiter, a, stale)
             wait_blocked(g, "IO wait")
             a.close()
             b.close()
@@ -226,7 +226,11 @@ def test_fd_reuse_with_a_new_socket_waited_on_after_the_old_closed() -> None:
             assert old in (c.fileno(), d.fileno())
             reader, writer = (c, d) if c.fileno() == old else (d, c)
             out: Chan[bytes] = Chan(1)
-            go(lambda: (wait_readable(reader, timeout=10), out.send(reader.recv(10))))
+            def new_waiter(reader: socket.socket, out: Chan[bytes]) -> None:
+                wait_readable(reader, timeout=10)
+                out.send(reader.recv(10))
+
+            go(new_waiter, reader, out)
             writer.send(b"new")
             assert out.recv() == b"new"
             assert isinstance(stale.recv(), NetClosedError)
@@ -267,7 +271,7 @@ def test_an_unread_socket_does_not_make_an_idle_p_spin(monkeypatch: pytest.Monke
     monkeypatch.setattr(netpoll, "poll_shared", counting)
 
     def main() -> None:
-        with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr) as c:
+        with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr):
             s = ln.accept()
             s.write(b"nobody reads this")
             sleep(0.01)
