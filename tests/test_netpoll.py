@@ -356,3 +356,28 @@ def test_many_goroutines_on_one_raw_fd_all_wake() -> None:
             assert sorted(out.recv() or 0 for _ in range(20)) == list(range(20))
 
     goroutines.run(main)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_forked_child_has_a_netpoller_of_its_own() -> None:
+    def main() -> None:
+        with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr) as c:
+            s = ln.accept()
+            pid = os.fork()
+            if pid == 0:  # the child: new sockets, its own epoll
+                code = 1
+                try:
+                    with net.listen("tcp", "127.0.0.1:0") as ln2, net.dial("tcp", ln2.addr) as c2:
+                        s2 = ln2.accept()
+                        c2.write(b"child")
+                        code = 0 if s2.read(5) == b"child" else 1
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            # The parent's registrations survived the child's.
+            c.write(b"parent")
+            assert s.read(6) == b"parent"
+            s.close()
+
+    goroutines.run(main)
