@@ -957,3 +957,23 @@ def test_closed_objects_leave_no_fd_behind(no_leaked_fds: None) -> None:
 
     goroutines.run(main)
     gosched()
+
+
+def test_connections_while_another_p_polls_too(racy: None) -> None:
+    # A second P (the background scheduler thread) drains the shared epoll
+    # as well: the first edge of a new socket may be taken there before the
+    # registration returns, and must not be lost.
+    started = threading.Event()
+    t = threading.Thread(target=lambda: (go(started.set), started.wait(10)))
+    t.start()
+    t.join()
+    assert started.is_set()
+
+    def main() -> None:
+        with serve() as ln:
+            for i in range(300):
+                with net.dial("tcp", ln.addr) as c:
+                    c.write(b"%d" % i)
+                    assert c.read(10) == b"%d" % i
+
+    goroutines.run(main)

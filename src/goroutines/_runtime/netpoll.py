@@ -194,13 +194,19 @@ def _epoll_locked() -> Any:
 def _register_locked(pd: PollDesc) -> None:
     """Add pd.fd to the shared epoll. Holds _table_lock."""
     ep = _epoll_locked()
+    # In the table first: another P may drain the registration's first edge
+    # (a connected socket is writable at once) before register() returns,
+    # and an edge that finds no PollDesc is lost for good.
+    _pds[pd.fd] = pd
     try:
         ep.register(pd.fd, _EP_MASK)
     except FileExistsError:
         # Registered under this number already (a file dup2'd over a
         # registered one, or a raw fd evicted while its file lived on).
         ep.modify(pd.fd, _EP_MASK)
-    _pds[pd.fd] = pd
+    except BaseException:
+        del _pds[pd.fd]
+        raise
 
 
 def _unregister_locked(pd: PollDesc) -> None:

