@@ -3,6 +3,7 @@
     python bench/net_run.py                      # every runtime installed -> docs/benchmarks-net.md
     python bench/net_run.py --quick              # small sizes, one repeat, to bench/results/
     python bench/net_run.py --only W13 --runtimes goroutines,asyncio --repeat 5
+    python bench/net_run.py --only W14     # HTTP: needs wrk (Debian's package)
 
 Each server (bench/net_servers.py, one process per runtime and repeat) and the
 load generator (bench/netload, a Go program: the client never limits a Python
@@ -30,7 +31,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +60,15 @@ W13 = [(200, 500), (2000, 50)]  # (connections, round trips each)
 W13_QUICK = [(50, 100), (200, 10)]
 W15_CONNS = 10_000
 W15_QUICK = 1_000
+HTTP_SERVERS: dict[str, tuple[str, tuple[str, ...]]] = {  # W14: label, modules needed
+    "http-goroutines": ("goroutines + h11 (net.Conn, a goroutine per connection)", ("h11",)),
+    "http-gevent": ("gevent pywsgi", ("gevent",)),
+    "http-uvicorn": ("uvicorn + uvloop + httptools (raw ASGI)", ("uvicorn", "uvloop", "httptools")),
+    "http-uvicorn-h11": ("uvicorn + uvloop + h11 (raw ASGI; the same parser)",
+                         ("uvicorn", "uvloop", "h11")),
+    "http-aiohttp": ("aiohttp", ("aiohttp",)),
+    "http-trio": ("trio + h11", ("trio", "h11")),
+}
 
 
 def build_netload() -> str:
@@ -88,9 +97,11 @@ class Server:
             env["GOROUTINES_PURE"] = "1"
         if runtime == "go":
             cmd = [netload, "-mode", "serve"]
+        elif runtime.startswith("http-"):
+            cmd = [sys.executable, str(ROOT / "bench" / "net_servers.py"), runtime]
         else:
             cmd = [sys.executable, str(ROOT / "bench" / "net_servers.py"), runtime]
-        self.proc = subprocess.Popen(pin(0) + cmd, stdout=subprocess.PIPE, env=env, text=True)
+        self.proc = subprocess.Popen([*pin(0), *cmd], stdout=subprocess.PIPE, env=env, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
@@ -113,8 +124,8 @@ def w13(runtime: str, netload: str, conns: int, rts: int) -> float:
     server = Server(runtime, netload)
     try:
         out = subprocess.run(
-            pin(1) + [netload, "-mode", "echo", "-addr", f"127.0.0.1:{server.port}",
-                      "-c", str(conns), "-n", str(rts), "-size", "64"],
+            [*pin(1), netload, "-mode", "echo", "-addr", f"127.0.0.1:{server.port}",
+             "-c", str(conns), "-n", str(rts), "-size", "64"],
             capture_output=True, text=True, timeout=600, check=True,
         ).stdout
     finally:
@@ -129,8 +140,8 @@ def w15(runtime: str, netload: str, conns: int) -> float:
         time.sleep(0.2)
         before = server.rss()
         client = subprocess.Popen(
-            pin(1) + [netload, "-mode", "idle", "-addr", f"127.0.0.1:{server.port}",
-                      "-c", str(conns)],
+            [*pin(1), netload, "-mode", "idle", "-addr", f"127.0.0.1:{server.port}",
+             "-c", str(conns)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         assert client.stdout is not None and client.stdin is not None
@@ -145,6 +156,36 @@ def w15(runtime: str, netload: str, conns: int) -> float:
     return (after - before) / conns / 1024
 
 
+def w14(server_key: str, seconds: int) -> tuple[float, float]:
+    """wrk -t1 -c100 against one HTTP server: (requests/s, p99 latency in ms)."""
+    server = Server(server_key, "")
+    try:
+        out = subprocess.run(
+            [*pin(1), "wrk", "-t1", "-c100", f"-d{seconds}s", "--latency",
+             f"http://127.0.0.1:{server.port}/"],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        server.stop()
+    rps = p99 = float("nan")
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(parts[1])
+        elif parts[:1] == ["99%"]:
+            p99 = _ms(parts[1])
+        elif "Non-2xx" in line or "Socket errors" in line:
+            print(f"  {server_key}: {line.strip()}", flush=True)
+    return rps, p99
+
+
+def _ms(text: str) -> float:
+    for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float(text)
+
+
 def available(runtime: str) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in RUNTIMES[runtime])
 
@@ -152,7 +193,7 @@ def available(runtime: str) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="W13,W15")
+    ap.add_argument("--only", default="W13,W14,W15")
     ap.add_argument("--runtimes", default=",".join(RUNTIMES))
     ap.add_argument("--repeat", type=int, default=None)
     ap.add_argument("--out", default=None)
@@ -163,7 +204,7 @@ def main() -> None:
     runtimes = [r for r in runtimes if r not in missing]
     netload = build_netload()
     only = set(args.only.split(","))
-    results: dict[str, dict[str, float]] = {r: {} for r in runtimes}
+    results: dict[str, dict[str, list[float]]] = {r: {} for r in runtimes}
     sizes = W13_QUICK if args.quick else W13
     for rep in range(repeat):
         for r in runtimes:
@@ -171,20 +212,30 @@ def main() -> None:
                 for c, n in sizes:
                     key = f"W13 {c}x{n}"
                     v = w13(r, netload, c, n)
-                    results[r].setdefault(key, [])  # type: ignore[arg-type]
-                    results[r][key].append(v)  # type: ignore[attr-defined]
+                    results[r].setdefault(key, []).append(v)
                     print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.0f} round trips/s",
                           flush=True)
             if "W15" in only and r not in ("uvloop-protocol",):
                 c = W15_QUICK if args.quick else W15_CONNS
                 key = f"W15 {c}"
                 v = w15(r, netload, c)
-                results[r].setdefault(key, [])  # type: ignore[arg-type]
-                results[r][key].append(v)  # type: ignore[attr-defined]
+                results[r].setdefault(key, []).append(v)
                 print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.2f} KB/connection",
                       flush=True)
-    medians = {r: {k: statistics.median(v) for k, v in d.items()}  # type: ignore[arg-type]
-               for r, d in results.items()}
+    if "W14" in only and shutil.which("wrk") is None:
+        print("W14 needs wrk (Debian: apt-get install wrk): skipped", flush=True)
+    elif "W14" in only:
+        seconds = 3 if args.quick else 10
+        for rep in range(repeat):
+            for key, (_label, mods) in HTTP_SERVERS.items():
+                if not all(importlib.util.find_spec(m) is not None for m in mods):
+                    continue
+                rps, p99 = w14(key, seconds)
+                results.setdefault(key, {}).setdefault("W14 req/s", []).append(rps)
+                results[key].setdefault("W14 p99 ms", []).append(p99)
+                print(f"[{rep + 1}/{repeat}] {key:18s} W14 {rps:10.0f} req/s  p99 {p99:.2f} ms",
+                      flush=True)
+    medians = {r: {k: statistics.median(v) for k, v in d.items()} for r, d in results.items()}
     report = render(medians, repeat, args.quick, missing)
     out = Path(args.out) if args.out else (
         ROOT / "bench" / "results" / "net-quick.md" if args.quick
@@ -204,7 +255,9 @@ def render(medians: dict[str, dict[str, float]], repeat: int, quick: bool,
         "Made by `python bench/net_run.py`" + (" --quick" if quick else "")
         + f" on {time.strftime('%Y-%m-%d')}: the median of {repeat} run(s), each in fresh "
         "processes; server and Go load generator pinned to one core each (`taskset`), "
-        "loopback. W13: 64-byte round trips per second, higher is better; W15: server RSS "
+        "loopback. W13: 64-byte round trips per second, higher is better; W14: `wrk -t1 "
+        "-c100` requests per second on a keep-alive hello-world (higher is better) and "
+        "its p99 latency; W15: server RSS "
         "growth per idle connection (each held by a task blocked in a read), lower is "
         "better. See bench/net_run.py for the method and bench/net_servers.py for each "
         "server.",
@@ -218,11 +271,14 @@ def render(medians: dict[str, dict[str, float]], repeat: int, quick: bool,
             v = d.get(k)
             if v is None:
                 cells.append("—")
-            elif k.startswith("W13"):
+            elif k.startswith("W13") or k == "W14 req/s":
                 cells.append(f"{v:,.0f}")
+            elif k == "W14 p99 ms":
+                cells.append(f"{v:.1f} ms")
             else:
                 cells.append(f"{v:.1f} KB")
-        lines.append(f"| {LABELS.get(r, r)} | " + " | ".join(cells) + " |")
+        label = LABELS.get(r) or HTTP_SERVERS.get(r, (r, ()))[0]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if missing:
         lines += ["", "Not measured (not installed): " + ", ".join(missing) + "."]
     return "\n".join(lines) + "\n"

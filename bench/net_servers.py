@@ -1,5 +1,6 @@
-"""The echo servers of the network benchmarks (W13 echo, W15 idle connections),
-one per runtime, each written the way that runtime's documentation shows.
+"""The servers of the network benchmarks, one per runtime, each written the way
+that runtime's documentation shows: echo servers (W13 echo, W15 idle
+connections) and keep-alive hello-world HTTP/1.1 servers (W14, ``http-*``).
 
     python bench/net_servers.py RUNTIME
 
@@ -24,7 +25,8 @@ def raise_nofile() -> None:
     """Soft open-files limit up to the hard one (10,000 connections)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+        new = hard if hard != resource.RLIM_INFINITY else 65536
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
 
 
 def announce(port: int) -> None:
@@ -153,6 +155,130 @@ def threads_server() -> None:
         server.serve_forever()
 
 
+# ---------------------------------------------------------------------------
+# W14: a keep-alive hello-world HTTP/1.1 server per runtime
+
+BODY = b"Hello, World!"
+HEADERS = [("content-type", "text/plain"), ("content-length", str(len(BODY)))]
+
+
+def listening_socket() -> object:
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(BACKLOG)
+    announce(sock.getsockname()[1])
+    return sock
+
+
+def http_goroutines_server() -> None:
+    import h11
+
+    from goroutines import go, net, run
+
+    def handle(c: net.Conn) -> None:
+        h = h11.Connection(h11.SERVER)
+        with c:
+            while True:
+                ev = h.next_event()
+                if ev is h11.NEED_DATA:
+                    h.receive_data(c.read(BUF))
+                elif type(ev) is h11.Request:
+                    c.write(h.send(h11.Response(status_code=200, headers=HEADERS))
+                            + h.send(h11.Data(data=BODY)) + h.send(h11.EndOfMessage()))
+                elif type(ev) is h11.EndOfMessage:
+                    if h.our_state is h11.DONE:
+                        h.start_next_cycle()
+                else:
+                    return  # ConnectionClosed, or PAUSED with nothing to do
+
+    def main() -> None:
+        ln = net.listen("tcp", "127.0.0.1:0", backlog=BACKLOG)
+        announce(ln.addr[1])
+        while True:
+            go(handle, ln.accept())
+
+    run(main)
+
+
+def http_gevent_server() -> None:
+    from gevent.pywsgi import WSGIServer
+
+    def app(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", HEADERS)
+        return [BODY]
+
+    WSGIServer(listening_socket(), app, log=None).serve_forever()
+
+
+async def _asgi_app(scope: dict[str, object], receive: Callable[..., object],
+                    send: Callable[..., object]) -> None:
+    await send({"type": "http.response.start", "status": 200,  # type: ignore[misc]
+                "headers": [(k.encode(), v.encode()) for k, v in HEADERS]})
+    await send({"type": "http.response.body", "body": BODY})  # type: ignore[misc]
+
+
+def _uvicorn(http: str) -> None:
+    import uvicorn
+
+    sock = listening_socket()
+    config = uvicorn.Config(_asgi_app, loop="uvloop", http=http, log_level="error",
+                            access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])  # type: ignore[list-item]
+
+
+def http_uvicorn_server() -> None:
+    _uvicorn("httptools")
+
+
+def http_uvicorn_h11_server() -> None:
+    _uvicorn("h11")
+
+
+def http_aiohttp_server() -> None:
+    from aiohttp import web
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(body=BODY, content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    web.run_app(app, sock=listening_socket(), print=None, access_log=None)  # type: ignore[arg-type]
+
+
+def http_trio_server() -> None:
+    import h11
+    import trio
+
+    async def handle(stream: trio.SocketStream) -> None:
+        h = h11.Connection(h11.SERVER)
+        try:
+            while True:
+                ev = h.next_event()
+                if ev is h11.NEED_DATA:
+                    h.receive_data(await stream.receive_some(BUF))
+                elif type(ev) is h11.Request:
+                    await stream.send_all(
+                        h.send(h11.Response(status_code=200, headers=HEADERS))
+                        + h.send(h11.Data(data=BODY)) + h.send(h11.EndOfMessage()))
+                elif type(ev) is h11.EndOfMessage:
+                    if h.our_state is h11.DONE:
+                        h.start_next_cycle()
+                else:
+                    return
+        except trio.BrokenResourceError:
+            pass
+
+    async def main() -> None:
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1", backlog=BACKLOG)
+        announce(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(handle, listeners)
+
+    trio.run(main)
+
+
 SERVERS: dict[str, Callable[[], None]] = {
     "goroutines": goroutines_server,
     "goroutines-pure": goroutines_server,  # run with GOROUTINES_PURE=1
@@ -162,6 +288,12 @@ SERVERS: dict[str, Callable[[], None]] = {
     "gevent": gevent_server,
     "trio": trio_server,
     "threads": threads_server,
+    "http-goroutines": http_goroutines_server,
+    "http-gevent": http_gevent_server,
+    "http-uvicorn": http_uvicorn_server,
+    "http-uvicorn-h11": http_uvicorn_h11_server,
+    "http-aiohttp": http_aiohttp_server,
+    "http-trio": http_trio_server,
 }
 
 if __name__ == "__main__":
