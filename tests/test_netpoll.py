@@ -8,6 +8,8 @@ import os
 import random
 import resource
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -358,26 +360,41 @@ def test_many_goroutines_on_one_raw_fd_all_wake() -> None:
     goroutines.run(main)
 
 
+FORK_PROGRAM = """
+import os
+import goroutines
+from goroutines import net
+
+
+def main():
+    with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr) as c:
+        s = ln.accept()
+        pid = os.fork()
+        if pid == 0:  # the child: new sockets, its own epoll
+            code = 1
+            try:
+                with net.listen("tcp", "127.0.0.1:0") as ln2, net.dial("tcp", ln2.addr) as c2:
+                    s2 = ln2.accept()
+                    c2.write(b"child")
+                    code = 0 if s2.read(5) == b"child" else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "the child failed"
+        # The parent's registrations survived the child's.
+        c.write(b"parent")
+        assert s.read(6) == b"parent"
+        s.close()
+    print("ok")
+
+
+goroutines.run(main)
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
 def test_a_forked_child_has_a_netpoller_of_its_own() -> None:
-    def main() -> None:
-        with net.listen("tcp", "127.0.0.1:0") as ln, net.dial("tcp", ln.addr) as c:
-            s = ln.accept()
-            pid = os.fork()
-            if pid == 0:  # the child: new sockets, its own epoll
-                code = 1
-                try:
-                    with net.listen("tcp", "127.0.0.1:0") as ln2, net.dial("tcp", ln2.addr) as c2:
-                        s2 = ln2.accept()
-                        c2.write(b"child")
-                        code = 0 if s2.read(5) == b"child" else 1
-                finally:
-                    os._exit(code)
-            _, status = os.waitpid(pid, 0)
-            assert os.waitstatus_to_exitcode(status) == 0
-            # The parent's registrations survived the child's.
-            c.write(b"parent")
-            assert s.read(6) == b"parent"
-            s.close()
-
-    goroutines.run(main)
+    # In a child interpreter: pytest's own process has threads to fork.
+    proc = subprocess.run([sys.executable, "-c", FORK_PROGRAM], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
