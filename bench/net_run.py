@@ -108,6 +108,12 @@ class Server:
             raise RuntimeError(f"{runtime}: the server did not start")
         self.port = int(line)
 
+    def cpu(self) -> float:
+        """The server's CPU seconds so far (user + system)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss(self) -> int:
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
@@ -120,18 +126,21 @@ class Server:
         self.proc.wait()
 
 
-def w13(runtime: str, netload: str, conns: int, rts: int) -> float:
+def w13(runtime: str, netload: str, conns: int, rts: int) -> tuple[float, float]:
+    """(round trips per second, the server's CPU µs per round trip)."""
     server = Server(runtime, netload)
     try:
+        cpu0 = server.cpu()
         out = subprocess.run(
             [*pin(1), netload, "-mode", "echo", "-addr", f"127.0.0.1:{server.port}",
              "-c", str(conns), "-n", str(rts), "-size", "64"],
             capture_output=True, text=True, timeout=600, check=True,
         ).stdout
+        cpu = server.cpu() - cpu0
     finally:
         server.stop()
     raw = json.loads(out)
-    return float(raw["round_trips"] / raw["seconds"])
+    return float(raw["round_trips"] / raw["seconds"]), cpu * 1e6 / raw["round_trips"]
 
 
 def w15(runtime: str, netload: str, conns: int) -> float:
@@ -156,27 +165,33 @@ def w15(runtime: str, netload: str, conns: int) -> float:
     return (after - before) / conns / 1024
 
 
-def w14(server_key: str, seconds: int) -> tuple[float, float]:
-    """wrk -t1 -c100 against one HTTP server: (requests/s, p99 latency in ms)."""
+def w14(server_key: str, seconds: int) -> tuple[float, float, float]:
+    """wrk -t1 -c100 against one HTTP server: (requests/s, p99 latency in ms,
+    the server's CPU µs per request)."""
     server = Server(server_key, "")
     try:
+        cpu0 = server.cpu()
         out = subprocess.run(
             [*pin(1), "wrk", "-t1", "-c100", f"-d{seconds}s", "--latency",
              f"http://127.0.0.1:{server.port}/"],
             capture_output=True, text=True, timeout=seconds + 60, check=True,
         ).stdout
+        cpu = server.cpu() - cpu0
     finally:
         server.stop()
     rps = p99 = float("nan")
+    requests = 0
     for line in out.splitlines():
         parts = line.split()
         if line.startswith("Requests/sec:"):
             rps = float(parts[1])
         elif parts[:1] == ["99%"]:
             p99 = _ms(parts[1])
+        elif "requests in" in line:
+            requests = int(parts[0])
         elif "Non-2xx" in line or "Socket errors" in line:
             print(f"  {server_key}: {line.strip()}", flush=True)
-    return rps, p99
+    return rps, p99, cpu * 1e6 / max(requests, 1)
 
 
 def _ms(text: str) -> float:
@@ -211,10 +226,11 @@ def main() -> None:
             if "W13" in only:
                 for c, n in sizes:
                     key = f"W13 {c}x{n}"
-                    v = w13(r, netload, c, n)
+                    v, us = w13(r, netload, c, n)
                     results[r].setdefault(key, []).append(v)
-                    print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.0f} round trips/s",
-                          flush=True)
+                    results[r].setdefault(f"W13 {c}x{n} CPU µs", []).append(us)
+                    print(f"[{rep + 1}/{repeat}] {r:16s} {key:14s} {v:10.0f} round trips/s"
+                          f"  {us:6.1f} µs server CPU each", flush=True)
             if "W15" in only and r not in ("uvloop-protocol",):
                 c = W15_QUICK if args.quick else W15_CONNS
                 key = f"W15 {c}"
@@ -230,11 +246,12 @@ def main() -> None:
             for key, (_label, mods) in HTTP_SERVERS.items():
                 if not all(importlib.util.find_spec(m) is not None for m in mods):
                     continue
-                rps, p99 = w14(key, seconds)
+                rps, p99, us = w14(key, seconds)
                 results.setdefault(key, {}).setdefault("W14 req/s", []).append(rps)
                 results[key].setdefault("W14 p99 ms", []).append(p99)
-                print(f"[{rep + 1}/{repeat}] {key:18s} W14 {rps:10.0f} req/s  p99 {p99:.2f} ms",
-                      flush=True)
+                results[key].setdefault("W14 CPU µs", []).append(us)
+                print(f"[{rep + 1}/{repeat}] {key:18s} W14 {rps:10.0f} req/s  p99 {p99:.2f} ms"
+                      f"  {us:6.1f} µs server CPU each", flush=True)
     medians = {r: {k: statistics.median(v) for k, v in d.items()} for r, d in results.items()}
     report = render(medians, repeat, args.quick, missing)
     out = Path(args.out) if args.out else (
@@ -271,6 +288,8 @@ def render(medians: dict[str, dict[str, float]], repeat: int, quick: bool,
             v = d.get(k)
             if v is None:
                 cells.append("—")
+            elif k.endswith("CPU µs"):
+                cells.append(f"{v:.1f} µs")
             elif k.startswith("W13") or k == "W14 req/s":
                 cells.append(f"{v:,.0f}")
             elif k == "W14 p99 ms":

@@ -210,7 +210,10 @@ def http_gevent_server() -> None:
         start_response("200 OK", HEADERS)
         return [BODY]
 
-    WSGIServer(listening_socket(), app, log=None).serve_forever()
+    server = WSGIServer(("127.0.0.1", 0), app, log=None, backlog=BACKLOG)
+    server.start()
+    announce(server.server_port)
+    server.serve_forever()
 
 
 async def _asgi_app(scope: dict[str, object], receive: Callable[..., object],

@@ -58,7 +58,6 @@ import ssl
 import sys
 import threading
 import weakref
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, final
@@ -137,8 +136,10 @@ class _FdMutex:
         self.closing = False
         self.rlocked = False
         self.wlocked = False
-        self.rq: deque[Waiter] = deque()
-        self.wq: deque[Waiter] = deque()
+        # Made on first contention: most sockets never queue anybody, and a
+        # deque costs ~600 bytes (10,000 idle connections hold these).
+        self.rq: list[Waiter] | None = None
+        self.wq: list[Waiter] | None = None
         self.closer: Waiter | None = None  # close() waiting for the last reference
         # The owner's _last (a weak method: no cycle), for an abandoned wait.
         self.destroy: Any = None if destroy is None else weakref.WeakMethod(destroy)
@@ -171,6 +172,8 @@ class _FdMutex:
                 lock.release()
                 return
             q = self.rq
+            if q is None:
+                q = self.rq = []
         else:
             if not self.wlocked:
                 self.wlocked = True
@@ -178,6 +181,8 @@ class _FdMutex:
                 lock.release()
                 return
             q = self.wq
+            if q is None:
+                q = self.wq = []
         if _tls.p is None:
             _sched.getp()
         w = _proc.current_waiter(new_token())
@@ -209,7 +214,7 @@ class _FdMutex:
         lock.acquire()
         q = self.rq if read else self.wq
         while q and not self.closing:
-            w = q.popleft()
+            w = q.pop(0)
             if w.token.acquire(False):
                 w.ok = True
                 w.done = True
@@ -233,9 +238,8 @@ class _FdMutex:
                 return False
             self.closing = True
             self.refs += 1
-            ws = list(self.rq) + list(self.wq)
-            self.rq.clear()
-            self.wq.clear()
+            ws = (self.rq or []) + (self.wq or [])
+            self.rq = self.wq = None
         for w in ws:
             if w.token.acquire(False):
                 w.ok = False
