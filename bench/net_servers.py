@@ -184,7 +184,11 @@ def http_goroutines_server() -> None:
             while True:
                 ev = h.next_event()
                 if ev is h11.NEED_DATA:
-                    h.receive_data(c.read(BUF))
+                    try:
+                        data = c.read(BUF)
+                    except ConnectionResetError:
+                        return  # wrk resets its connections when it stops
+                    h.receive_data(data)
                 elif type(ev) is h11.Request:
                     c.write(h.send(h11.Response(status_code=200, headers=HEADERS))
                             + h.send(h11.Data(data=BODY)) + h.send(h11.EndOfMessage()))
@@ -193,6 +197,53 @@ def http_goroutines_server() -> None:
                         h.start_next_cycle()
                 else:
                     return  # ConnectionClosed, or PAUSED with nothing to do
+
+    def main() -> None:
+        ln = net.listen("tcp", "127.0.0.1:0", backlog=BACKLOG)
+        announce(ln.addr[1])
+        while True:
+            go(handle, ln.accept())
+
+    run(main)
+
+
+def http_goroutines_httptools_server() -> None:
+    import httptools
+
+    from goroutines import go, net, run
+
+    response = (b"HTTP/1.1 200 OK\r\n"
+                + b"".join(f"{k}: {v}\r\n".encode() for k, v in HEADERS) + b"\r\n" + BODY)
+
+    class Requests:
+        __slots__ = ("complete",)
+
+        def __init__(self) -> None:
+            self.complete = 0
+
+        def on_message_complete(self) -> None:
+            self.complete += 1
+
+    def handle(c: net.Conn) -> None:
+        requests = Requests()
+        parser = httptools.HttpRequestParser(requests)
+        with c:
+            while True:
+                try:
+                    data = c.read(BUF)
+                except ConnectionResetError:
+                    return
+                if not data:
+                    return
+                try:
+                    parser.feed_data(data)
+                except httptools.HttpParserError:
+                    return
+                if requests.complete:
+                    c.write(response * requests.complete)
+                    requests.complete = 0
+                    if not parser.should_keep_alive():
+                        return
 
     def main() -> None:
         ln = net.listen("tcp", "127.0.0.1:0", backlog=BACKLOG)
@@ -292,6 +343,7 @@ SERVERS: dict[str, Callable[[], None]] = {
     "trio": trio_server,
     "threads": threads_server,
     "http-goroutines": http_goroutines_server,
+    "http-goroutines-httptools": http_goroutines_httptools_server,
     "http-gevent": http_gevent_server,
     "http-uvicorn": http_uvicorn_server,
     "http-uvicorn-h11": http_uvicorn_h11_server,
