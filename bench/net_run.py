@@ -300,31 +300,36 @@ CLOSING = """\
 ## Reading these numbers
 
 The machine these ran on is shared (2 cores, other jobs running): throughput
-and latency move by tens of percent from one run to the next, for every
-runtime, the Go reference included. The server's CPU time per round trip
-(or per request) is the steadier figure: it is what bounds a server's
-throughput once a core is saturated, and it is little affected by what else
-runs. Compare the CPU columns first.
+and latency move by tens of percent, at times several times over, from one
+run to the next, for every runtime, the Go reference included, whatever
+core the server is pinned to. The server's CPU time per round trip (or per
+request) is the steady figure: it is what bounds a server's throughput once
+its core is saturated, and it is little affected by what else runs. Compare
+the CPU columns first; read throughput and p99 as what one noisy run saw.
 
 W13: a goroutines server (`net.Conn`, one goroutine per connection, code
 that reads as if it blocked) costs less CPU per round trip than asyncio
-streams, trio and gevent, and about what `socketserver` threads cost at 200
-connections (far less at 2,000, where threads thrash); the C accelerator
-changes little here, because the network path itself is Python. uvloop's
-streams, its Protocol server and Go stay ahead: about half of every round
-trip is the kernel's send and receive, which all of them pay, and the rest
-is what runs per operation. For goroutines that is Python code: the
-non-blocking attempt, the fdMutex, the PollDesc wait and the park and
-ready, about twice uvloop's C per round trip. The gap to them is the
-interpreter, not the design: the design is Go's.
+streams and trio (about 0.55x), about what gevent's StreamServer costs, and
+what `socketserver` threads cost at 200 connections (a quarter of it at
+2,000, where threads thrash). The C accelerator changes little here: the
+network path itself is Python. uvloop's streams are ahead at 200
+connections and close at 2,000; its Protocol server and Go are the
+ceilings, at about half our cost. About half of every round trip is the
+kernel's send and receive, which all of them pay; the rest is what runs per
+operation, for goroutines Python code: the non-blocking attempt (and its
+EAGAIN), the fdMutex, the PollDesc wait, and the park and ready. The gap to
+uvloop and Go is that interpreter time, not the design, which is Go's.
 
-W14: with the same parser, goroutines + h11 costs about what uvicorn + h11
-costs per request, and goroutines + httptools about what uvicorn +
-httptools costs; h11's pure-Python parsing is most of a request's cost
-there. W15: an idle connection costs about a parked goroutine (its greenlet
-and saved stack) plus the socket, Conn and PollDesc objects: more than an
-asyncio or trio task, less than gevent's greenlet and far less than a
-thread.
+W14: per request, goroutines + h11 costs less CPU than uvicorn + uvloop +
+h11 (the same parser), and about 0.6x of gevent's pywsgi; goroutines +
+httptools costs about half of uvicorn + uvloop + httptools with a raw ASGI
+app (whose per-request scope and event dicts it does not build). h11's
+pure-Python parsing is most of a request's cost where it is used.
+
+W15: an idle connection costs a parked goroutine (its greenlet and the C
+stack it saved) plus the socket, Conn, fdMutex and PollDesc objects: more
+than an asyncio or trio task (about 1.7x), slightly less than gevent's
+greenlet, a third of a thread.
 """
 
 
