@@ -93,9 +93,11 @@ def serve(network: str = "tcp", address: str = "127.0.0.1:0") -> Listener:
 def test_echo_round_trips(network: str, address: Any) -> None:
     def main() -> None:
         with serve(network, address) as ln:
-            port = ln.addr[1]
+            host, port = ln.addr[:2]
             assert port != 0
-            with net.dial("tcp", f"127.0.0.1:{port}") as c:
+            if host in ("0.0.0.0", "::"):
+                host = "127.0.0.1"
+            with net.dial("tcp", net.join_host_port(host, port)) as c:
                 for i in range(50):
                     msg = f"message {i}".encode()
                     assert c.write(msg) == len(msg)
@@ -255,6 +257,9 @@ def test_close_is_idempotent_and_later_operations_raise_net_closed() -> None:
             c = net.dial("tcp", ln.addr)
             c.close()
             c.close()
+            with pytest.raises(NetClosedError) as ei:
+                c.write(b"x")
+            assert ei.value.written == 0  # type: ignore[attr-defined]
             for op in (
                 lambda: c.read(1),
                 lambda: c.write(b"x"),

@@ -409,6 +409,9 @@ def _resolve(
         except socket.gaierror as e:
             raise socket.gaierror(e.errno, f"{op} {network}: lookup {host}: {e.strerror}") from None
     out = [(fam, sa) for fam, _t, _p, _c, sa in infos if fam in fams]
+    if passive:
+        # Go listens on one of a name's addresses, an IPv4 one first.
+        out.sort(key=lambda t: t[0] != socket.AF_INET)
     if not out:
         raise OSError(errno.EADDRNOTAVAIL, f"{op} {network}: lookup {host}: no suitable address")
     return out
@@ -704,7 +707,10 @@ class Conn(_NetFD):
             mv = _buffer("write", data)
             total = mv.nbytes
         mu = self._mu
-        mu.rwlock(False)
+        try:
+            mu.rwlock(False)
+        except NetClosedError as e:
+            raise _short(e, 0)  # noqa: B904 - the same exception, annotated
         sent = 0
         try:
             pd = self._pd
@@ -1226,7 +1232,10 @@ class TLSConn(Conn):
         if not self._handshaken:
             self.handshake()
         mu = self._mu
-        mu.rwlock(False)
+        try:
+            mu.rwlock(False)
+        except NetClosedError as e:
+            raise _short(e, 0)  # noqa: B904 - the same exception, annotated
         sent = 0
         try:
             send = self._sock.send
