@@ -33,14 +33,18 @@ typecheck: lint
 
 # The suite on every interpreter (3.11 in .venv, 3.12 and 3.13 in .venv-3.x
 # where this machine has them), each on the C accelerator and on the
-# pure-Python reference path: six runs, two at a time (one per core), each
-# run's output printed whole when it ends. Tests marked `slow` are left to
+# pure-Python reference path, with two Ps (GOMAXPROCS=2: hand-offs between
+# threads happen), and 3.11 on both paths with one P too: eight runs, two at
+# a time (one per core), each run's output printed whole when it ends. The
+# one-P runs of 3.12 and 3.13 and the tests marked `slow` are left to
 # `make test-slow`.
 PYBIN_3.12 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3))
 PYBIN_3.13 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3))
 OTHER_VERSIONS := $(if $(PYBIN_3.12),3.12) $(if $(PYBIN_3.13),3.13)
 OTHER_STAMPS := $(foreach v,$(OTHER_VERSIONS),.venv-$(v)/.installed-dev)
 SUITE_RUNS := main-accel main-pure $(foreach v,$(OTHER_VERSIONS),$(v)-accel $(v)-pure)
+ONE_P_RUNS := main-accel-p1 main-pure-p1
+SLOW_ONE_P_RUNS := $(foreach v,$(OTHER_VERSIONS),$(v)-accel-p1 $(v)-pure-p1)
 JOBS ?= 2
 
 .venv-%/.installed-dev: $(BUILD_INPUTS)
@@ -49,18 +53,21 @@ JOBS ?= 2
 	.venv-$*/bin/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# suite-<interpreter>-<path>: one run of the suite (PYTEST_ARGS selects).
+# suite-<interpreter>-<path>[-p1]: one run of the suite (PYTEST_ARGS selects);
+# -p1: GOMAXPROCS=1, else GOMAXPROCS=2.
 PYTEST_ARGS ?= -m "not slow"
 suite-%:
 	@v=$(word 1,$(subst -, ,$*)); path=$(word 2,$(subst -, ,$*)); \
+	procs=$(if $(filter p1,$(word 3,$(subst -, ,$*))),1,2); \
 	if [ $$v = main ]; then py=$(PY); else py=.venv-$$v/bin/python; fi; \
 	if [ $$path = pure ]; then env="GOROUTINES_PURE=1 GOROUTINES_EXPECT_SPEEDUPS=0"; \
 	else env="GOROUTINES_EXPECT_SPEEDUPS=$(EXPECT_SPEEDUPS)"; fi; \
-	echo "== $$($$py -c 'import sys; print("Python %d.%d" % sys.version_info[:2])'), $$path path"; \
-	env $$env $$py -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	echo "== $$($$py -c 'import sys; print("Python %d.%d" % sys.version_info[:2])'), $$path path, GOMAXPROCS=$$procs"; \
+	env $$env GOMAXPROCS=$$procs $$py -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 pytest: $(STAMP) $(OTHER_STAMPS)
-	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target $(addprefix suite-,$(SUITE_RUNS))
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
+	  $(addprefix suite-,$(SUITE_RUNS) $(ONE_P_RUNS))
 
 # Kept for habit: the 3.12/3.13 half of the matrix alone.
 test-other-pythons: $(OTHER_STAMPS)
@@ -70,10 +77,13 @@ test-other-pythons: $(OTHER_STAMPS)
 test: lint pytest
 
 # The slow suites: tests marked `slow` (long stress loops, large differential
-# runs), on every interpreter and both paths. `.ci/run` runs it after `make test`.
+# runs), on every interpreter and both paths, then the one-P runs of 3.12 and
+# 3.13. `.ci/run` runs it after `make test`.
 test-slow: $(STAMP) $(OTHER_STAMPS)
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target PYTEST_ARGS='-m slow' \
 	  $(addprefix suite-,$(SUITE_RUNS))
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
+	  $(addprefix suite-,$(SLOW_ONE_P_RUNS))
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'

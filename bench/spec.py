@@ -90,11 +90,21 @@ def _overshoot_ms(raw: Raw, n: int) -> float:
     return raw["overshoot_s"] * 1e3
 
 
+def _ratio(raw: Raw, n: int) -> float:
+    """The run's time over its baseline's (W11: 2 Ps over 1; W12: with the
+    stuck goroutine over without it)."""
+    return raw["seconds"] / raw["seconds_base"]
+
+
 PRODUCERS = 4  # W6
 WORKERS = 8  # W7
 BUFFER = 128  # W3 channel capacity, W7 jobs and results capacity
 SLEEP_MAX = 0.050  # W9 sleeps are uniform in [0, SLEEP_MAX) seconds
 SEED = 20240601  # W9 sleep durations
+HASH_MIB = 8  # W11: each goroutine hashes this many MiB with sha256 ...
+ZLIB_MIB = 1  # ... and compresses this many with zlib (both release the GIL)
+W12_ROUNDS = 1_000  # W12: round trips per ping-pong pair
+W12_SLEEP = 1.0  # W12: the first goroutine's time.sleep
 
 
 _GIL = "every hand-off between threads goes through the GIL and the OS scheduler"
@@ -182,6 +192,39 @@ WORKLOADS: tuple[Workload, ...] = (
             Metric("W9 overshoot", "timers: mean overshoot", "ms", _overshoot_ms, 1.0, 0.5),
         ),
         reduced={"threads": Reduced(1_000, 200, _SLOW_THREAD)},
+    ),
+)
+
+_SCHED_ONLY = "a scheduler workload: goroutines' P hand-off (threads run W11 as the peer)"
+_NOT_SCHED = ("greenlet", "gevent", "asyncio", "uvloop", "trio", "go")
+
+WORKLOADS += (
+    Workload(
+        "W11", "parallel_c",
+        f"parallel C work: n goroutines each hashing {HASH_MIB} MiB (sha256) and "
+        f"compressing {ZLIB_MIB} MiB (zlib); 2 Ps against 1 (threads: a pool of 2 against 1)",
+        64, 8,
+        (
+            Metric("W11 2P", "parallel C work at 2 Ps", "ms", _ms, 2_500, 2_000, per_unit=False),
+            Metric("W11 2P/1P", "time at 2 Ps / time at 1", "ratio", _ratio, 0.59, 0.55,
+                   per_unit=False),
+        ),
+        reduced={k: Reduced(None, None, _SCHED_ONLY) for k in _NOT_SCHED},
+    ),
+    Workload(
+        "W12", "blocked_thread",
+        f"blocked thread: the first of n+1 goroutines calls time.sleep({W12_SLEEP:g}), "
+        f"the other n ping-pong in pairs {W12_ROUNDS:,} times; their time with the "
+        "sleeper over their time without",
+        1_000, 100,
+        (
+            Metric("W12", "pairs' time with a stuck goroutine", "ms", _ms, 1_500, 1_000,
+                   per_unit=False),
+            Metric("W12 ratio", "with the stuck goroutine / without", "ratio", _ratio, 1.2, 1.1,
+                   per_unit=False),
+        ),
+        reduced={**{k: Reduced(None, None, _SCHED_ONLY) for k in _NOT_SCHED},
+                 "threads": Reduced(None, None, _SCHED_ONLY)},
     ),
 )
 

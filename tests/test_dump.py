@@ -9,6 +9,7 @@ from typing import Any
 from goroutines import Chan, WaitGroup, current, dump, go, run
 from goroutines._runtime import dump as dump_mod
 from goroutines._runtime import proc
+from goroutines._runtime.g import allgs
 
 
 class _DeadFrame:
@@ -90,8 +91,10 @@ def test_a_goroutine_running_on_another_thread_is_shown_as_go_does() -> None:
     try:
         assert spinning.wait(10)
         block = next(b for b in dump().split("\n\n") if b.startswith(f"goroutine {ids[0]} "))
+        p = allgs[ids[0]].p
+        assert p is not None and p.id != 0
         assert block.splitlines() == [
-            f"goroutine {ids[0]} [running]:",
+            f"goroutine {ids[0]} [running, P{p.id}]:",  # not goroutine 1's P: named
             "\tgoroutine running on other thread; stack unavailable",
         ], block
     finally:

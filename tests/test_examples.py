@@ -461,6 +461,14 @@ RIGHT: the same with a Mutex around the read-modify-write
 """)
 
 
+exactly("pitfall_loop_variable", """\
+WRONG: each goroutine's closure reads the loop variable when it runs
+  seen = ['cat', 'cat', 'cat']
+RIGHT: each goroutine is passed its value
+  seen = ['ann', 'bob', 'cat']
+""")
+
+
 @example("pitfall_deadlock")
 def _pitfall_deadlock(r: Result) -> None:
     assert r.lines[:3] == ["WRONG: send on an unbuffered channel that nobody receives from",

@@ -78,6 +78,8 @@ SUBMODULES = {
         "DeadlineExceeded",
     ],
     "goroutines.errgroup": ["Group", "with_context"],
+    # docs/api.md#testing
+    "goroutines.testing": ["verify_none"],
 }
 
 

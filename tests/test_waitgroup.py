@@ -46,13 +46,11 @@ def _test_wait_group(wg1: WaitGroup, wg2: WaitGroup) -> None:
 
 
 # Port of sync/waitgroup_test.go TestWaitGroup.
+@pytest.mark.goroutines
 def test_wait_group() -> None:
-    def main() -> None:
-        wg1, wg2 = WaitGroup(), WaitGroup()
-        for _ in range(8):  # the same groups again: they must be back to a clean state
-            _test_wait_group(wg1, wg2)
-
-    run(main)
+    wg1, wg2 = WaitGroup(), WaitGroup()
+    for _ in range(8):  # the same groups again: they must be back to a clean state
+        _test_wait_group(wg1, wg2)
 
 
 # Port of sync/waitgroup_test.go TestWaitGroupMisuse.
@@ -109,55 +107,49 @@ def test_wait_group_align() -> None:
     run(main)
 
 
+@pytest.mark.goroutines
 def test_wait_on_a_zero_counter_returns_at_once() -> None:
-    def main() -> None:
-        wg = WaitGroup()
-        wg.wait()
-        wg.add(0)
-        wg.wait()
-
-    run(main)
+    wg = WaitGroup()
+    wg.wait()
+    wg.add(0)
+    wg.wait()
 
 
+@pytest.mark.goroutines
 def test_wait_reason_and_every_waiter_wakes() -> None:
-    def main() -> None:
-        wg = WaitGroup()
-        wg.add(2)
-        woke = AtomicInt()
+    wg = WaitGroup()
+    wg.add(2)
+    woke = AtomicInt()
 
-        def waiter() -> None:
-            wg.wait()
-            woke.add(1)
-
-        gs = [go(waiter) for _ in range(5)]
-        for g in gs:
-            wait_blocked(g, WAIT)
-        wg.done()
-        gosched()
-        assert woke.load() == 0
-        wg.done()
-        while woke.load() < 5:
-            gosched()
-
-    run(main)
-
-
-def test_go_runs_the_function_and_counts_it() -> None:
-    def main() -> None:
-        wg = WaitGroup()
-        got: list[tuple[int, str]] = []
-
-        def f(i: int, *, tag: str) -> None:
-            gosched()
-            got.append((i, tag))
-
-        for i in range(10):
-            wg.go(f, i, tag="t")
-        assert wg._count == 10
+    def waiter() -> None:
         wg.wait()
-        assert sorted(got) == [(i, "t") for i in range(10)]
+        woke.add(1)
 
-    run(main)
+    gs = [go(waiter) for _ in range(5)]
+    for g in gs:
+        wait_blocked(g, WAIT)
+    wg.done()
+    gosched()
+    assert woke.load() == 0
+    wg.done()
+    while woke.load() < 5:
+        gosched()
+
+
+@pytest.mark.goroutines
+def test_go_runs_the_function_and_counts_it() -> None:
+    wg = WaitGroup()
+    got: list[tuple[int, str]] = []
+
+    def f(i: int, *, tag: str) -> None:
+        gosched()
+        got.append((i, tag))
+
+    for i in range(10):
+        wg.go(f, i, tag="t")
+    assert wg._count == 10
+    wg.wait()
+    assert sorted(got) == [(i, "t") for i in range(10)]
 
 
 def test_go_names_the_goroutine_after_the_function() -> None:
@@ -209,16 +201,14 @@ def test_go_counts_done_when_the_function_raises() -> None:
     run(main)
 
 
+@pytest.mark.goroutines
 def test_reuse_after_wait_returns() -> None:
-    def main() -> None:
-        wg = WaitGroup()
-        for round_ in range(50):
-            for _ in range(round_ % 5 + 1):
-                wg.go(gosched)
-            wg.wait()
-            assert wg._count == 0
-
-    run(main)
+    wg = WaitGroup()
+    for round_ in range(50):
+        for _ in range(round_ % 5 + 1):
+            wg.go(gosched)
+        wg.wait()
+        assert wg._count == 0
 
 
 def test_waiting_with_nobody_to_call_done_is_a_deadlock() -> None:

@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import os
 
-from ..spec import BUFFER, PRODUCERS, SEED, SLEEP_MAX, WORKERS, nth_prime
+from ..spec import (
+    BUFFER,
+    HASH_MIB,
+    PRODUCERS,
+    SEED,
+    SLEEP_MAX,
+    W12_ROUNDS,
+    W12_SLEEP,
+    WORKERS,
+    ZLIB_MIB,
+    nth_prime,
+)
 
 __all__ = [
     "BUFFER",
     "PRODUCERS",
     "SEED",
     "SLEEP_MAX",
+    "W12_ROUNDS",
+    "W12_SLEEP",
     "WORKERS",
     "BenchmarkError",
+    "c_work_input",
+    "c_work_item",
     "check",
     "check_overshoot",
     "expected_prime",
@@ -85,3 +100,23 @@ def rss_bytes() -> int:
         import psutil  # not Linux: the bench extra has it
 
         return int(psutil.Process().memory_info().rss)
+
+
+def c_work_input() -> tuple[bytes, bytes]:
+    """W11's inputs: HASH_MIB MiB to hash and ZLIB_MIB MiB to compress (fixed
+    bytes, compressible like text)."""
+    import random
+
+    rng = random.Random(SEED)
+    words = [bytes(rng.choices(range(97, 123), k=rng.randint(2, 9))) for _ in range(4096)]
+    text = b" ".join(rng.choices(words, k=(ZLIB_MIB << 20) // 5))[: ZLIB_MIB << 20]
+    return (text * (HASH_MIB // ZLIB_MIB + 1))[: HASH_MIB << 20], text
+
+
+def c_work_item(data: bytes, comp: bytes) -> tuple[str, int]:
+    """One W11 item: sha256 of data and the zlib-compressed size of comp
+    (both release the GIL for buffers this large)."""
+    import hashlib
+    import zlib
+
+    return hashlib.sha256(data).hexdigest(), len(zlib.compress(comp, 6))

@@ -6,14 +6,19 @@ same programs in Go.
 
 from __future__ import annotations
 
+import time
 from time import perf_counter
 
-from goroutines import Chan, WaitGroup, go, gosched, recv_ok, run, select, sleep
+from goroutines import Chan, WaitGroup, go, gosched, max_procs, recv_ok, run, select, sleep
 
 from . import (
     BUFFER,
     PRODUCERS,
+    W12_ROUNDS,
+    W12_SLEEP,
     WORKERS,
+    c_work_input,
+    c_work_item,
     check,
     check_overshoot,
     expected_prime,
@@ -295,3 +300,72 @@ def _timers(n: int) -> tuple[float, float]:
 def timers(n: int) -> dict[str, float]:
     dt, over = run(_timers, n)
     return {"seconds": dt, "overshoot_s": over}
+
+
+# --- W11 parallel C work ---------------------------------------------------
+
+
+def _c_item(data: bytes, comp: bytes, out: list[tuple[str, int]], i: int) -> None:
+    out[i] = c_work_item(data, comp)
+
+
+def _parallel_c(n: int) -> float:
+    data, comp = c_work_input()
+    out: list[tuple[str, int]] = [("", 0)] * n
+    wg = WaitGroup()
+    t0 = perf_counter()
+    for i in range(n):
+        wg.go(_c_item, data, comp, out, i)
+    wg.wait()
+    dt = perf_counter() - t0
+    check("W11", "distinct results", len(set(out)), 1)
+    check("W11", "result", out[0], c_work_item(data, comp))
+    return dt
+
+
+def parallel_c(n: int) -> dict[str, float]:
+    max_procs(1)
+    base = run(_parallel_c, n)
+    max_procs(2)
+    return {"seconds": run(_parallel_c, n), "seconds_base": base}
+
+
+# --- W12 blocked thread ----------------------------------------------------
+
+
+def _ping(a: Chan[int], b: Chan[int], rounds: int, wg: WaitGroup, ends: list[float]) -> None:
+    for i in range(rounds):
+        a.send(i)
+        b.recv()
+    ends.append(perf_counter())
+    wg.done()
+
+
+def _pong(a: Chan[int], b: Chan[int], rounds: int, wg: WaitGroup, ends: list[float]) -> None:
+    for _ in range(rounds):
+        b.send(a.recv())
+    ends.append(perf_counter())
+    wg.done()
+
+
+def _blocked_thread(n: int, nap: float) -> float:
+    rounds = W12_ROUNDS if n >= 1_000 else 100
+    ends: list[float] = []
+    wg = WaitGroup()
+    t0 = perf_counter()
+    if nap:
+        go(time.sleep, nap)  # a foreign call: it holds the thread
+    for _ in range(n // 2):
+        a, b = Chan[int](), Chan[int]()
+        wg.add(2)
+        go(_ping, a, b, rounds, wg, ends)
+        go(_pong, a, b, rounds, wg, ends)
+    wg.wait()
+    check("W12", "goroutines finished", len(ends), n // 2 * 2)
+    return max(ends) - t0  # when the pairs were done, whatever goroutine 1 waited for
+
+
+def blocked_thread(n: int) -> dict[str, float]:
+    base = run(_blocked_thread, n, 0.0)
+    return {"seconds": run(_blocked_thread, n, W12_SLEEP if n >= 1_000 else 0.2),
+            "seconds_base": base}

@@ -18,6 +18,8 @@ from . import (
     BUFFER,
     PRODUCERS,
     WORKERS,
+    c_work_input,
+    c_work_item,
     check,
     check_overshoot,
     expected_prime,
@@ -279,3 +281,20 @@ def timers(n: int) -> dict[str, float]:
         t.join()
     dt = perf_counter() - t0
     return {"seconds": dt, "overshoot_s": check_overshoot(overshoots, n)}
+
+
+def _parallel_c_pool(n: int, workers: int) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data, comp = c_work_input()
+    t0 = perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        out = list(pool.map(lambda _: c_work_item(data, comp), range(n)))
+    dt = perf_counter() - t0
+    check("W11", "distinct results", len(set(out)), 1)
+    return dt
+
+
+def parallel_c(n: int) -> dict[str, float]:
+    base = _parallel_c_pool(n, 1)
+    return {"seconds": _parallel_c_pool(n, 2), "seconds_base": base}

@@ -33,10 +33,14 @@ from .errors import Deadlock, GoroutinePanic
 
 USAGE = """\
 usage: python -m goroutines run [--procs N] script.py [args...]
+       python -m goroutines vet PATH...
 
 commands:
   run    run script.py as the main goroutine (as __main__, with sys.argv[1:] =
          args); exit status 2 on a deadlock or an unhandled panic, as Go
+  vet    check Python files for the classic mistakes of concurrent code
+         (`python -m goroutines vet --help` lists the checks); exit status 1
+         when it finds any
 
 options:
   --procs N   set max_procs(N) (GOMAXPROCS) before the script starts
@@ -187,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         sys.stderr.write(USAGE)
         return 2
+    if args[0] == "vet":
+        from . import _vet
+
+        return _vet.main(args[1:])
     if args[0] != "run":
         sys.stderr.write(f"goroutines: unknown command {args[0]!r}\n\n{USAGE}")
         return 2

@@ -7,7 +7,6 @@ The public face of ``_runtime``; see _runtime/sched.py for how it works
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
@@ -95,29 +94,25 @@ def num_goroutine() -> int:
     return len(allgs)
 
 
-def _default_procs() -> int:
-    env = os.environ.get("GOMAXPROCS", "")
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    return os.cpu_count() or 1
-
-
-_procs = _default_procs()
-
-
 def max_procs(n: int | None = None) -> int:
     """GOMAXPROCS: returns the setting in force before the call; ``n >= 1`` sets
     it, ``n < 1`` or None only reads. Go: ``runtime.GOMAXPROCS(n)``.
 
-    The scheduler runs goroutines on one P per thread that owns goroutines
-    today; the setting is recorded for the multi-P scheduler.
+    The number of Ps that may run goroutines, each on its own thread:
+    goroutine 1's P, the background P (goroutines started by plain threads and
+    asyncio loops) and the Ps sysmon starts to take the not-yet-started
+    goroutines of a P whose thread is stuck outside the runtime. With 1 no
+    goroutine is ever handed to another thread (the background P still runs
+    those of threads without a P). Lowering it starts no new P and stops
+    handing work to the Ps beyond it; a P keeps its thread while it has
+    goroutines (started ones cannot move). The default: env GOMAXPROCS, else
+    the CPU count.
     """
-    global _procs
     if n is not None and (isinstance(n, bool) or not isinstance(n, int)):
         raise TypeError(f"max_procs: n must be an int or None, got {type(n).__name__}")
-    old = _procs
+    old = _sched.procs
     if n is not None and n >= 1:
-        _procs = n
+        _sched.procs = n
     return old
 
 

@@ -98,7 +98,7 @@ PORTS: dict[str, Port] = {
                 Twin(
                     f"{_PROC}:_find_runnable",
                     ("find_runnable_fast", "park_g_impl"),
-                    "5cd9ca0d35c8d196",
+                    "0691786bd2027147",
                 ),
                 Twin(f"{_PROC}:_switch_to", ("switch_to_impl",), "91752a95b822f0a2"),
             ),

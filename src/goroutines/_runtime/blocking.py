@@ -179,6 +179,7 @@ def _helper(job: _Job | None) -> None:
     or until handed no call (retire_idle_helpers)."""
     global _pool_threads
     _sched.tls.helper = True
+    _sched.block_async_signals()
     me = _Helper()
     while True:
         if job is None:

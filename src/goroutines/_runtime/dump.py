@@ -18,7 +18,9 @@ in (``goroutines._chan.Chan.recv``) stays, like Go's ``runtime.chanrecv``.
 
 from __future__ import annotations
 
+import gc
 import sys
+from time import monotonic
 from types import CodeType, FrameType
 
 from greenlet import getcurrent
@@ -94,6 +96,22 @@ def _stack_of(g: G, here: FrameType | None) -> list[str]:
     return _frame_lines(frame)
 
 
+def current_frames() -> dict[int, FrameType]:
+    """sys._current_frames() with the cycle collector off. CPython holds its
+    thread-list lock while it builds that dict; a collection started by one
+    of its allocations runs finalizers and weakref callbacks, Python code
+    that may hand the GIL to a thread that then waits for the same lock to
+    start or end (thread state creation and deletion take it): a deadlock
+    (seen on 3.11 with a thread ending while another sampled frames)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # The switch interval while the dump walks another thread's stack: long
 # enough that the GIL is not handed to that thread in the middle of the walk.
 _HOLD_GIL = 1.0
@@ -109,7 +127,18 @@ def _parked_on_other_thread(ident: int) -> list[str]:
     old = sys.getswitchinterval()
     sys.setswitchinterval(_HOLD_GIL)
     try:
-        return _frame_lines(_from_park(sys._current_frames().get(ident)))
+        return _frame_lines(_from_park(current_frames().get(ident)))
+    finally:
+        sys.setswitchinterval(old)
+
+
+def dump_stack(frame: FrameType) -> list[str]:
+    """The stack from frame (another thread's top frame, that thread outside
+    the runtime), one line per entry, held like _parked_on_other_thread."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(_HOLD_GIL)
+    try:
+        return [line + "\n" for line in _frame_lines(frame)]
     finally:
         sys.setswitchinterval(old)
 
@@ -144,7 +173,18 @@ def _accelerated_op(g: G, lines: list[str]) -> list[str]:
 
 
 def goroutine_header(g: G) -> str:
+    """``goroutine 7 [chan send]:``; a goroutine on another P than goroutine
+    1's says which (``[chan send, P2]``), and one that has held its thread
+    past the block-report threshold says for how long (sysmon sets p.stuck)."""
     what = g.wait_reason if g.state == WAITING else g.state
+    p = g.p
+    if p is not None:
+        if p.id != 0:
+            what += f", P{p.id}"
+        stuck = p.stuck
+        if stuck is not None and stuck[2] == p.schedtick and p.curg is g and g.state == RUNNING:
+            how = "blocked in C" if stuck[1] else "running without yielding"
+            what += f", {how} for {monotonic() - stuck[0]:.1f}s"
     return f"goroutine {g.id} [{what}]:"
 
 

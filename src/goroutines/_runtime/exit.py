@@ -20,6 +20,7 @@ from time import monotonic
 from typing import Any, NoReturn
 
 from . import sched as _sched
+from .dump import current_frames
 from .g import RUNNING
 from .sched import P, _set_attention
 
@@ -100,7 +101,7 @@ def _safe_at_exit(p: P) -> bool:
     a thread that had added itself but not yet reached its wait would take
     the GIL back during finalization, and CPython stops such a thread where it
     is, inside its greenlet (SIGSEGV, 1 exit in ~300 on a loaded machine)."""
-    frame = sys._current_frames().get(p.ident)
+    frame = current_frames().get(p.ident)
     if frame is None:
         return True  # a thread that has ended cannot be stopped
     if p in _exit_parked:

@@ -19,6 +19,7 @@ from . import exit as _exit
 from . import g as _gmod
 from . import proc as _proc
 from . import sched as _sched
+from . import sysmon as _sysmon
 from .g import RUNNING, allgs
 from .sched import _set_attention, tls
 from .waiter import new_lock
@@ -35,6 +36,7 @@ def _after_fork_child() -> None:
     _sched._foreign_threads.clear()
     _sched._parked_threads.clear()
     _proc._bg_p = None
+    _sysmon._after_fork_child()
     _sched._pending_panic = None
     _sched._panic_in_flight = False
     _sched._sigint_pending = False
@@ -64,6 +66,9 @@ def _after_fork_child() -> None:
     p.nio = 0
     p.idle = False
     p.sleeping = False
+    p.stuck = None
+    p.kill_req = None
+    p.killing = False
     p.selector.close()
     os.close(p.wake_r)
     os.close(p.wake_w)
@@ -79,6 +84,7 @@ def _after_fork_child() -> None:
     allgs[1] = g
     _gmod.reset_ids(2)
     _sched._all_ps.append(p)
+    _sysmon.start()  # the parent's monitor thread is not in the child
 
 
 # Greenlets of goroutines that do not exist in a forked child: kept referenced

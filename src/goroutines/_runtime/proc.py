@@ -45,6 +45,7 @@ import threading
 import traceback
 from _thread import get_ident
 from collections.abc import Callable
+from time import monotonic
 from time import sleep as _os_sleep
 from types import CoroutineType
 from typing import Any, TypeVar
@@ -153,6 +154,8 @@ def attach() -> P | None:
 
 def _make_main_p(gid: int) -> P:
     p = P()
+    if gid == 1:
+        p.id = 0  # goroutine 1's P is P0, as Go numbers the first P
     g1 = G(gid, None, (), p)
     g1.name = "main"
     g1.state = RUNNING
@@ -174,6 +177,8 @@ def _make_main_p(gid: int) -> P:
         _sched._main_g = g1
     if threading.current_thread() is threading.main_thread():
         _install_signal_handlers(p)
+    if _sysmon_start is not None:
+        _sysmon_start()
     return p
 
 
@@ -194,34 +199,56 @@ def _detach_p(p: P) -> None:
 
 
 def background_p() -> P:
-    """The P of the background scheduler thread, started on first use."""
+    """The P of the background scheduler thread, started on first use: it runs
+    the goroutines that threads without a P (plain threads, asyncio loops)
+    start. It is one of the max_procs Ps, and the first hand-off target."""
     global _bg_p
     p = _bg_p
     if p is not None:
         return p
     with _bg_lock:
         if _bg_p is None:
-            started = threading.Event()
-            box: list[P] = []
-
-            def main() -> None:
-                bp = P()
-                bp.home = getcurrent()
-                _start_g0(bp)
-                set_p(bp)
-                box.append(bp)
-                with _sched._sched_lock:
-                    _all_ps.append(bp)
-                started.set()
-                while True:
-                    nxt = _find_runnable(bp)
-                    _switch_to(bp, nxt)
-
-            t = threading.Thread(target=main, name="goroutines-scheduler", daemon=True)
-            t.start()
-            started.wait()
-            _bg_p = box[0]
+            _bg_p = start_p("goroutines-scheduler")
         return _bg_p
+
+
+def start_p(name: str) -> P:
+    """Start a P on a new daemon thread (the background P, sysmon's hand-off
+    Ps) and return it once it is in _all_ps. Its thread runs the P's
+    scheduler loop in its home greenlet until the process ends."""
+    started = threading.Event()
+    box: list[P] = []
+
+    def main() -> None:
+        _sched.block_async_signals()
+        p = P()
+        p.home = getcurrent()
+        _start_g0(p)
+        set_p(p)
+        box.append(p)
+        with _sched._sched_lock:
+            _all_ps.append(p)
+        started.set()
+        while True:
+            if p.killing:
+                # The goroutine this loop ran last was killed by _kill_here,
+                # which finishes here (see there).
+                _kill_done(p)
+            nxt = _find_runnable(p)
+            _switch_to(p, nxt)
+
+    t = threading.Thread(target=main, name=name, daemon=True)
+    t.start()
+    started.wait()
+    if _sysmon_start is not None:
+        _sysmon_start()
+    return box[0]
+
+
+# sysmon's start (set by sysmon.py, above this module in the import order):
+# called when a P is made, so that a program that only imports the library
+# starts no monitor thread.
+_sysmon_start: Callable[[], None] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -528,7 +555,10 @@ def _worker() -> None:
         ):
             p.schedtick = tick
             p.streak = 0
-            nxt = runq.popleft()
+            try:
+                nxt = runq.popleft()
+            except IndexError:  # handed to another P meanwhile (sysmon)
+                nxt = _find_runnable(p)
         else:
             nxt = _find_runnable(p)
         p.curg = nxt
@@ -575,6 +605,12 @@ def _find_runnable(p: P) -> G:
         if p.inbound:
             _drain_inbound(p)
         if not tick & TIMER_CHECK_MASK:
+            # run() on another P asked this one to kill its goroutines: seen
+            # here while busy (every TIMER_CHECK_MASK+1 schedules, where the
+            # accelerator's fast path leaves it to this function), and below
+            # before sleeping.
+            if p.kill_req is not None:
+                _kill_here(p)
             if p.timers:
                 timers.run_due(p)
             if p.nio:
@@ -590,8 +626,16 @@ def _find_runnable(p: P) -> G:
         if tq and (tick & 7 or not p.runq):
             return tq.popleft()
         if p.runq:
-            return p.runq.popleft()
+            try:
+                return p.runq.popleft()
+            except IndexError:
+                # sysmon handed the last one, not yet started, to another P
+                # between the test and the pop (see sysmon.handoff).
+                continue
         if p.timers and timers.run_due(p):
+            continue
+        if p.kill_req is not None:
+            _kill_here(p)
             continue
         _idle(p)
 
@@ -599,8 +643,11 @@ def _find_runnable(p: P) -> G:
 def _drain_inbound(p: P) -> None:
     inbound = p.inbound
     runq = p.runq
-    while inbound:
-        runq.append(inbound.popleft())
+    try:
+        while inbound:
+            runq.append(inbound.popleft())
+    except IndexError:
+        pass  # sysmon handed the rest to another P (see sysmon.handoff)
 
 
 def _attend(p: P) -> None:
@@ -721,6 +768,7 @@ def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
         finally:
             p.in_run = False
             kill_others(p)
+            _kill_other_ps(p)
     except BaseException:
         if _sched._pending_panic is not None:
             exc = _take_pending()
@@ -743,59 +791,135 @@ def run(main: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 def kill_others(p: P) -> None:
     """Kill every goroutine of p but its goroutine 1 (run() returning)."""
-    me = getcurrent()
     p.killing = True
     try:
-        p.runq.clear()
-        p.timerq.clear()
-        p.runnext = None
-        p.inbound.clear()
-        for _ in range(3):  # goroutines started by dying ones, then theirs
-            victims = [g for g in list(allgs.values()) if g.p is p and g is not p.g1]
-            if not victims:
-                break
-            for g in victims:
-                gr = g.greenlet
-                if gr is None or gr.dead:
-                    g.state = DEAD
-                    allgs.pop(g.id, None)
-                    continue
-                tok = g.token
-                if tok is not None:
-                    tok.acquire(False)
-                gr.parent = me
-                p.curg = g
-                g.state = RUNNING
-                try:
-                    gr.throw(GreenletExit)
-                except BaseException as e:  # pragma: no cover - defensive
-                    _print_panic(e, g, "while run() was killing goroutines")
-                g.state = DEAD
-                allgs.pop(g.id, None)
-            p.runq.clear()
-            p.timerq.clear()
-            p.runnext = None
-            p.inbound.clear()
-        with p.timer_lock:
-            for entry in p.timers:
-                t = entry[2]
-                if t is not None:
-                    t.entry = None
-            p.timers.clear()
-            p.ntimers = 0
-        for fd in list(p.io_waiters):
-            p.io_waiters.pop(fd, None)
-            try:
-                p.selector.unregister(fd)
-            except (KeyError, ValueError):
-                pass
-        p.nio = 0
+        _kill_gs(p, None)
     finally:
         p.killing = False
         if p.g1 is not None:
             p.curg = p.g1
             p.g1.state = RUNNING
             p.g1.token = None
+
+
+def _kill_gs(p: P, spare: G | None) -> None:
+    """On p's thread, with p.killing set: throw GreenletExit into every
+    goroutine of p but its goroutine 1 and spare (their finally blocks run),
+    then forget p's queues, timers and fd waits."""
+    me = getcurrent()
+    _clear_queues(p)
+    for _ in range(3):  # goroutines started by dying ones, then theirs
+        victims = [
+            g for g in list(allgs.values()) if g.p is p and g is not p.g1 and g is not spare
+        ]
+        if not victims:
+            break
+        for g in victims:
+            gr = g.greenlet
+            if gr is None or gr.dead:
+                g.state = DEAD
+                allgs.pop(g.id, None)
+                continue
+            tok = g.token
+            if tok is not None:
+                tok.acquire(False)
+            gr.parent = me
+            p.curg = g
+            g.state = RUNNING
+            try:
+                gr.throw(GreenletExit)
+            except BaseException as e:  # pragma: no cover - defensive
+                _print_panic(e, g, "while run() was killing goroutines")
+            g.state = DEAD
+            allgs.pop(g.id, None)
+        _clear_queues(p)
+    with p.timer_lock:
+        for entry in p.timers:
+            t = entry[2]
+            if t is not None:
+                t.entry = None
+        p.timers.clear()
+        p.ntimers = 0
+    for fd in list(p.io_waiters):
+        p.io_waiters.pop(fd, None)
+        try:
+            p.selector.unregister(fd)
+        except (KeyError, ValueError):
+            pass
+    p.nio = 0
+
+
+def _clear_queues(p: P) -> None:
+    p.runq.clear()
+    p.timerq.clear()
+    p.runnext = None
+    p.inbound.clear()
+
+
+# How long run() waits for the other Ps to kill their goroutines.
+KILL_WAIT = 1.0
+
+
+def _kill_other_ps(p: P) -> None:
+    """run() on p returning: ask every other P that is not a run()'s own (the
+    background P, the hand-off Ps) to kill its goroutines on its own thread
+    (a greenlet cannot be thrown into from another thread), and wait up to
+    KILL_WAIT. Skipped while another run() is in progress (its goroutines
+    may be there). A P whose thread stays stuck outside the runtime is
+    reported; it kills them when it comes back."""
+    with _sched._sched_lock:
+        if any(q.in_run for q in _all_ps if q is not p):
+            return
+        others = [q for q in _all_ps if q is not p and q.g1 is None]
+    if not others:
+        return
+    owned = {g.p for g in list(allgs.values()) if g.state != DEAD}
+    reqs: list[tuple[P, threading.Event]] = []
+    for q in others:
+        if q in owned:
+            ev = threading.Event()
+            q.kill_req = ev
+            q.wakeup()
+            reqs.append((q, ev))
+    deadline = monotonic() + KILL_WAIT  # real time: a real thread's wait
+    for q, ev in reqs:
+        if not ev.wait(max(0.0, deadline - monotonic())):
+            g = q.curg
+            who = f"goroutine {g.id} [{g.name}]" if g is not None else "its thread"
+            sys.stderr.write(
+                f"goroutines: run() returned while {who} held P{q.id}'s thread outside "
+                f"the runtime for over {KILL_WAIT:g}s: its goroutines are abandoned "
+                "(killed when it returns)\n"
+            )
+
+
+def _kill_here(p: P) -> None:
+    """run() asked p (not its own P) to kill its goroutines: _find_runnable
+    does it on p's thread, in whichever greenlet called it - a goroutine
+    parking, yielding or just finished, or p's home loop."""
+    me = getcurrent()
+    cur = p.curg
+    mine = None
+    if cur is not None and cur.greenlet is me and cur.state != DEAD and me is not p.home:
+        mine = cur
+    p.killing = True
+    _kill_gs(p, mine)
+    if mine is not None:
+        # The caller dies too: it unwinds (its finally blocks run) to its
+        # worker, which returns (p.killing) to p's home loop; the loop
+        # finishes with _kill_done.
+        me.parent = p.home
+        raise GreenletExit
+    _kill_done(p)
+
+
+def _kill_done(p: P) -> None:
+    p.killing = False
+    p.curg = None  # type: ignore[assignment]
+    req = p.kill_req
+    p.kill_req = None
+    if req is not None:
+        req.set()
 
 
 # The accelerator's ports "sched", "go" and "arena" (accel.py), each set up

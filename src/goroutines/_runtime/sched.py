@@ -16,12 +16,13 @@ split along Go's seams; each module states its invariants:
     netpoll.py   goroutines waiting for file descriptors; a P's idle wait
     deadlock.py  "all goroutines are asleep", foreign threads parked in the runtime
     proc.py      go / ready / park / workers / find-runnable / idle / run / kill
+    sysmon.py    the monitor thread: preemption requests, hand-off, stuck threads
     fork.py      the child of a fork keeps the forking goroutine only
     blocking.py  blocking(): calls on helper threads
 
 Import order (a module imports only modules listed before it; ``_runtime``
 imports nothing above it): errors, accel, clock, g, waiter, timers, dump, sched, exit,
-panic, netpoll, deadlock, proc, fork, blocking. One late import breaks the
+panic, netpoll, deadlock, proc, sysmon, fork, blocking. One late import breaks the
 order on purpose: getp's first use on a thread attaches it (proc.attach).
 
 A P (processor) is the scheduler of one OS thread. The main thread's own code is
@@ -52,7 +53,8 @@ they may be won under any lock:
                            park, no ready, no wake-up under it
     5. leaves, never held while taking another lock of this table:
        blocking._pool_lock (the helper pool), blocking._spawn_lock (starting
-       a helper), g._ids_lock (resetting goroutine ids), exit._exit_cond
+       a helper), g._ids_lock (resetting goroutine ids), _p_ids_lock
+       (numbering Ps), sysmon._wake (its condition), exit._exit_cond
        (the Ps parked for exit; taken after _sched_lock is released)
 
 Invariants of this module's state:
@@ -66,6 +68,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import sys
 import threading
 from _thread import get_ident
@@ -94,7 +97,7 @@ class _TLS(threading.local):
     p: P | None = None
     foreign: bool = False
     run_loop: Any = None  # the asyncio loop run() was called from (see proc.go)
-    helper: bool = False  # a blocking() helper thread
+    helper: bool = False  # a blocking() helper thread, or sysmon (never a waker by itself)
 
 
 # This thread's runtime state. Read directly (one thread-local load) by the
@@ -184,11 +187,13 @@ class P:
         "g0",
         "g1",
         "home",
+        "id",
         "ident",
         "idle",
         "in_run",
         "inbound",
         "io_waiters",
+        "kill_req",
         "killing",
         "nio",
         "ntimers",
@@ -200,6 +205,7 @@ class P:
         "selector",
         "sleeping",
         "streak",
+        "stuck",
         "timer_lock",
         "timerq",
         "timers",
@@ -211,6 +217,15 @@ class P:
         # -- Any thread, under the GIL (no lock) ------------------------------
         # The P's thread; set once (and again in a forked child).
         self.ident = get_ident()
+        # P0 is goroutine 1's; the others are numbered as they start.
+        self.id = next_p_id()
+        # Set by run() (another thread) to ask this P's thread to kill its
+        # goroutines: an Event the P sets when it has (see proc._kill_here).
+        self.kill_req: threading.Event | None = None
+        # Written by sysmon only: (since, in_c, schedtick) while this P's
+        # running G has held the thread past the block-report threshold with
+        # other work waiting, else None (the dump; stale once schedtick moved).
+        self.stuck: tuple[float, bool, int] | None = None
         # Gs readied by other threads (after winning the G's park token):
         # others append, only this P's thread pops. The only queue another
         # thread touches.
@@ -274,6 +289,79 @@ class P:
             self.wakeup()
 
 
+_p_ids = 0
+_p_ids_lock = threading.Lock()  # guards _p_ids (a leaf of the lock order)
+
+
+def next_p_id() -> int:
+    """The next P's number: 1, 2, ... (goroutine 1's P is P0, see proc)."""
+    global _p_ids
+    with _p_ids_lock:
+        _p_ids += 1
+        return _p_ids
+
+
+def default_procs() -> int:
+    """GOMAXPROCS from the environment, else the CPU count."""
+    env = os.environ.get("GOMAXPROCS", "")
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    return os.cpu_count() or 1
+
+
+# How many Ps may run goroutines (max_procs). Read by sysmon when it hands
+# work off; written by max_procs (any thread, one store).
+procs = default_procs()
+
+
+def block_async_signals() -> None:
+    """Block, on the calling thread, the signals the kernel may hand to any
+    thread of the process. For the runtime's own threads (sysmon, the
+    background and hand-off Ps, the blocking() helpers): Python runs signal
+    handlers on the main thread only, and a signal the kernel hands to
+    another thread (it does when the main thread already has one pending)
+    only sets a flag there - a main thread asleep in its poller would not
+    see it until something else woke it. Blocked here, such signals go to
+    the main thread (or to a thread of the program's own). Signals a fault
+    raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, ...) are thread-directed and
+    left alone."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        return
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _ASYNC_SIGNALS)
+    except (OSError, ValueError):  # pragma: no cover
+        pass
+
+
+_ASYNC_SIGNALS = {
+    s
+    for s in (
+        getattr(signal, name, None)
+        for name in (
+            "SIGINT",
+            "SIGTERM",
+            "SIGQUIT",
+            "SIGHUP",
+            "SIGUSR1",
+            "SIGUSR2",
+            "SIGALRM",
+            "SIGCHLD",
+            "SIGWINCH",
+            "SIGPROF",
+            "SIGVTALRM",
+            "SIGIO",
+            "SIGURG",
+            "SIGXCPU",
+            "SIGCONT",
+            "SIGTSTP",
+            "SIGTTIN",
+            "SIGTTOU",
+        )
+    )
+    if s is not None
+}
+
+
 # ---------------------------------------------------------------------------
 # This thread's P, and foreign threads
 
@@ -307,7 +395,9 @@ def _register_foreign() -> None:
     if tls.helper:
         # A blocking() helper is a possible waker only while it runs a call,
         # and _blocking_calls counts that; idle in the pool it wakes nobody
-        # (and, made by _thread, it would look alive forever).
+        # (and, made by _thread, it would look alive forever). sysmon runs
+        # no program code but finalizers the garbage collector runs on its
+        # thread: counted, it would hide every later deadlock.
         return
     ident = get_ident()
     with _sched_lock:
@@ -349,6 +439,7 @@ __all__ = [
     "TIMER_CHECK_MASK",
     "P",
     "attention",
+    "block_async_signals",
     "getp",
     "note_foreign",
     "note_use",

@@ -1,0 +1,289 @@
+"""The pytest plugin of ``goroutines`` (entry point ``pytest11``, name ``goroutines``).
+
+A test marked ``@pytest.mark.goroutines``, or every test function when the
+ini option ``goroutines = true`` is set, runs as goroutine 1 under
+``goroutines.run()``, and fails:
+
+  * on a ``Deadlock`` (its message is the goroutine dump) or a
+    ``GoroutinePanic`` (the dump taken when it reached goroutine 1 is added
+    to the report, as the section "Captured goroutines call");
+  * when goroutines it started are still alive after it returns
+    (``goroutines.testing.verify_none``, with its brief retries); opt out
+    with ``@pytest.mark.goroutines(leaks=False)`` or ``goroutines_leaks =
+    false``, or ignore some with the marker's ``ignore_top_function`` and
+    ``ignore_created_by`` (verify_none's arguments);
+  * when it runs past its timeout: the dump goes to stderr and into the
+    report before it fails. The timeout is the marker's ``timeout=``, else
+    pytest-timeout's for the test (this fires just before pytest-timeout's
+    own timer, which stays in place as the backstop for a goroutine that
+    never gives the thread back), else the ini option ``goroutines_timeout``.
+
+The module imports nothing of ``goroutines`` until a marked test runs:
+importing ``goroutines`` installs signal handlers and records the threads
+of the process, which a test session that never uses it must not get. So
+the plugin lives outside the package (importing ``goroutines.anything``
+runs ``goroutines/__init__.py``) and imports the package inside the hooks.
+
+Fixtures run outside ``run()``, on the main thread (which the implicit model
+makes goroutine 1 at its first use of the runtime); only the test function
+is the main goroutine of a ``run()``. ``async def`` tests are not run this
+way (``go()`` refuses them too): marking one is an error.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import inspect
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+__all__: list[str] = []  # a plugin: pytest finds its hooks by name
+
+MARKER = "goroutines"
+
+# Seconds before pytest-timeout's deadline at which the dump is taken and
+# the test is failed (at most a tenth of the timeout).
+_MARGIN = 1.0
+# Without pytest-timeout: how long a test that was told of its timeout may
+# take to stop before the process exits (pytest-timeout's thread method).
+_GRACE = 5.0
+
+_timeout_key = pytest.StashKey[tuple[float, float]]()  # (seconds, start) from pytest-timeout
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "goroutines", type="bool", default=False,
+        help="run every test function as goroutine 1 under goroutines.run(), "
+        "as @pytest.mark.goroutines does",
+    )
+    parser.addini(
+        "goroutines_leaks", type="bool", default=True,
+        help="fail a goroutines test that leaves goroutines alive (default: true)",
+    )
+    parser.addini(
+        "goroutines_timeout", default="0",
+        help="timeout in seconds of a goroutines test when neither its marker nor "
+        "pytest-timeout sets one (0: none); the goroutine dump is printed before it fails",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "goroutines(leaks=True, ignore_top_function=(), ignore_created_by=(), "
+        "timeout=None): run the test function as goroutine 1 under goroutines.run(); "
+        "fail it on a deadlock, a panic, goroutines left alive, or its timeout "
+        "(with the goroutine dump)",
+    )
+
+
+@dataclass
+class _Settings:
+    leaks: bool
+    verify_kwargs: dict[str, Any]
+    timeout: float  # 0: none
+    start: float  # the time the timeout counts from
+    backstop: bool  # pytest-timeout will stop it if we cannot
+
+
+def _float(value: object, what: str) -> float:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise pytest.UsageError(f"{what}: not a number of seconds: {value!r}")
+
+
+def _settings(item: pytest.Function) -> _Settings | None:
+    """How to run the test, or None when it is not a goroutines test."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None and not item.config.getini("goroutines"):
+        return None
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    if marker is not None and marker.args:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.goroutines takes keyword arguments only "
+            f"(leaks=, ignore_top_function=, ignore_created_by=, timeout=), got {marker.args!r}"
+        )
+    leaks = bool(kwargs.pop("leaks", item.config.getini("goroutines_leaks")))
+    verify: dict[str, Any] = {k: kwargs.pop(k) for k in ("ignore_top_function", "ignore_created_by")
+              if k in kwargs}
+    marker_timeout = kwargs.pop("timeout", None)
+    if kwargs:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.goroutines: unknown argument(s) {sorted(kwargs)}"
+        )
+    now = time.monotonic()
+    if marker_timeout is not None:
+        return _Settings(leaks, verify, _float(marker_timeout, "goroutines timeout"), now,
+                         False)
+    outer = item.stash.get(_timeout_key, None)
+    if outer is not None:
+        seconds, start = outer
+        return _Settings(leaks, verify, max(seconds - min(_MARGIN, seconds / 10), 0.0),
+                         start, True)
+    ini = _float(item.config.getini("goroutines_timeout"), "goroutines_timeout")
+    return _Settings(leaks, verify, ini, now, False)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> None:
+    """pytest-timeout arms its timer: note its timeout (its timer stays)."""
+    seconds = getattr(settings, "timeout", None)
+    if isinstance(seconds, int | float) and seconds > 0:
+        item.stash[_timeout_key] = (float(seconds), time.monotonic())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    settings = _settings(pyfuncitem)
+    fn = pyfuncitem.obj
+    if settings is None:
+        return (yield)
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        if pyfuncitem.get_closest_marker(MARKER) is None:
+            return (yield)  # the ini option: async tests are left to their plugin
+        pytest.fail(
+            f"{pyfuncitem.nodeid}: @pytest.mark.goroutines runs plain test functions as "
+            "goroutine 1; this one is async def (await from asyncio, or make it a plain def)",
+            pytrace=False,
+        )
+    pyfuncitem.obj = _as_goroutine_1(pyfuncitem, fn, settings)
+    try:
+        return (yield)
+    finally:
+        pyfuncitem.obj = fn
+
+
+class _TestTimeout(Exception):
+    """Raised in a goroutine of its own when a goroutines test times out: its
+    panic reaches goroutine 1, the test, wherever it waits."""
+
+
+@dataclass
+class _Watchdog:
+    """The timeout of one test: a plain thread, so that nothing of it exists
+    in the runtime (a pending timer would hold off deadlock detection)."""
+
+    item: pytest.Function
+    settings: _Settings
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    active: bool = True  # the test has not finished; guarded by lock
+    fired: bool = False
+    dump: str = ""
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> threading.Thread | None:
+        if self.settings.timeout <= 0:
+            return None
+        t = threading.Thread(target=self._run, name=f"goroutines timeout {self.item.name}",
+                             daemon=True)
+        t.start()
+        return t
+
+    def _run(self) -> None:
+        import goroutines
+
+        left = self.settings.start + self.settings.timeout - time.monotonic()
+        if self.stop.wait(max(left, 0.0)):
+            return
+        with self.lock:
+            if not self.active:
+                return
+            self.fired = True
+            self.dump = goroutines.dump()
+            sys.stderr.write(
+                f"\n+++ goroutines: {self.item.nodeid} timed out after "
+                f"{self.settings.timeout:g} s; its goroutines:\n\n{self.dump}+++\n"
+            )
+            sys.stderr.flush()
+            goroutines.go(self._panic)
+        if self.settings.backstop or self.stop.wait(_GRACE):
+            return
+        # Nothing else will stop a test that does not give its thread back.
+        # Its captured output would die with the process: stop capturing
+        # first, as pytest-timeout does.
+        capman = self.item.config.pluginmanager.getplugin("capturemanager")
+        if capman is not None:
+            capman.suspend_global_capture(in_=True)
+            out, err = capman.read_global_capture()
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+        sys.stderr.write(
+            f"\n+++ goroutines: {self.item.nodeid} did not stop {_GRACE:g} s after its "
+            "timeout; every thread's stack, then exit\n"
+        )
+        sys.stderr.flush()
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        os._exit(1)
+
+    def _panic(self) -> None:
+        with self.lock:
+            if not self.active:
+                return  # the test finished meanwhile
+        raise _TestTimeout(f"test timed out after {self.settings.timeout:g} s")
+
+    def finish(self) -> None:
+        with self.lock:
+            self.active = False
+        self.stop.set()
+
+
+def _as_goroutine_1(
+    item: pytest.Function, fn: Callable[..., object], settings: _Settings
+) -> Callable[..., object]:
+    """fn, to be run as goroutine 1 of its own run()."""
+
+    @functools.wraps(fn)
+    def test(**kwargs: Any) -> object:
+        import goroutines
+        from goroutines.testing import verify_none
+
+        watchdog = _Watchdog(item, settings)
+        state: dict[str, str] = {}
+
+        def main() -> object:
+            # Armed here, in goroutine 1: a panic sent before run() made
+            # it would be held for the main thread's next use of the runtime.
+            watchdog.start()
+            try:
+                result = fn(**kwargs)
+                if settings.leaks:
+                    verify_none(**settings.verify_kwargs)
+                return result
+            except goroutines.GoroutinePanic as e:
+                # The others are still alive here: run() ends them on return.
+                if not isinstance(e.__cause__, _TestTimeout):
+                    state["dump"] = goroutines.dump()
+                raise
+            finally:
+                watchdog.finish()
+
+        try:
+            return goroutines.run(main)
+        except goroutines.GoroutinePanic as e:
+            if isinstance(e.__cause__, _TestTimeout):
+                item.add_report_section("call", "goroutines at the timeout", watchdog.dump)
+                pytest.fail(
+                    f"Timeout: {item.nodeid} ran for more than {settings.timeout:g} s "
+                    "(the goroutines at that moment: stderr, and the section "
+                    "'Captured goroutines at the timeout call')",
+                    pytrace=False,
+                )
+            if "dump" in state:
+                item.add_report_section("call", "goroutines", state["dump"])
+            raise
+        finally:
+            watchdog.finish()
+
+    return test
