@@ -29,8 +29,10 @@ and acts on what it sees:
     runtime for BLOCK_REPORT_AFTER while something on its P waits for it (a
     runnable goroutine, a due timer) is reported on stderr, once per call
     site, with its stack and the fix;
-  * the watchers registered with on_tick (the Ctrl-C escalation, the netpoller's
-    poll of busy Ps).
+  * the netpoller: while some P is busy, the shared epoll is drained every
+    NETPOLL_EVERY (netpoll.poll_shared), so a busy program never starves its
+    sockets;
+  * the watchers registered with on_tick (the Ctrl-C escalation).
 
 Its pace (Go's sysmon sleeps 20 us to 10 ms): every TICK_RUNNING while some
 goroutine has run through a whole tick (a candidate for preemption or
@@ -61,6 +63,7 @@ from time import monotonic
 from types import FrameType
 
 from . import exit as _exit
+from . import netpoll as _netpoll
 from . import proc as _proc
 from . import sched as _sched
 from .dump import current_frames, dump_stack
@@ -71,6 +74,7 @@ ENABLED = os.environ.get("GOROUTINES_SYSMON", "1") != "0"
 BLOCK_REPORT = os.environ.get("GOROUTINES_BLOCK_REPORT", "1") != "0"
 
 TICK_RUNNING = 0.002  # some goroutine ran through a whole tick
+NETPOLL_EVERY = 0.010  # while Ps are busy, sockets are polled this often (Go's sysmon)
 TICK_BUSY = 0.010  # the longest pause while some P is busy
 TICK_IDLE = 0.020  # the longest pause while every P sleeps
 PREEMPT_AFTER = 0.010  # Go's forcePreemptNS
@@ -150,7 +154,7 @@ def _loop() -> None:
     _sched.tls.helper = True  # never a possible waker (sched._register_foreign)
     _sched.block_async_signals()
     delay = TICK_RUNNING
-    last = now = monotonic()
+    last = now = polled = monotonic()
     while True:
         last = now
         woke_at = monotonic() + delay
@@ -161,6 +165,12 @@ def _loop() -> None:
         gil_free = now - woke_at < GIL_FREE
         try:
             running, busy = _tick(now, gil_free, last)
+            if busy and now - polled >= NETPOLL_EVERY:
+                # Busy Ps poll only every TIMER_CHECK_MASK+1 schedules, and a
+                # goroutine that holds its P's thread not at all: ready
+                # sockets must not wait for them (Go's sysmon rule).
+                polled = now
+                _netpoll.poll_shared()
             for fn in _on_tick:
                 fn(now)
         except Exception as e:  # pragma: no cover - a bug; sysmon must survive it
