@@ -47,6 +47,7 @@ class Monitor:
         self.stop()
 
     def _run(self) -> None:
+        last = time.monotonic()
         while not self._stop.wait(self.tick):
             now = time.monotonic()
             panic.sigint_watch(now)
@@ -54,11 +55,16 @@ class Monitor:
                 tick = p.schedtick
                 seen = self._seen.get(p)
                 if seen is None or seen[0] != tick or p.idle:
-                    self._seen[p] = (tick, now)
+                    # The P scheduled at some time since the last look: count
+                    # from then. While a goroutine holds the GIL this thread
+                    # looks only every switch interval (5 ms); counting from
+                    # now would let a slice run up to 10 ms + two intervals.
+                    self._seen[p] = (tick, last)
                     preempt.cancel(p)
                 elif now - seen[1] >= self.force_after:
                     self.requests += 1
                     preempt.request(p)
+            last = now
 
 
 def start() -> Monitor:
