@@ -479,6 +479,37 @@ def test_a_preemption_consumes_the_request_and_disarms() -> None:
 
 
 @needs_preempt
+def test_not_preempted_while_a_debugger_traces_the_thread(monitor: Monitor) -> None:
+    """pdb stepping through a goroutine stays in that goroutine."""
+    interrupted: list[bool] = []
+
+    def traced_spin() -> None:
+        p = _sched.tls.p
+        assert p is not None
+        sys.settrace(lambda frame, event, arg: None)  # as a debugger's, between steps
+        try:
+            tick = p.schedtick
+            end = time.monotonic() + 0.08
+            while time.monotonic() < end:
+                pass
+            interrupted.append(p.schedtick != tick)
+        finally:
+            sys.settrace(None)
+
+    def main() -> None:
+        t = gr.Ticker(0.005)
+        wg = gr.WaitGroup()
+        wg.go(traced_spin)
+        wg.wait()
+        t.stop()
+
+    requests = monitor.requests
+    gr.run(main)
+    assert monitor.requests > requests
+    assert interrupted == [False]
+
+
+@needs_preempt
 def test_cancel_disarms() -> None:
     def main() -> None:
         p = _sched.tls.p
@@ -541,11 +572,31 @@ print("preempted")
 """
 
 
+MAIN_RUN_SPIN = """
+import sys
+sys.path.insert(0, {tests!r})
+import _monitor
+import goroutines as gr
+
+_monitor.start()
+
+def main():
+    flag = []
+    gr.go(flag.append, 1)  # runs only if main is preempted
+    while not flag:
+        pass
+    print("preempted")
+
+gr.run(main)
+"""
+
+
 @needs_preempt
-def test_goroutine_1_is_preempted_in_the_main_script(tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", [MAIN_SPIN, MAIN_RUN_SPIN], ids=["script", "run"])
+def test_goroutine_1_is_preempted_in_the_main_script(tmp_path: Path, source: str) -> None:
     script = tmp_path / "spin_main.py"
     tests = str(Path(__file__).parent)
-    script.write_text(MAIN_SPIN.format(tests=tests))
+    script.write_text(source.format(tests=tests))
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "preempted"

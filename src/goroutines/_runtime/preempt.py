@@ -19,7 +19,9 @@ stack) or inside a port of the accelerator (a finalizer run from inside a C
 channel operation that holds the channel's lock: _speedups' accel_depth),
 never in a standard-library frame that may hold a threading lock (logging's
 RLock) or the import lock. A goroutines.Mutex held by the program does not
-matter (the next goroutine that wants it parks, as in Go).
+matter (the next goroutine that wants it parks, as in Go). Nor is a thread
+preempted while a trace function is set on it (a debugger stepping through a
+goroutine stays in it).
 
 Where it works: CPython 3.12+ (sys.monitoring) with the accelerator's port
 "preempt". The callback must switch greenlets with the thread's tracing
@@ -54,6 +56,7 @@ from . import sched as _sched
 from .g import RUNNABLE, RUNNING
 from .netpoll import poll as _poll
 from .proc import _drain_inbound, _find_runnable, _switch_to
+from .proc import run as _run
 from .sched import P, tls
 
 # The accelerator while its port "preempt" is on (accel.py), else None.
@@ -125,6 +128,9 @@ def register_callers(*codes: CodeType) -> None:
     """Mark codes of goroutines as mere callers of the program's code (they
     hold no runtime lock and leave nothing half-done while it runs)."""
     _callers.update(codes)
+
+
+register_callers(_run.__code__)  # run(main): main is goroutine 1's code
 
 
 def _safe(frame: FrameType | None) -> bool:
@@ -244,6 +250,8 @@ def _point() -> P | None:
     g = p.curg
     if g is None or g.greenlet is not getcurrent() or g.state != RUNNING or p.killing:
         return None  # not a goroutine's own greenlet (an asyncio operation's)
+    if sys.gettrace() is not None:
+        return None  # a debugger steps through this thread: stay in its goroutine
     if not _safe(sys._getframe(1)):
         return None
     cancel(p)
@@ -265,6 +273,9 @@ def _switch_out(p: P) -> None:
     if p.nio:
         _poll(p, 0.0)
     if not (p.runq or p.timerq or p.runnext is not None or p.inbound or _sched.attention):
+        # Nothing else to run: g goes on, in a new time slice (the monitor
+        # counts from a schedule, as Go's sysmon counts from schedtick).
+        p.schedtick += 1
         return
     g.state = RUNNABLE
     p.runq.append(g)
