@@ -143,6 +143,28 @@ def test_two_spinners_share_the_p(monitor: Monitor) -> None:
 
 
 @needs_preempt
+def test_run_kills_a_preempted_goroutine(monitor: Monitor) -> None:
+    """run() returning kills the spinner where it was switched out: the
+    GreenletExit comes out of the preemption and runs its finally block."""
+    ended: list[str] = []
+
+    def spin() -> None:
+        try:
+            while True:
+                pass
+        finally:
+            ended.append("finally")
+
+    def main() -> None:
+        gr.go(spin)
+        gr.sleep(0.03)  # returns only once spin has been preempted
+
+    for _ in range(3):
+        gr.run(main)
+    assert ended == ["finally"] * 3
+
+
+@needs_preempt
 def test_holder_of_a_goroutines_mutex_may_be_preempted(monitor: Monitor) -> None:
     mu = gr.Mutex()
     stop = [False]
@@ -282,6 +304,17 @@ def _runtime_frames(frame: Any) -> bool:
 
 @needs_preempt
 def test_never_preempted_inside_the_runtime(short: bool) -> None:
+    never_preempted_inside_the_runtime(range(4 if short else 12))
+
+
+@needs_preempt
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_never_preempted_inside_the_runtime_many_seeds() -> None:
+    never_preempted_inside_the_runtime(range(12, 112))
+
+
+def never_preempted_inside_the_runtime(seeds: range) -> None:
     """Finalizers run by collections anywhere - inside channel operations
     (the C ports, holding a channel's lock), the scheduler, sync primitives -
     spin in the program's own code while a preemption is requested all the
@@ -290,7 +323,6 @@ def test_never_preempted_inside_the_runtime(short: bool) -> None:
     spins (making garbage) all along lets the others finish only if it is
     preempted."""
     speedups = accel.port("preempt")
-    seeds = 4 if short else 12
     stats = {"safe_preempted": 0, "unsafe_preempted": 0, "unsafe_seen": 0}
 
     class Garbage:
@@ -319,7 +351,7 @@ def test_never_preempted_inside_the_runtime(short: bool) -> None:
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)  # the monitor thread gets the GIL often
     try:
-        for seed in range(seeds):
+        for seed in seeds:
             rng = random.Random(seed)
             gc.set_threshold(rng.randint(5, 40), 1, 1)
             n = rng.randint(100, 200)
