@@ -18,6 +18,7 @@ goroutine 1's own code, or write a P's wake-up pipe.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import signal
 import sys
@@ -269,7 +270,15 @@ def sigint_watch(now: float) -> None:
         who = "goroutine ? [?]"
     else:
         who = f"goroutine {holder.id} [{holder.name}]"
-    frame = sys._current_frames().get(p.ident) if p is not None else None
+    frame = None
+    if p is not None:
+        enabled = gc.isenabled()
+        gc.disable()  # CPython's thread-list lock is held while the dict is built
+        try:
+            frame = sys._current_frames().get(p.ident)
+        finally:
+            if enabled:
+                gc.enable()
     text = f"goroutines: SIGINT not delivered: {who} holds the thread\n"
     text += "".join(line + "\n" for line in _dump_frame_lines(frame))
     if not _sched._sigint_pending:

@@ -41,6 +41,7 @@ there (sched.py's rules).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import sysconfig
@@ -174,6 +175,19 @@ def _claim_tool() -> bool:
     return False
 
 
+def _current_frames() -> dict[int, FrameType]:
+    """sys._current_frames() with the cycle collector off: CPython builds the
+    dict holding its thread-list lock, and a collection started inside runs
+    Python code that may hand the GIL to a thread waiting for that lock."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def request(p: P) -> None:
     """Ask p's thread to switch its running goroutine out at the next safe
     point (any thread; cheap, idempotent). Arms the events on the program's
@@ -181,7 +195,7 @@ def request(p: P) -> None:
     since."""
     if not supported():
         return
-    frame = sys._current_frames().get(p.ident)
+    frame = _current_frames().get(p.ident)
     codes: list[CodeType] = []
     for _ in range(MAX_STACK):
         if frame is None:
