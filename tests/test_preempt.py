@@ -485,12 +485,11 @@ def test_never_preempted_during_an_import(tmp_path: Path, monitor: Monitor) -> N
 
 @needs_preempt
 def test_a_preemption_consumes_the_request_and_disarms() -> None:
-    """One request, no monitor: the spinner is switched out once (goroutine 1
-    wakes from its sleep), and every code object armed is disarmed again."""
+    """One request, no monitor: the spinner is switched out once (the
+    goroutine queued behind it runs: the events were armed on its code), and
+    every code object armed is disarmed again."""
     stop = [False]
-    armed_codes: list[Any] = []
     started = threading.Event()
-    due = [0.0]
 
     def spin() -> None:
         started.set()
@@ -503,17 +502,14 @@ def test_a_preemption_consumes_the_request_and_disarms() -> None:
 
         def requester() -> None:
             started.wait(10)
-            # Until goroutine 1's timer is due: with nothing else runnable a
-            # preemption lets the spinner go on (and consumes the request).
-            time.sleep(max(0.0, due[0] - time.monotonic()) + 0.001)
             preempt.request(p)  # from another thread, as the monitor does
-            armed_codes.extend(preempt._codes.get(p, ()))
 
         th = threading.Thread(target=requester)
-        due[0] = time.monotonic() + 0.01
         th.start()
+        woke = gr.Chan[str]()
         gr.go(spin)
-        gr.sleep(0.01)  # returns only if spin is switched out
+        gr.go(woke.send, "ran")  # queued behind spin: runs only if spin is switched out
+        assert woke.recv() == "ran"
         stop[0] = True
         th.join()
         assert not preempt.requested(p)
@@ -521,10 +517,8 @@ def test_a_preemption_consumes_the_request_and_disarms() -> None:
     gr.run(main)
     mon: Any = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
     assert preempt._tool is not None
-    assert spin.__code__ in armed_codes
     assert not preempt._requests and not preempt._armed
-    for code in armed_codes:
-        assert mon.get_local_events(preempt._tool, code) == 0
+    assert mon.get_local_events(preempt._tool, spin.__code__) == 0
 
 
 @needs_preempt
