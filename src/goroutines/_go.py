@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from ._runtime import accel as _accel
 from ._runtime import blocking as _blocking
 from ._runtime import netpoll as _netpoll
+from ._runtime import preempt as _preempt
 from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.dump import dump as _dump
@@ -126,6 +127,10 @@ def run(main: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     if not callable(main) or _is_async(main):
         _reject(main)
     return _proc.run(main, args, kwargs)
+
+
+# main may be preempted with run() below it (_runtime/preempt.py).
+_preempt.register_callers(run.__code__)
 
 
 def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
