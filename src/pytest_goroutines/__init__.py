@@ -55,6 +55,24 @@ _MARGIN = 1.0
 # Without pytest-timeout: how long a test that was told of its timeout may
 # take to stop before the process exits (pytest-timeout's thread method).
 _GRACE = 5.0
+# How long this timeout's panic may take to reach goroutine 1 (through the
+# background P) before pytest-timeout's own timer, if it uses SIGALRM, fires.
+_REACH = 2.0
+
+
+def _postpone_alarm(seconds: float) -> None:
+    """Give this timeout's panic time to reach the test: push a pending
+    SIGALRM timer (pytest-timeout's signal method) to at least seconds from
+    now. It stays the backstop. (setitimer is process-wide and may be called
+    from any thread.)"""
+    import signal
+
+    getitimer = getattr(signal, "getitimer", None)
+    if getitimer is None:  # pragma: no cover - not POSIX
+        return
+    left, interval = getitimer(signal.ITIMER_REAL)
+    if 0 < left < seconds:
+        signal.setitimer(signal.ITIMER_REAL, seconds, interval)
 
 _timeout_key = pytest.StashKey[tuple[float, float]]()  # (seconds, start) from pytest-timeout
 
@@ -207,6 +225,7 @@ class _Watchdog:
                 f"{self.settings.timeout:g} s; its goroutines:\n\n{self.dump}+++\n"
             )
             sys.stderr.flush()
+            _postpone_alarm(_REACH)
             goroutines.go(self._panic)
         if self.settings.backstop or self.stop.wait(_GRACE):
             return
