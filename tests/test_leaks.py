@@ -1,0 +1,433 @@
+"""goroutines.leaks(): goroutines blocked forever, found by a fixed point over
+reachability. Each test starts goroutines of both kinds, waits until every one
+of them is parked, and checks that leaks() names exactly the leaked ones: a
+goroutine whose primitive only its own stack (or a leaked goroutine's) holds is
+reported; one whose primitive a root holds (a global, a signal handler, an
+atexit callable, a C reference, a thread-local, another thread, a timer, a
+helper-thread call, a live goroutine's locals) never is.
+
+Each runs under run(), which kills the goroutines left parked when main
+returns. leaks() walks every object of the process: a few calls per test."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from goroutines import (
+    Chan,
+    Cond,
+    Goroutine,
+    Mutex,
+    RWMutex,
+    Semaphore,
+    WaitGroup,
+    after,
+    after_func,
+    blocking,
+    go,
+    gosched,
+    leaks,
+    recv,
+    run,
+    select,
+    send,
+    sleep,
+)
+from goroutines.context import background
+
+HELD: list[Any] = []  # a module global: what it holds is reachable
+
+
+def settle(gs: Iterable[Goroutine], timeout: float = 5.0) -> None:
+    """Return once every goroutine of gs is parked ("waiting")."""
+    gs = list(gs)
+    deadline = time.monotonic() + timeout
+    while any(g.state != "waiting" for g in gs):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not parked: {[g for g in gs if g.state != 'waiting']}")
+        gosched()
+        sleep(0.001)
+
+
+def found(expected: Iterable[Goroutine], others: Iterable[Goroutine]) -> None:
+    """leaks() names every goroutine of expected and none of others."""
+    expected = list(expected)
+    settle([*expected, *others])
+    got = leaks()
+    assert [g.id for g in got] == sorted(g.id for g in expected), (got, expected)
+
+
+# -- leaked -----------------------------------------------------------------
+
+
+def orphan_recv() -> Goroutine:
+    ch = Chan[int]()
+    return go(lambda: ch.recv())
+
+
+def orphan_send() -> Goroutine:
+    ch = Chan[int]()
+    return go(ch.send, 1)
+
+
+def orphan_range() -> Goroutine:
+    ch = Chan[int]()
+
+    def worker() -> None:
+        for _ in ch:
+            pass
+
+    return go(worker)
+
+
+def orphan_select() -> Goroutine:
+    a, b = Chan[int](), Chan[int]()
+    return go(lambda: select(recv(a), send(b, 1)))
+
+
+def orphan_buffered_send() -> Goroutine:
+    ch = Chan[int](1)
+    ch.send(0)
+    return go(ch.send, 1)
+
+
+def orphan_waitgroup() -> Goroutine:
+    wg = WaitGroup()
+    wg.add(1)
+    return go(wg.wait)
+
+
+def orphan_mutex() -> Goroutine:
+    mu = Mutex()
+    mu.lock()
+    return go(mu.lock)
+
+
+def orphan_rwmutex() -> list[Goroutine]:
+    rw = RWMutex()
+    rw.rlock()
+    return [go(rw.lock), go(rw.lock)]
+
+
+def orphan_cond() -> Goroutine:
+    mu = Mutex()
+    cond = Cond(mu)
+
+    def wait() -> None:
+        mu.lock()
+        cond.wait()
+
+    return go(wait)
+
+
+def orphan_semaphore() -> Goroutine:
+    sem = Semaphore(1)
+    sem.acquire(background(), 1)
+    return go(sem.acquire, background(), 1)
+
+
+def test_a_goroutine_waiting_on_what_only_its_own_stack_holds_is_leaked() -> None:
+    def main() -> None:
+        gs = [orphan_recv(), orphan_send(), orphan_range(), orphan_select(),
+              orphan_buffered_send()]
+        found(gs, [])
+        assert {g.wait_reason for g in gs} == {"chan receive", "chan send", "select"}
+
+    for _ in range(3):
+        run(main)
+
+
+def test_every_sync_primitive_is_followed() -> None:
+    def main() -> None:
+        gs = [orphan_waitgroup(), orphan_mutex(), *orphan_rwmutex(), orphan_cond(),
+              orphan_semaphore()]
+        found(gs, [])
+
+    run(main)
+
+
+def test_nil_channels_and_an_empty_select_block_for_good() -> None:
+    def main() -> None:
+        nil: Any = None
+        gs = [go(select)]
+        live_nil = go(lambda: select(recv(nil), recv(keep)))
+        keep = Chan[int]()
+        found(gs, [live_nil])
+
+    run(main)
+
+
+def test_a_partial_deadlock_is_found_while_main_goes_on() -> None:
+    def lock_both(x: Mutex, y: Mutex, wg: WaitGroup) -> None:
+        x.lock()
+        wg.done()
+        wg.wait()
+        y.lock()
+
+    def start() -> list[Goroutine]:
+        a, b = Mutex(), Mutex()
+        wg = WaitGroup()
+        wg.add(2)
+        return [go(lock_both, a, b, wg), go(lock_both, b, a, wg)]
+
+    def ping_pong(x: Chan[int], y: Chan[int]) -> None:
+        x.recv()
+        y.send(1)
+
+    def start_chans() -> list[Goroutine]:
+        x, y = Chan[int](), Chan[int]()
+        return [go(ping_pong, x, y), go(ping_pong, y, x)]
+
+    def main() -> None:
+        gs = start() + start_chans()
+        busy = Chan[int]()
+        worker = go(lambda: [busy.recv() for _ in range(3)])
+        found(gs, [worker])
+        for i in range(3):
+            busy.send(i)  # main goes on
+
+    run(main)
+
+
+def test_a_chain_of_leaked_goroutines_is_leaked_and_a_chain_from_a_root_is_not() -> None:
+    def chain(n: int, keep: bool) -> list[Goroutine]:
+        chans = [Chan[int]() for _ in range(n)]
+        gs = []
+        for i in range(n):
+            # goroutine i waits on chans[i] and holds chans[i + 1] (it would send there)
+            nxt = chans[i + 1] if i + 1 < n else None
+            gs.append(go(lambda c=chans[i], d=nxt: (c.recv(), d and d.send(1))))
+        if keep:
+            HELD.append(chans[0])
+        return gs
+
+    def main() -> None:
+        leaked = chain(5, keep=False)
+        live = chain(5, keep=True)
+        try:
+            found(leaked, live)
+        finally:
+            HELD.clear()
+
+    run(main)
+
+
+# -- not leaked -------------------------------------------------------------
+
+
+def test_roots_keep_what_they_reach_alive() -> None:
+    """A global, a signal handler, an atexit callable, a C reference, a
+    thread-local, a foreign thread's frame, a pending timer, a helper-thread
+    call, a runnable goroutine's arguments, main's locals."""
+
+    def main() -> None:
+        live: list[Goroutine] = []
+        cleanup: list[Callable[[], None]] = []
+
+        g_global = Chan[int]()
+        HELD.append(g_global)
+        live.append(go(g_global.recv))
+
+        def with_signal() -> None:
+            ch = Chan[int]()
+            old = signal.signal(signal.SIGUSR1, lambda *a: ch.close())
+            cleanup.append(lambda: signal.signal(signal.SIGUSR1, old))
+            live.append(go(ch.recv))
+
+        def with_atexit() -> None:
+            ch = Chan[int]()
+
+            def at_exit() -> None:
+                ch.close()
+
+            atexit.register(at_exit)
+            cleanup.append(lambda: atexit.unregister(at_exit))
+            live.append(go(ch.recv))
+
+        def with_c_reference() -> None:
+            ch = Chan[int]()
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(ch))  # what a C container does
+            addr = id(ch)
+            cleanup.append(lambda: ctypes.pythonapi.Py_DecRef(ctypes.c_void_p(addr)))
+            live.append(go(ch.recv))
+
+        local = threading.local()
+
+        def with_thread_local() -> None:
+            local.ch = Chan[int]()
+            live.append(go(local.ch.recv))
+
+        def with_thread() -> None:
+            ch = Chan[int]()
+            start = threading.Event()
+            stop = threading.Event()
+
+            def thread() -> None:
+                held = ch  # only this thread's frame holds it
+                start.set()
+                stop.wait(10)
+                del held
+
+            t = threading.Thread(target=thread)
+            t.start()
+            start.wait(10)
+            cleanup.append(lambda: (stop.set(), t.join()))
+            live.append(go(ch.recv))
+
+        def with_timer() -> None:
+            ch = Chan[int]()
+            timer = after_func(60, lambda: ch.close())
+            cleanup.append(timer.stop)
+            live.append(go(ch.recv))
+            live.append(go(lambda: select(recv(Chan[int]()), recv(after(60)))))
+
+        def with_helper_thread() -> None:
+            ch = Chan[int]()
+            stop = threading.Event()
+            started = Chan[None]()
+
+            def helper(c: Chan[int]) -> None:
+                stop.wait(10)
+
+            def call() -> None:
+                started.close()
+                blocking(helper, ch)
+
+            g = go(call)
+            started.recv()
+            cleanup.append(stop.set)
+            live.append(go(ch.recv))
+            live.append(g)
+
+        for f in (with_signal, with_atexit, with_c_reference, with_thread_local,
+                  with_thread, with_timer, with_helper_thread):
+            f()
+        mine = Chan[int]()
+        live.append(go(mine.recv))
+        try:
+            found([], live)
+        finally:
+            for c in cleanup:
+                c()
+            HELD.clear()
+
+    run(main)
+
+
+def test_a_live_goroutine_keeps_what_its_locals_reach() -> None:
+    def main() -> None:
+        wake = Chan[int]()
+
+        def holder(c: Chan[int]) -> None:
+            wake.recv()  # parked on what main holds: live, so c stays reachable
+            c.send(1)
+
+        def start() -> list[Goroutine]:
+            ch = Chan[int]()
+            return [go(ch.recv), go(holder, ch)]
+
+        waiter, h = start()
+        # a runnable goroutine not yet started holds its channel in its arguments
+        ch2 = Chan[int]()
+        waiter2 = go(ch2.recv)
+        settle([waiter, h, waiter2])
+        go(lambda c: c.send(1), ch2)
+        del ch2
+        got = leaks()
+        assert got == [], got
+        wake.send(1)
+
+    for _ in range(3):
+        run(main)
+
+
+def test_random_graphs_of_parked_goroutines() -> None:
+    """Goroutine i waits on channel i and holds a few other channels in its
+    locals; some channels are kept by a global. Leaked: exactly those whose
+    channel no kept channel's waiter chain reaches (computed here)."""
+
+    def main(seed: int) -> None:
+        rnd = random.Random(seed)
+        n = rnd.randrange(3, 12)
+
+        def start() -> list[Goroutine]:
+            chans = [Chan[int]() for _ in range(n)]
+            gs = []
+            for i in range(n):
+                held = rnd.sample(range(n), rnd.randrange(0, 3))
+                refs = [chans[j] for j in held]
+                gs.append(go(lambda c=chans[i], r=refs: (c.recv(), r)))
+                holds.append(set(held))
+            for i in range(n):
+                if rnd.random() < 0.2:
+                    HELD.append(chans[i])
+                    kept.add(i)
+            return gs
+
+        holds: list[set[int]] = []
+        kept: set[int] = set()
+        gs = start()
+        live = set(kept)
+        while True:
+            more = {j for i in live for j in holds[i]} - live
+            if not more:
+                break
+            live |= more
+        try:
+            found([gs[i] for i in range(n) if i not in live],
+                  [gs[i] for i in live])
+        finally:
+            HELD.clear()
+
+    for seed in range(12):
+        run(main, seed)
+
+
+def test_called_from_a_foreign_thread_and_with_nothing_parked() -> None:
+    def main() -> list[Goroutine]:
+        return leaks()
+
+    assert run(main) == []
+    result: list[Any] = []
+
+    def thread() -> None:
+        result.append(leaks())
+
+    t = threading.Thread(target=thread)
+    t.start()
+    t.join(10)
+    assert result == [[]]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_goroutines_parked_on_other_ps_are_read_too(procs: int) -> None:
+    from goroutines import max_procs
+
+    old = max_procs(procs)
+    try:
+        def main() -> None:
+            gs = [orphan_recv() for _ in range(20)]
+            live = []
+            for _ in range(5):
+                ch = Chan[int]()
+                HELD.append(ch)
+                live.append(go(ch.recv))
+            settle([*gs, *live])
+            got = {g.id for g in leaks()}
+            # a goroutine whose P idles on its greenlet cannot be read: never reported
+            assert got <= {g.id for g in gs}
+            assert not got & {g.id for g in live}
+            HELD.clear()
+
+        run(main)
+    finally:
+        max_procs(old)
