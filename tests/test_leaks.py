@@ -431,3 +431,97 @@ def test_goroutines_parked_on_other_ps_are_read_too(procs: int) -> None:
         run(main)
     finally:
         max_procs(old)
+
+
+# -- verify_none(blocked_forever=True) and the command line -------------------
+
+
+def test_verify_none_can_count_only_the_goroutines_blocked_forever() -> None:
+    from goroutines.testing import verify_none
+
+    def main() -> None:
+        server = Chan[int]()
+        HELD.append(server)
+        serving = go(server.recv)  # waits for something reachable: not a leak
+        settle([serving])
+        verify_none(timeout=0, blocked_forever=True)
+        with pytest.raises(AssertionError):
+            verify_none(timeout=0)  # the default contract: every goroutine counts
+        leaked = orphan_recv()
+        settle([leaked])
+        with pytest.raises(AssertionError) as info:
+            verify_none(timeout=0.01, blocked_forever=True)
+        text = str(info.value)
+        assert text.startswith("found 1 unexpected goroutine"), text
+        assert f"goroutine {leaked.id} [chan receive]:" in text, text
+        assert f"goroutine {serving.id} " not in text, text
+        server.close()
+        HELD.clear()
+
+    run(main)
+
+
+LEAKY = """
+from goroutines import Chan, go
+
+def worker(jobs):
+    for job in jobs:
+        pass
+
+def start():
+    jobs = Chan()
+    for _ in range(3):
+        go(worker, jobs)
+    jobs.send(1)
+
+start()
+go(Chan().recv)
+"""
+
+CLEAN = """
+from goroutines import Chan, WaitGroup, go
+
+def worker(jobs, wg):
+    for job in jobs:
+        pass
+    wg.done()
+
+jobs, wg = Chan(), WaitGroup()
+wg.add(3)
+for _ in range(3):
+    go(worker, jobs, wg)
+jobs.send(1)
+jobs.close()
+wg.wait()
+"""
+
+
+def run_cli(tmp_path: Any, source: str, *options: str) -> Any:
+    import subprocess
+    import sys
+
+    script = tmp_path / "prog.py"
+    script.write_text(source)
+    return subprocess.run(
+        [sys.executable, "-m", "goroutines", "run", *options, str(script)],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_run_leaks_reports_grouped_by_creation_site_and_exits_3(tmp_path: Any) -> None:
+    r = run_cli(tmp_path, LEAKY, "--leaks")
+    assert r.returncode == 3, r.stderr
+    err = r.stderr
+    assert err.startswith("goroutineleak profile: total 4\n"), err
+    assert "\n3 @ created by start at " in err and "prog.py:11\n" in err, err
+    assert "\n1 @ created by <module> at " in err, err
+    assert err.count("[chan receive]:") == 4, err
+    assert "worker(...)" in err, err
+    # the same program without --leaks: status 0, nothing said
+    r = run_cli(tmp_path, LEAKY)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+
+
+def test_run_leaks_is_silent_on_a_program_that_cleans_up(tmp_path: Any) -> None:
+    r = run_cli(tmp_path, CLEAN, "--leaks")
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr

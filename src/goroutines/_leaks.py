@@ -435,4 +435,29 @@ def _leaks() -> list[G]:
     return sorted((gs[c] for c in range(nc) if not live[c]), key=lambda g: g.id)
 
 
-__all__ = ["leaks"]
+
+
+
+def report(gs: list[G]) -> str:
+    """The leak profile of gs as text: ``goroutineleak profile: total N``, then
+    one group per creation site, largest first (``N @ site``), each goroutine
+    with its dump block (state, stack, ``created by``)."""
+    blocks: dict[int, str] = {}
+    for block in _dump.dump().split("\n\n"):
+        head = block.split(" ", 2)
+        if len(head) > 1 and head[0] == "goroutine" and head[1].isdigit():
+            blocks[int(head[1])] = block.rstrip("\n")
+    groups: dict[tuple[str, int], list[G]] = {}
+    for g in gs:
+        code = g.created_code
+        site = (f"{code.co_qualname} at {code.co_filename}", g.created_line) if code else ("?", 0)
+        groups.setdefault(site, []).append(g)
+    lines = [f"goroutineleak profile: total {len(gs)}"]
+    for (where, line), members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lines.append("")
+        lines.append(f"{len(members)} @ created by {where}:{line}")
+        for g in members:
+            lines.append("")
+            lines.append(blocks.get(g.id, f"goroutine {g.id} [{g.wait_reason}]:"))
+    return "\n".join(lines) + "\n"
+__all__ = ["leaks", "report"]
