@@ -221,6 +221,31 @@ def test_a_chain_of_leaked_goroutines_is_leaked_and_a_chain_from_a_root_is_not()
     run(main)
 
 
+def test_a_finished_goroutine_keeps_nothing_alive() -> None:
+    """A goroutine that has returned holds its function (and its closure) in
+    the runtime's records: that does not make its channel reachable."""
+
+    def main() -> None:
+        def start() -> tuple[Goroutine, Goroutine]:
+            c = Chan[int]()
+            winner = go(lambda: c.send(1))
+            loser = go(lambda: c.send(2))
+            assert c.recv() in (1, 2)
+            return winner, loser
+
+        blocked: list[Goroutine] = []
+        for _ in range(3):
+            a, b = start()
+            deadline = time.monotonic() + 5
+            while a.state != "dead" and b.state != "dead":
+                assert time.monotonic() < deadline
+                sleep(0.001)
+            blocked.append(b if a.state == "dead" else a)
+            found(blocked, [])
+
+    run(main)
+
+
 # -- not leaked -------------------------------------------------------------
 
 

@@ -49,6 +49,7 @@ from ._runtime import dump as _dump
 from ._runtime import sched as _sched
 from ._runtime.accel import port as _accel_port
 from ._runtime.g import (
+    DEAD,
     WAIT_CHAN_RECEIVE,
     WAIT_CHAN_RECEIVE_NIL,
     WAIT_CHAN_SEND,
@@ -87,6 +88,9 @@ _ON_PRIMITIVE: Final = frozenset(
 )
 # Parked for good: a nil channel, a select without cases.
 _FOREVER: Final = frozenset({WAIT_CHAN_RECEIVE_NIL, WAIT_CHAN_SEND_NIL, WAIT_SELECT_NO_CASES})
+
+# The owner of the objects whose references never count (a dead goroutine).
+_NOWHERE: Final = -2
 
 # A tracked object referenced by one visible reference only: the count every
 # other object's reference count is compared with.
@@ -355,7 +359,9 @@ def _leaks() -> list[G]:
         del frames
     for i in range(n):
         w = objs[i]
-        if isinstance(w, Waiter):
+        if type(w) is G and w.state == DEAD:
+            owner[i] = _NOWHERE  # a finished goroutine's fn will not run again
+        elif isinstance(w, Waiter):
             c_ = cands.get(id(getattr(w, "g", None)), -1)
             if c_ >= 0:
                 owner[i] = c_
@@ -398,7 +404,7 @@ def _leaks() -> list[G]:
     reach = bytearray(n)
     todo: list[int] = []
     for i in range(n):
-        if owner[i] < 0 and rc[i] - offset - indeg[i] - discount[i] > 0:
+        if owner[i] == -1 and rc[i] - offset - indeg[i] - discount[i] > 0:
             reach[i] = 1
             todo.append(i)
     for g in list(allgs.values()):
@@ -419,7 +425,8 @@ def _leaks() -> list[G]:
     while True:
         while todo:
             i = todo.pop()
-            if owner[i] >= 0 and not live[owner[i]]:
+            c = owner[i]
+            if c == _NOWHERE or (c >= 0 and not live[c]):
                 continue  # a parked goroutine's own state: counts once it is live
             for j in edges[i]:
                 if not reach[j]:
