@@ -17,7 +17,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -242,6 +242,49 @@ def test_a_finished_goroutine_keeps_nothing_alive() -> None:
                 sleep(0.001)
             blocked.append(b if a.state == "dead" else a)
             found(blocked, [])
+
+    run(main)
+
+
+def test_generators_and_contexts_on_the_stack() -> None:
+    from goroutines.context import with_cancel, with_timeout
+
+    def through_generator(keep: bool) -> Goroutine:
+        ch = Chan[int]()
+        if keep:
+            HELD.append(ch)
+
+        def values() -> Iterator[int]:
+            while True:
+                yield ch.recv()
+
+        def consume() -> None:
+            for _ in values():
+                pass
+
+        return go(consume)
+
+    def waits_for_done(how: str) -> Goroutine:
+        if how == "timeout":
+            ctx, cancel = with_timeout(background(), 60)
+        else:
+            ctx, cancel = with_cancel(background())
+        if how == "kept":
+            HELD.append(cancel)
+        elif how == "timeout":
+            HELD.append(cancel)  # stopped at the end
+        return go(lambda: ctx.done().recv())
+
+    def main() -> None:
+        leaked = [through_generator(False), waits_for_done("dropped")]
+        live = [through_generator(True), waits_for_done("kept"), waits_for_done("timeout")]
+        try:
+            found(leaked, live)
+        finally:
+            for x in HELD:
+                if callable(x):
+                    x()
+            HELD.clear()
 
     run(main)
 

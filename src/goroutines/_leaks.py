@@ -37,6 +37,8 @@ import ctypes
 import dis
 import gc
 import sys
+import weakref
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from types import CodeType, FrameType
@@ -115,6 +117,11 @@ else:
     _CODE, _FUNC, _LOCALS, _FRAME_OBJ = 32, 0, 24, 40
 _STACKTOP: Final = 64
 _LOCALSPLUS: Final = 72
+# The frame's owner (a char after stacktop): a generator's frame is one the
+# collector reads itself (its function, code and f_locals always, its
+# locals and stack while stacktop says how deep).
+_OWNER: Final = 69 if sys.version_info < (3, 12) else 70
+_OWNED_BY_GENERATOR: Final = 1
 
 
 def _ptr(addr: int) -> int:
@@ -144,7 +151,9 @@ _TERMINAL: Final = frozenset(
 _JUMPS: Final = frozenset(dis.hasjrel) | frozenset(dis.hasjabs) | frozenset(
     getattr(dis, "hasjump", ())
 )
-_depth_cache: dict[CodeType, dict[int, int] | None] = {}
+_depth_cache: weakref.WeakKeyDictionary[CodeType, dict[int, int] | None] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _depths(code: CodeType) -> dict[int, int] | None:
@@ -184,7 +193,10 @@ def _compute_depths(code: CodeType) -> dict[int, int]:
                 work.append((ins.argval, d + dis.stack_effect(ins.opcode, arg, jump=True)))
             if ins.opname in _TERMINAL or k + 1 >= len(instrs):
                 break
-            d += dis.stack_effect(ins.opcode, arg, jump=False)
+            if ins.opname == "RETURN_GENERATOR":
+                d += 1  # resumed, the generator starts with the value sent (None)
+            else:
+                d += dis.stack_effect(ins.opcode, arg, jump=False)
             off = instrs[k + 1].offset
     # 3.11 counts a call's arguments off at PRECALL; they stay on the stack
     # until its CALL returns.
@@ -196,7 +208,21 @@ def _compute_depths(code: CodeType) -> dict[int, int]:
     return depth
 
 
-def _opname_at(code: CodeType, offset: int) -> str:
+def _instruction_at(code: CodeType, lasti: int) -> int:
+    """The offset of the instruction f_lasti is in (3.12 leaves it on the
+    last cache entry of a call in progress)."""
+    offsets = _offsets_cache.get(code)
+    if offsets is None:
+        offsets = _offsets_cache[code] = [ins.offset for ins in dis.get_instructions(code)]
+    k = bisect_right(offsets, lasti)
+    return offsets[k - 1] if k else -1
+
+
+_offsets_cache: weakref.WeakKeyDictionary[CodeType, list[int]] = weakref.WeakKeyDictionary()
+
+
+def _opname_at(code: CodeType, lasti: int) -> str:
+    offset = _instruction_at(code, lasti)
     for ins in dis.get_instructions(code):
         if ins.offset == offset:
             return ins.opname
@@ -212,13 +238,16 @@ def _frame_refs(frame: FrameType) -> list[int] | None:
     code = frame.f_code
     top = ctypes.c_int.from_address(f + _STACKTOP).value
     n = _nlocalsplus(code)
+    generator = ctypes.c_char.from_address(f + _OWNER).value == bytes([_OWNED_BY_GENERATOR])
+    if generator and top >= 0:
+        return []  # all of it visible to the collector
     if top < 0:
         depths = _depths(code)
-        extra = None if depths is None else depths.get(frame.f_lasti)
+        extra = None if depths is None else depths.get(_instruction_at(code, frame.f_lasti))
         top = n + (extra if extra is not None and extra >= 0 else 0)
     elif top < n:
         return None
-    refs = [_ptr(f + _FUNC), _ptr(f + _LOCALS)]
+    refs = [] if generator else [_ptr(f + _FUNC), _ptr(f + _LOCALS)]
     if top:
         refs.extend(x for x in (ctypes.c_void_p * top).from_address(f + _LOCALSPLUS) if x)
     return [r for r in refs if r]
