@@ -17,6 +17,7 @@ import random
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -376,8 +377,19 @@ def test_roots_keep_what_they_reach_alive() -> None:
             live.append(go(ch.recv))
             live.append(g)
 
+        registry: weakref.WeakValueDictionary[str, Chan[int]] = weakref.WeakValueDictionary()
+        proxies: list[Any] = []
+
+        def with_weak_references() -> None:
+            ch = Chan[int]()
+            registry["ch"] = ch  # registry["ch"].send(1) would wake it
+            live.append(go(ch.recv))
+            other = Chan[int]()
+            proxies.append(weakref.proxy(other))
+            live.append(go(other.recv))
+
         for f in (with_signal, with_atexit, with_c_reference, with_thread_local,
-                  with_thread, with_timer, with_helper_thread):
+                  with_thread, with_timer, with_helper_thread, with_weak_references):
             f()
         mine = Chan[int]()
         live.append(go(mine.recv))

@@ -7,7 +7,9 @@ the goroutine has leaked. As Go's leak profile does, this is a fixed point
 over reachability in the object graph:
 
 * The graph is the cycle collector's: every tracked object and the
-  references its ``tp_traverse`` shows (``gc.get_referents``).
+  references its ``tp_traverse`` shows (``gc.get_referents``), plus an edge
+  from each weak reference or proxy to its live object (a lookup can get it
+  back).
 * Roots: every object whose reference count exceeds the references the
   collector can see to it (C state, signal handlers, atexit callables, C
   containers, the frames that are executing: those of running and runnable
@@ -122,6 +124,9 @@ _LOCALSPLUS: Final = 72
 # locals and stack while stacktop says how deep).
 _OWNER: Final = 69 if sys.version_info < (3, 12) else 70
 _OWNED_BY_GENERATOR: Final = 1
+
+
+_WEAK: Final = (weakref.ReferenceType, weakref.ProxyType, weakref.CallableProxyType)
 
 
 def _ptr(addr: int) -> int:
@@ -318,11 +323,19 @@ def _leaks() -> list[G]:
     get = index.get
     for i in range(n):
         out = edges[i]
-        for r in gc.get_referents(objs[i]):
+        o = objs[i]
+        for r in gc.get_referents(o):
             j = get(id(r))
             if j is not None:
                 out.append(j)
                 indeg[j] += 1
+        if isinstance(o, _WEAK):
+            # Whoever reaches a weak reference or proxy can get the object
+            # back (a WeakValueDictionary lookup): an edge, but no reference
+            # count. PyWeakReference: ob_refcnt, ob_type, wr_object.
+            j = get(_ptr(id(o) + 2 * _P))
+            if j is not None:
+                out.append(j)
     probe = index[id(_PROBE[0])]
     offset = rc[probe] - indeg[probe]
 
