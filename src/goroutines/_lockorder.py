@@ -33,6 +33,9 @@ from ._sync import Mutex, RWMutex
 _Stack = list[str]
 
 _state_lock = threading.Lock()  # guards everything below; never held across a lock()
+# Set while this thread records: a signal handler or finalizer that takes a
+# lock in the middle is not recorded (rather than wait for _state_lock).
+_busy = threading.local()
 _enabled = False
 _originals: dict[tuple[type, str], Any] = {}
 _node_of: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
@@ -47,6 +50,36 @@ _succ: dict[int, set[int]] = {}
 _reported: set[frozenset[tuple[int, int]]] = set()
 _reports: list[str] = []
 _sink: Callable[[str], None] | None = None
+_pending: list[str] = []  # reports not yet handed to the sink
+
+
+class _Recording:
+    """``with _Recording() as ok:`` holds _state_lock unless this thread is
+    recording already (ok False: record nothing); on the way out, hands new
+    reports to the sink without the lock."""
+
+    __slots__ = ("ok",)
+
+    def __enter__(self) -> bool:
+        self.ok = not getattr(_busy, "on", False)
+        if self.ok:
+            _busy.on = True
+            _state_lock.acquire()
+        return self.ok
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.ok:
+            return
+        texts = list(_pending)
+        _pending.clear()
+        sink = _sink
+        _state_lock.release()
+        try:
+            if sink is not None:
+                for text in texts:
+                    sink(text)
+        finally:
+            _busy.on = False
 
 
 def _stack(frame: FrameType | None) -> _Stack:
@@ -139,8 +172,7 @@ def _before(lock: Any, read: bool, frame: FrameType | None) -> None:
             lines.append("")
         text = "\n".join(lines)
         _reports.append(text)
-        if _sink is not None:
-            _sink(text)
+        _pending.append(text)
 
 
 def _taken(lock: Any, read: bool, frame: FrameType | None) -> None:
@@ -175,11 +207,13 @@ def _wrap_lock(orig: Any, read: bool) -> Any:
         if self in _internal:
             return orig(self)  # type: ignore[no-any-return]
         frame = sys._getframe(1)
-        with _state_lock:
-            _before(self, read, frame)
+        with _Recording() as ok:
+            if ok:
+                _before(self, read, frame)
         orig(self)
-        with _state_lock:
-            _taken(self, read, frame)
+        with _Recording() as ok:
+            if ok:
+                _taken(self, read, frame)
 
     lock.__wrapped__ = orig  # type: ignore[attr-defined]
     return lock
@@ -189,8 +223,9 @@ def _wrap_try(orig: Any, read: bool) -> Any:
     def try_lock(self: Any) -> bool:
         ok: bool = orig(self)
         if ok and self not in _internal:
-            with _state_lock:
-                _taken(self, read, sys._getframe(1))
+            with _Recording() as recording:
+                if recording:
+                    _taken(self, read, sys._getframe(1))
         return ok
 
     try_lock.__wrapped__ = orig  # type: ignore[attr-defined]
@@ -201,8 +236,9 @@ def _wrap_unlock(orig: Any, read: bool) -> Any:
     def unlock(self: Any) -> None:
         orig(self)
         if self not in _internal:
-            with _state_lock:
-                _released(self, read)
+            with _Recording() as ok:
+                if ok:
+                    _released(self, read)
 
     unlock.__wrapped__ = orig  # type: ignore[attr-defined]
     return unlock
@@ -277,6 +313,7 @@ def disable() -> None:
         _succ.clear()
         _reported.clear()
         _reports.clear()
+        _pending.clear()
 
 
 def enabled() -> bool:
