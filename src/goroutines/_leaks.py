@@ -213,25 +213,33 @@ def _compute_depths(code: CodeType) -> dict[int, int]:
     return depth
 
 
+def _instructions(code: CodeType) -> tuple[list[int], list[str]]:
+    """code's instruction offsets and names (cached)."""
+    found = _instructions_cache.get(code)
+    if found is None:
+        instrs = list(dis.get_instructions(code))
+        found = ([ins.offset for ins in instrs], [ins.opname for ins in instrs])
+        _instructions_cache[code] = found
+    return found
+
+
+_instructions_cache: weakref.WeakKeyDictionary[CodeType, tuple[list[int], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _instruction_at(code: CodeType, lasti: int) -> int:
     """The offset of the instruction f_lasti is in (3.12 leaves it on the
-    last cache entry of a call in progress)."""
-    offsets = _offsets_cache.get(code)
-    if offsets is None:
-        offsets = _offsets_cache[code] = [ins.offset for ins in dis.get_instructions(code)]
+    last cache entry of a call in progress); -1 if none."""
+    offsets = _instructions(code)[0]
     k = bisect_right(offsets, lasti)
     return offsets[k - 1] if k else -1
 
 
-_offsets_cache: weakref.WeakKeyDictionary[CodeType, list[int]] = weakref.WeakKeyDictionary()
-
-
 def _opname_at(code: CodeType, lasti: int) -> str:
-    offset = _instruction_at(code, lasti)
-    for ins in dis.get_instructions(code):
-        if ins.offset == offset:
-            return ins.opname
-    return ""
+    offsets, names = _instructions(code)
+    k = bisect_right(offsets, lasti)
+    return names[k - 1] if k else ""
 
 
 def _frame_refs(frame: FrameType) -> list[int] | None:
