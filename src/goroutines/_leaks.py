@@ -73,7 +73,7 @@ from ._runtime.g import (
 from ._runtime.waiter import Waiter
 
 _C_CHAN: Final = _accel_port("chan") is not None
-_PROC: Final = "goroutines._runtime.proc"
+_PYTHON_PATH: Final = frozenset({"goroutines._chan", "goroutines._runtime.proc"})
 _CHAN_OPS: Final = frozenset({WAIT_CHAN_RECEIVE, WAIT_CHAN_SEND})
 
 # Parked on a primitive: live only while somebody can reach it.
@@ -390,9 +390,10 @@ def _leaks() -> list[G]:
         top = True
         for frame in frames:
             if top and _C_CHAN and g.wait_reason in _CHAN_OPS:
-                # The Python path parks in proc's park (or below it); the
-                # accelerated one right in the frame that called it.
-                if frame.f_globals.get("__name__") != _PROC or frame.f_code in _dump._roots:
+                # The Python path parks in _chan.py (or proc's park, below
+                # it); the accelerated one right in the frame that called it.
+                mod = frame.f_globals.get("__name__")
+                if mod not in _PYTHON_PATH or frame.f_code in _dump._roots:
                     c_parked.append(c)
                     if _opname_at(frame.f_code, frame.f_lasti) == "FOR_ITER":
                         c_iterating.append(c)
