@@ -1,4 +1,4 @@
-"""The command line: ``python -m goroutines run [--procs N] script.py [args...]``.
+"""The command line: ``python -m goroutines run [--procs N] [--leaks] [--lockorder] script.py``.
 
 Runs the script as the main goroutine (as ``__main__``, ``sys.argv[1:]`` = its
 args) through ``runpy.run_path`` inside ``goroutines.run``, and exits as a Go
@@ -11,7 +11,10 @@ program does:
     itself (Go exits 2 for a panic in main too): ``panic: ``, the traceback of
     what was raised, and the dump of the goroutines alive at that moment;
   * a SystemExit's own code (``sys.exit(3)`` exits 3);
-  * 2 with the usage on a usage error, as Go's tools do.
+  * 2 with the usage on a usage error, as Go's tools do;
+  * 3 when a detector asked for found something in a script that otherwise
+    returned: ``--leaks`` (goroutines blocked forever when it returned),
+    ``--lockorder`` (a lock order inversion); see _detect.py.
 KeyboardInterrupt is left to Python (it dies of SIGINT, as Go does).
 
 Why inside ``run``: goroutines still alive when the script ends are killed
