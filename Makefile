@@ -93,6 +93,12 @@ $(VENV)/.installed-bench: $(STAMP)
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# The network benchmarks (W13-W15) -> docs/benchmarks-net.md; W14 needs
+# Debian's wrk (installed here when missing and apt-get is there).
+bench-net: $(VENV)/.installed-bench
+	command -v wrk >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -q wrk) || true
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/net_run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .venv-3.* build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
 	rm -f src/goroutines/_runtime/*.so

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from goroutines import Chan, go, gosched, num_goroutine, run
+from goroutines import Chan, go, gosched, max_procs, num_goroutine, run
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -46,6 +46,10 @@ def per_item(before: tuple[int, int] | None, after: tuple[int, int] | None, n: i
 
 
 def measure_goroutines(n: int) -> None:
+    # One P: gosched() below lets every queued goroutine run before main is
+    # back, which the measurements rely on (with several Ps some could have
+    # been handed to another thread, had this one looked stuck).
+    max_procs(1)
     block = Chan[None]()  # never sent on: parks every goroutine
 
     before = memory()

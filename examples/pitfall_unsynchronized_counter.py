@@ -8,17 +8,18 @@ In Go, `counter++` from 100 goroutines is a data race: the increment is a
 read, an add and a write, and another goroutine on another core can write
 in between, so updates are lost (and `go run -race` reports it).
 
-Here goroutines are scheduled cooperatively: a goroutine is switched out
-only when it calls into the runtime (a channel operation, sleep, a lock,
-gosched(), blocking(), ...). So a bare `counter += 1` never interleaves
-with another goroutine, and this program would print 100 even without a
-lock. Do not take comfort from that: real code puts runtime calls between
-its read and its write all the time (a channel send to a logger, a
-blocking() database call, a sleep for a retry), and goroutines started from
-other threads run on another OS thread, where Python does interleave. To
-make the race visible honestly, the wrong way below calls gosched() between
-the read and the write -- standing for "anything that may park". Every
-goroutine reads 0 before any of them writes, and 99 updates are lost.
+Here a goroutine is switched out when it calls into the runtime and waits
+(a channel operation, sleep, a lock, gosched(), blocking(), ...) and, on
+CPython 3.12+ with the accelerator, when it has run for about 10 ms and is
+preempted between two lines of its code; goroutines started from other
+threads run on another OS thread, where Python interleaves anyway. These
+goroutines are too short to be preempted, so without the gosched() the
+program would usually print 100 -- until the day a switch lands between
+the read and the write (a slow moment, a channel send to a logger, a
+blocking() database call, a sleep for a retry). To make the race visible
+every time, the wrong way below calls gosched() between the read and the
+write -- standing for "any switch here". Every goroutine reads 0 before any
+of them writes, and 99 updates are lost.
 
 The right way holds a Mutex across the whole read-modify-write.
 

@@ -76,6 +76,7 @@ def test_dependencies_close_over_needs() -> None:
     assert _pure_ports("sched") == {"sched", "go", "chan", "select", "waitgroup"}
     assert _pure_ports("chan") == {"chan", "select"}
     assert _pure_ports(" select , arena ") == {"select", "arena"}
+    assert _pure_ports("preempt") == {"preempt"}
     for name in PORTS:
         off = _pure_ports(name)
         assert name in off

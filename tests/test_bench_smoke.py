@@ -94,7 +94,7 @@ def test_every_runtime_module_has_every_workload() -> None:
 
 @pytest.mark.parametrize("runtime", ["goroutines", "threads"])
 def test_parallel_c_work_checks_its_result_and_reports_both_times(runtime: str) -> None:
-    raw = getattr(_module(runtime), "parallel_c")(2)
+    raw = _module(runtime).parallel_c(2)
     assert raw["seconds"] > 0 and raw["seconds_base"] > 0
 
 

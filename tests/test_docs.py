@@ -31,7 +31,8 @@ DOCS = ROOT / "docs"
 DOC_FILES = ["README.md", "docs/README.md", "docs/guide.md", "docs/go-to-python.md",
              "docs/differences.md", "docs/api.md", "docs/HACKING.md"]
 NAME_DOCS = ["docs/guide.md", "docs/go-to-python.md"]
-MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup", "goroutines.testing"]
+MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup", "goroutines.net",
+           "goroutines.testing"]
 # The API reference names every public name of these (their __all__).
 API_DOC = "docs/api.md"
 API_MODULES = [*MODULES, "goroutines.errors"]

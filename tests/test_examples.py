@@ -617,6 +617,48 @@ def _showcase(r: Result) -> None:
     assert "\033[" not in r.stdout, "no colors when not on a terminal" + r.context()
 
 
+# -- Network programs (goroutines.net) ------------------------------------------------
+
+
+@example("echo_server")
+def _echo_server(r: Result) -> None:
+    assert r.lines == [f"client {k:2d}: 10 round trips ok" for k in range(20)] + [
+        "server stopped"], r.context()
+
+
+exactly("tcp_proxy", """\
+request bytes: 1000000
+reply bytes:   1000000
+reply is the request upper-cased: True
+bytes moved each way: [1000000, 1000000]
+""")
+exactly("chat_server", """\
+alice joined (1 online)
+bob joined (2 online)
+carol joined (3 online)
+alice heard: ['bob: hello from bob', 'carol: hello from carol']
+bob heard: ['alice: hello from alice', 'carol: hello from carol']
+carol heard: ['alice: hello from alice', 'bob: hello from bob']
+alice left (2 online)
+bob left (1 online)
+carol left (0 online)
+""")
+exactly("port_scanner", """\
+scanned 100 ports with 16 workers
+open: 3
+found exactly the listeners: True
+""")
+exactly("http_server", """\
+GET / -> 200 b'hello, world\\n' (keep-alive: True)
+GET / -> 200 b'hello, world\\n' (keep-alive: True)
+GET /missing -> 404 b'not found\\n' (keep-alive: True)
+GET /slow -> 200 b'finished despite the shutdown\\n' (connection: close)
+idle connection closed by the shutdown: True
+server stopped
+new connections refused
+""")
+
+
 # -- The tests ----------------------------------------------------------------------
 
 

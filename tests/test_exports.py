@@ -24,6 +24,7 @@ RUNTIME = [
     "gosched",
     "wait_readable",
     "wait_writable",
+    "notify_closing",
     "num_goroutine",
     "max_procs",
     "run",

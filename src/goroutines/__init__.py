@@ -18,6 +18,7 @@ from ._go import dump as dump
 from ._go import go as go
 from ._go import gosched as gosched
 from ._go import max_procs as max_procs
+from ._go import notify_closing as notify_closing
 from ._go import num_goroutine as num_goroutine
 from ._go import run as run
 from ._go import wait_readable as wait_readable
@@ -76,6 +77,7 @@ __all__ = [
     "gosched",
     "leaks",
     "max_procs",
+    "notify_closing",
     "now",
     "num_goroutine",
     "once_func",

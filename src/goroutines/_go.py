@@ -7,13 +7,13 @@ The public face of ``_runtime``; see _runtime/sched.py for how it works
 from __future__ import annotations
 
 import inspect
-import selectors
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from ._runtime import accel as _accel
 from ._runtime import blocking as _blocking
 from ._runtime import netpoll as _netpoll
+from ._runtime import preempt as _preempt
 from ._runtime import proc as _proc
 from ._runtime import sched as _sched
 from ._runtime.dump import dump as _dump
@@ -129,6 +129,10 @@ def run(main: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     return _proc.run(main, args, kwargs)
 
 
+# main may be preempted with run() below it (_runtime/preempt.py).
+_preempt.register_callers(run.__code__)
+
+
 def blocking(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call on a helper thread; only the calling goroutine waits.
 
@@ -157,14 +161,44 @@ def _fileno(fd: Any) -> int:
     raise TypeError(f"fd must be an int or have fileno(), got {type(fd).__name__}")
 
 
-def wait_readable(fd: Any) -> None:
-    """Park until fd is readable (wait reason ``"IO wait"``)."""
-    _netpoll.wait_fd(_fileno(fd), selectors.EVENT_READ)
+# -- File descriptors: the netpoller's public face (see _runtime/netpoll.py) --
 
 
-def wait_writable(fd: Any) -> None:
-    """Park until fd is writable (wait reason ``"IO wait"``)."""
-    _netpoll.wait_fd(_fileno(fd), selectors.EVENT_WRITE)
+def _timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            f"timeout must be a duration in seconds (int or float) or None, "
+            f"got {type(timeout).__name__}"
+        )
+    if timeout != timeout:
+        raise ValueError("timeout must be a duration in seconds, got NaN")
+    return float(timeout)
+
+
+def wait_readable(fd: Any, timeout: float | None = None) -> None:
+    """Park until fd is readable (wait reason ``"IO wait"``), at most timeout
+    seconds (None: no limit; 0: just look).
+
+    Raises DeadlineExceeded (``i/o timeout``) when the timeout passes first,
+    NetClosedError when fd is not open or is closed meanwhile (notify_closing,
+    or a close noticed before the runtime sleeps). On a foreign thread it
+    blocks the thread in ``poll()``.
+    """
+    _netpoll.wait_fd(_fileno(fd), _netpoll.READ, _timeout(timeout))
+
+
+def wait_writable(fd: Any, timeout: float | None = None) -> None:
+    """Park until fd is writable (wait reason ``"IO wait"``); see wait_readable."""
+    _netpoll.wait_fd(_fileno(fd), _netpoll.WRITE, _timeout(timeout))
+
+
+def notify_closing(fd: Any) -> None:
+    """Wake every goroutine and thread waiting on fd in wait_readable or
+    wait_writable with NetClosedError, and forget fd: call it before closing
+    an fd others may be waiting on. Never blocks."""
+    _netpoll.notify_closing(_fileno(fd))
 
 
 if _accel.port("go") is not None:

@@ -38,6 +38,7 @@ from greenlet import GreenletExit
 
 from ._chan import Chan
 from ._go import _is_async, _reject
+from ._runtime import preempt as _preempt
 from ._runtime import proc as _proc
 from ._runtime.waiter import new_lock
 from ._sync import WaitGroup
@@ -169,6 +170,10 @@ def _run(
         if sem is not None:
             sem.recv()
         group._wg.add(-1)
+
+
+# A preemption may switch fn out with this frame below it (_runtime/preempt.py).
+_preempt.register_callers(_run.__code__)
 
 
 def with_context(ctx: Context) -> tuple[Group, Context]:

@@ -75,6 +75,7 @@ class Port:
 _W = "goroutines._runtime.waiter"
 _S = "goroutines._runtime.sched"
 _PROC = "goroutines._runtime.proc"
+_PRE = "goroutines._runtime.preempt"
 
 PORTS: dict[str, Port] = {
     p.name: p
@@ -230,6 +231,21 @@ PORTS: dict[str, Port] = {
             ),
             slots=(("goroutines._sync.waitgroup:WaitGroup", ("_lock", "_count", "_waiters")),),
             needs=("sched", "lock"),
+        ),
+        Port(
+            "preempt",
+            functions=(
+                "setup_preempt",
+                "preempt_event",
+                "preempt_arm",
+                "preempt_disarm",
+                "accel_depth",
+            ),
+            twins=(
+                Twin(f"{_PRE}:_event", ("sp_preempt_event",), "1e0ecbc2c8826bef"),
+                Twin(f"{_PRE}:_arm_thread", ("sp_preempt_arm",), "4a8c47910d438375"),
+                Twin(f"{_PRE}:_disarm_thread", ("sp_preempt_disarm",), "115758208eaa07f6"),
+            ),
         ),
         # No twin: without it the interpreter's own allocator serves the
         # frame stacks (GOROUTINES_ARENA=0 does the same).

@@ -23,6 +23,7 @@ import signal
 import sys
 import sysconfig
 import threading
+import time
 import traceback
 from _thread import get_ident
 from types import FrameType
@@ -32,7 +33,8 @@ from greenlet import GreenletExit, getcurrent
 
 from . import exit as _exit
 from . import sched as _sched
-from .dump import dump
+from .dump import _frame_lines as _dump_frame_lines
+from .dump import current_frames, dump
 from .errors import GoroutinePanic
 from .g import DEAD, RUNNING, G
 from .sched import P, _set_attention, getp, tls
@@ -215,6 +217,7 @@ def _in_runtime(frame: FrameType | None) -> bool:
 
 
 def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    global _sigint_since
     g1 = _sched._main_g
     if (
         g1 is not None
@@ -223,10 +226,85 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
         and not _in_runtime(frame)
     ):
         raise KeyboardInterrupt
+    if not _sched._sigint_pending:
+        _sigint_since = time.monotonic()  # before the flag: sigint_watch reads both
     _sched._sigint_pending = True
     _set_attention(True)
     if g1 is not None and g1.p is not None:
         g1.p.wakeup()
+
+
+# Ctrl-C is never silently ignored. A SIGINT recorded for goroutine 1 reaches
+# it at its next schedule point or runtime call; a goroutine that holds goroutine
+# 1's thread (a long C call such as time.sleep, or a loop that is not
+# preempted) delays it. The monitor thread calls sigint_watch every few
+# milliseconds: a SIGINT still pending after SIGINT_GRACE seconds ends the
+# process as Python's default handling of an uncaught SIGINT does (killed by
+# SIGINT, status 130 in a shell), after saying which goroutine held the thread
+# and where. No finally block runs: the goroutine holding the thread cannot be
+# interrupted, and goroutine 1 cannot run.
+SIGINT_GRACE = 1.0
+_sigint_since = 0.0  # time.monotonic() when the pending SIGINT was recorded
+
+
+def sigint_watch(now: float) -> None:
+    """Escalate a SIGINT that has not reached goroutine 1 within
+    SIGINT_GRACE seconds (now: time.monotonic(), read by the caller).
+
+    Called by the monitor thread, never by a P's thread. Does nothing while a
+    program's own SIGINT handler (goroutines.context.notify_context, or any
+    other) is installed: SIGINT is then the program's, and never pending here.
+    """
+    if not _sched._sigint_pending:
+        return
+    since = _sigint_since
+    if since == 0.0 or now - since < SIGINT_GRACE:
+        return
+    if signal.getsignal(signal.SIGINT) is not _on_sigint:
+        return
+    g1 = _sched._main_g
+    p = g1.p if g1 is not None else None
+    holder = p.curg if p is not None else None
+    if holder is None:
+        who = "goroutine ? [?]"
+    else:
+        who = f"goroutine {holder.id} [{holder.name}]"
+    frame = current_frames().get(p.ident) if p is not None else None
+    text = f"goroutines: SIGINT not delivered: {who} holds the thread\n"
+    text += "".join(line + "\n" for line in _dump_frame_lines(frame))
+    if not _sched._sigint_pending:
+        return  # delivered meanwhile
+    _die_of_sigint(text)
+
+
+def _die_of_sigint(text: str) -> NoReturn:
+    """Print text, flush stdio, and end the process with SIGINT's default
+    action, from any thread (signal.signal works on the main thread only, so
+    the disposition is reset through the C library)."""
+    try:
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except Exception:
+            pass
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.signal.restype = ctypes.c_void_p
+            libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+            libc.signal(int(signal.SIGINT), None)  # SIG_DFL
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1.0)  # the signal ends the process meanwhile
+        except Exception:
+            pass
+    finally:
+        os._exit(128 + int(signal.SIGINT))
 
 
 def _on_sigquit(signum: int, frame: FrameType | None) -> None:

@@ -17,12 +17,13 @@ split along Go's seams; each module states its invariants:
     deadlock.py  "all goroutines are asleep", foreign threads parked in the runtime
     proc.py      go / ready / park / workers / find-runnable / idle / run / kill
     sysmon.py    the monitor thread: preemption requests, hand-off, stuck threads
+    preempt.py   switching out a goroutine that ran too long (sys.monitoring)
     fork.py      the child of a fork keeps the forking goroutine only
     blocking.py  blocking(): calls on helper threads
 
 Import order (a module imports only modules listed before it; ``_runtime``
 imports nothing above it): errors, accel, clock, g, waiter, timers, dump, sched, exit,
-panic, netpoll, deadlock, proc, sysmon, fork, blocking. One late import breaks the
+panic, netpoll, deadlock, proc, sysmon, preempt, fork, blocking. One late import breaks the
 order on purpose: getp's first use on a thread attaches it (proc.attach).
 
 A P (processor) is the scheduler of one OS thread. The main thread's own code is

@@ -29,8 +29,10 @@ and acts on what it sees:
     runtime for BLOCK_REPORT_AFTER while something on its P waits for it (a
     runnable goroutine, a due timer) is reported on stderr, once per call
     site, with its stack and the fix;
-  * the watchers registered with on_tick (the Ctrl-C escalation, the netpoller's
-    poll of busy Ps).
+  * the netpoller: while some P is busy, the shared epoll is drained every
+    NETPOLL_EVERY (netpoll.poll_shared), so a busy program never starves its
+    sockets;
+  * the watchers registered with on_tick (the Ctrl-C escalation).
 
 Its pace (Go's sysmon sleeps 20 us to 10 ms): every TICK_RUNNING while some
 goroutine has run through a whole tick (a candidate for preemption or
@@ -61,6 +63,7 @@ from time import monotonic
 from types import FrameType
 
 from . import exit as _exit
+from . import netpoll as _netpoll
 from . import proc as _proc
 from . import sched as _sched
 from .dump import current_frames, dump_stack
@@ -71,6 +74,7 @@ ENABLED = os.environ.get("GOROUTINES_SYSMON", "1") != "0"
 BLOCK_REPORT = os.environ.get("GOROUTINES_BLOCK_REPORT", "1") != "0"
 
 TICK_RUNNING = 0.002  # some goroutine ran through a whole tick
+NETPOLL_EVERY = 0.010  # while Ps are busy, sockets are polled this often (Go's sysmon)
 TICK_BUSY = 0.010  # the longest pause while some P is busy
 TICK_IDLE = 0.020  # the longest pause while every P sleeps
 PREEMPT_AFTER = 0.010  # Go's forcePreemptNS
@@ -150,7 +154,9 @@ def _loop() -> None:
     _sched.tls.helper = True  # never a possible waker (sched._register_foreign)
     _sched.block_async_signals()
     delay = TICK_RUNNING
+    last = now = polled = monotonic()
     while True:
+        last = now
         woke_at = monotonic() + delay
         _wake.wait(delay)
         if _stopping or _exit._exiting:
@@ -158,7 +164,13 @@ def _loop() -> None:
         now = monotonic()
         gil_free = now - woke_at < GIL_FREE
         try:
-            running, busy = _tick(now, gil_free)
+            running, busy = _tick(now, gil_free, last)
+            if busy and now - polled >= NETPOLL_EVERY:
+                # Busy Ps poll only every TIMER_CHECK_MASK+1 schedules, and a
+                # goroutine that holds its P's thread not at all: ready
+                # sockets must not wait for them (Go's sysmon rule).
+                polled = now
+                _netpoll.poll_shared()
             for fn in _on_tick:
                 fn(now)
         except Exception as e:  # pragma: no cover - a bug; sysmon must survive it
@@ -173,9 +185,14 @@ def _loop() -> None:
             delay = min(delay * 2, TICK_BUSY if busy else TICK_IDLE)
 
 
-def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
-    """One look at every P. Returns (some goroutine ran through the whole
-    tick, some P is busy)."""
+def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
+    """One look at every P (last: when the previous look was). Returns (some
+    goroutine ran through the whole tick, some P is busy).
+
+    A tick seen changed is counted from the previous look: the P scheduled
+    at some time since then. (While a goroutine holds the GIL sysmon looks
+    only every switch interval, 5 ms: counting from now would let a
+    goroutine run up to two intervals past PREEMPT_AFTER.)"""
     running = busy = False
     frames: dict[int, FrameType] | None = None
     ps = list(_sched._all_ps)
@@ -187,12 +204,12 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
         if w is None:
             w = _watches[p] = _Watch()
         if p.sleeping or p.curg is None:
-            _reset(p, w, -1, now)
+            _reset(p, w, -1, last)
             continue
         busy = True
         tick = p.schedtick
         if tick != w.tick:
-            _reset(p, w, tick, now)
+            _reset(p, w, tick, last)
             if p.runq or p.inbound:
                 # Work queued behind a running goroutine: look again soon,
                 # in case the thread is about to be stuck.
@@ -204,16 +221,27 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
         f = frames.get(p.ident)
         if f is None:
             continue  # its thread has ended
-        if id(f) == w.frame_id and f.f_code is w.code and f.f_lasti == w.lasti:
-            w.same += 1
-        else:
-            w.frame_id, w.code, w.lasti, w.same = id(f), f.f_code, f.f_lasti, 0
         cpu = _thread_cpu(p.ident)
         blocked = cpu - w.cpu < 0.1 * TICK_RUNNING
         w.cpu = cpu
-        outside = w.same >= 1 and (blocked or gil_free)
+        if (
+            id(f) == w.frame_id
+            and f.f_code is w.code
+            and f.f_lasti == w.lasti
+            and (blocked or gil_free)
+        ):
+            w.same += 1
+        else:
+            w.frame_id, w.code, w.lasti, w.same = id(f), f.f_code, f.f_lasti, 0
+        # Three looks in a row at the same instruction, the thread using no
+        # CPU or leaving the GIL free at the last two: a thread that runs
+        # Python code but got no CPU for a look (a loaded machine) is not
+        # taken for a stuck one.
+        outside = w.same >= 2
         ran = now - w.since
-        if ran >= PREEMPT_AFTER and not w.preempted and request_preempt is not None:
+        if ran >= PREEMPT_AFTER and request_preempt is not None:
+            # Again at every look: a request arms the code the goroutine
+            # runs now, which may not be the code it ran at the last one.
             w.preempted = True
             request_preempt(p)
         if outside and ran >= HANDOFF_AFTER and _sched.procs >= 2 and _unstarted_tail(p):
@@ -224,9 +252,9 @@ def _tick(now: float, gil_free: bool) -> tuple[bool, bool]:
             w.delayed = now
         elif now - w.delayed >= BLOCK_REPORT_AFTER:
             p.stuck = (w.since, outside, tick)
-            if BLOCK_REPORT and not w.reported:
+            if BLOCK_REPORT and outside and not w.reported:
                 w.reported = True
-                _report(p, f, ran, outside)
+                _report(p, f, ran)
     return running, busy
 
 
@@ -358,7 +386,7 @@ def _pid(p: P) -> int:
 # The stuck-thread report
 
 
-def _report(p: P, frame: FrameType, ran: float, outside: bool) -> None:
+def _report(p: P, frame: FrameType, ran: float) -> None:
     g = p.curg
     if g is None:
         return
@@ -378,15 +406,8 @@ def _report(p: P, frame: FrameType, ran: float, outside: bool) -> None:
     if site in _reported_sites:
         return
     _reported_sites.add(site)
-    if outside:
-        what = f"has blocked its thread outside the runtime for {ran:.2f}s"
-        fix = _fix_for(line)
-    else:
-        what = f"has run for {ran:.2f}s without yielding its thread"
-        fix = (
-            "call goroutines.gosched() in long loops, or move the work to "
-            "goroutines.blocking() or another process"
-        )
+    what = f"has blocked its thread outside the runtime for {ran:.2f}s"
+    fix = _fix_for(line)
     runnable = len(p.runq) + len(p.inbound) + len(p.timerq) + (p.runnext is not None)
     waits = [f"{runnable} runnable goroutine(s)"] if runnable else []
     if p.timers and p.timers[0][0] <= monotonic():

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, final
 
+from .._runtime import preempt as _preempt
 from .mutex import Mutex
 
 T = TypeVar("T")
@@ -100,6 +101,11 @@ class _OnceValue(Generic[T]):
             # call's so that it does not grow with every re-raise.
             raise exc.with_traceback(self._tb)
         return self._value  # type: ignore[return-value]
+
+
+# fn runs under Once's Mutex, which a preempted goroutine may hold (as in Go):
+# a preemption may switch fn out with these frames below it (_runtime/preempt.py).
+_preempt.register_callers(Once.do.__code__, _OnceValue._run.__code__, _OnceValue.__call__.__code__)
 
 
 def once_func(fn: Callable[[], object]) -> Callable[[], None]:

@@ -32,6 +32,7 @@ from greenlet import GreenletExit
 
 from .._go import _is_async, _reject
 from .._runtime import accel as _accel
+from .._runtime import preempt as _preempt
 from .._runtime import proc as _proc
 from .._runtime import sched as _sched
 from .._runtime.g import WAIT_WAITGROUP
@@ -190,6 +191,9 @@ def _run_and_done(
     finally:
         wg.add(-1)
 
+
+# A preemption may switch fn out with this frame below it (_runtime/preempt.py).
+_preempt.register_callers(_run_and_done.__code__)
 
 __all__ = ["WaitGroup"]
 

@@ -55,6 +55,7 @@
  *   select.c     port "select": select() and its case constructors
  *   waitgroup.c  port "waitgroup": WaitGroup.add / done
  *   arena.c      port "arena": the greenlets' frame-stack chunk cache
+ *   preempt.c    port "preempt": the sys.monitoring callback of preemption
  *
  * State shared between files is declared here and defined in the file named
  * beside it; everything else stays static in its file. The shared names are
@@ -251,6 +252,12 @@ extern PyObject *str_p_release, *str_ids, *str_asyncio_events, *str_gr_context;
    given back when the thread ends (see PRelease) or set_p(None). */
 extern __thread PyObject *tls_p;
 
+/* This thread's depth of calls into the ports (preempt.c): a preemption never
+   switches a goroutine out while it is above zero. method.c and ChanIter_next
+   count it; switch_to_impl saves it and zeroes it for the goroutine it
+   switches to. */
+extern __thread int accel_depth;
+
 /* sched.attention and the accelerator's hint of it: see sched.c. */
 extern int attention_hint;
 
@@ -437,7 +444,7 @@ PyObject *value_ok(PyObject *value, int ok);
 /* Each file's part of the module (module.c adds them)                      */
 
 extern PyMethodDef sched_methods[], go_methods[], waitgroup_methods[], chan_methods[],
-    select_methods[], arena_methods[];
+    select_methods[], arena_methods[], preempt_methods[];
 extern PyTypeObject ChanIter_Type, PRelease_Type;
 
 #if defined(__GNUC__) && !defined(_WIN32)

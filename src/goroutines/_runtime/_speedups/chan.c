@@ -439,7 +439,9 @@ ChanIter_next(ChanIterObject *it)
     PyObject *v;
     int ok;
     Py_INCREF(chan);
+    accel_depth++; /* a port call, as method.c counts them */
     int r = chan_recv_impl(chan, &v, &ok);
+    accel_depth--;
     if (r == 0) {
         PyObject *t = PyObject_CallOneArg(py_recv_ok, chan);
         if (t == NULL) {

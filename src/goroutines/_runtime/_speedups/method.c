@@ -16,7 +16,12 @@ Method_vectorcall(MethodObject *m, PyObject *const *args, size_t nargsf, PyObjec
 {
     if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0 && !m->takes_keywords)
         return PyObject_Vectorcall(m->wrapped, args, nargsf, kwnames);
-    return PyObject_Vectorcall(m->func, args, nargsf, kwnames);
+    /* Inside a port: no preemption (preempt.c), also of a finalizer the
+       port's work runs. */
+    accel_depth++;
+    PyObject *r = PyObject_Vectorcall(m->func, args, nargsf, kwnames);
+    accel_depth--;
+    return r;
 }
 
 static PyObject *

@@ -228,10 +228,15 @@ switch_to_impl(PyObject *p, PyObject *nxt)
 {
     PyObject *gr = SLOT(nxt, g_greenlet);
     PyObject *r;
+    /* The depth of port calls belongs to this goroutine: nxt runs at its own
+       (zero, or what it saved here when it switched out). */
+    int depth = accel_depth;
+    accel_depth = 0;
     if (gr != NULL && gr != Py_None) {
         Py_INCREF(gr);
         r = PyGreenlet_Switch((PyGreenlet *)gr, NULL, NULL);
         Py_DECREF(gr);
+        accel_depth = depth;
         return r;
     }
     /* The greenlet that starts nxt finds it in p.curg (see proc._worker). */
@@ -243,13 +248,16 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         Py_INCREF(gr);
         if (PyList_SetSlice(free_workers, n - 1, n, NULL) < 0) {
             Py_DECREF(gr);
+            accel_depth = depth;
             return NULL;
         }
         slot_set(nxt, g_greenlet, gr);
     } else {
         gr = slot_get(p, p_g0);
-        if (gr == NULL)
+        if (gr == NULL) {
+            accel_depth = depth;
             return NULL;
+        }
         Py_INCREF(gr);
     }
     if (!PyGreenlet_Check(gr)) {
@@ -259,6 +267,7 @@ switch_to_impl(PyObject *p, PyObject *nxt)
         r = PyGreenlet_Switch((PyGreenlet *)gr, NULL, NULL);
     }
     Py_DECREF(gr);
+    accel_depth = depth;
     return r;
 }
 

@@ -1,0 +1,3 @@
+module goroutines.bench/netload
+
+go 1.19
