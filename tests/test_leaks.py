@@ -15,6 +15,7 @@ import atexit
 import ctypes
 import random
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -605,3 +606,36 @@ def test_run_leaks_reports_grouped_by_creation_site_and_exits_3(tmp_path: Any) -
 def test_run_leaks_is_silent_on_a_program_that_cleans_up(tmp_path: Any) -> None:
     r = run_cli(tmp_path, CLEAN, "--leaks")
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
+
+
+def test_what_the_accelerators_parked_channel_operation_holds() -> None:
+    """leaks() counts these references as the parked goroutine's own: a
+    channel operation parked in the accelerator holds its queue, and a
+    ChanIterator's step holds its channel. If the C code changes, so must
+    _leaks.py."""
+    from goroutines._runtime.accel import port
+
+    if port("chan") is None:
+        pytest.skip("the accelerator's chan port is not in use")
+
+    def main() -> None:
+        ch = Chan[int]()
+        it = Chan[int]()
+
+        def ranging() -> None:
+            for _ in it:
+                pass
+
+        g1 = go(ch.recv)
+        g2 = go(ranging)
+        settle([g1, g2])
+        q: Any = ch._recvq  # type: ignore[attr-defined]
+        # the slot, the parked operation, this local, getrefcount's argument
+        assert sys.getrefcount(q) == 4
+        ch.close()
+        held_by_iteration = sys.getrefcount(it)
+        # the cell main and ranging share, the iterator, the step, the argument
+        assert held_by_iteration == 4, held_by_iteration
+        it.close()
+
+    run(main)
