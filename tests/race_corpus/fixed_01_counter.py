@@ -1,7 +1,6 @@
 """An unsynchronized counter: counter++ from several goroutines. (fixed)"""
 
-from goroutines import WaitGroup, gosched
-from goroutines import Mutex
+from goroutines import Mutex, WaitGroup, gosched
 
 mu = Mutex()
 counter = 0

@@ -1,6 +1,6 @@
 """Check-then-act lazy initialization (Go: if instance == nil { instance = new() }). (fixed)"""
 
-from goroutines import WaitGroup, gosched, Once
+from goroutines import Once, WaitGroup
 
 
 class Registry:

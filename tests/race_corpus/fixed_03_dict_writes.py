@@ -1,6 +1,6 @@
 """A dict written by several goroutines (Go: concurrent map writes). (fixed)"""
 
-from goroutines import WaitGroup, Mutex
+from goroutines import Mutex, WaitGroup
 
 seen: dict[str, int] = {}
 mu = Mutex()

@@ -1,6 +1,6 @@
 """Unsafe publication: a flag set after the data, polled without synchronization. (fixed)"""
 
-from goroutines import Chan, go, gosched
+from goroutines import Chan, go
 
 
 class Config:

@@ -1,6 +1,6 @@
 """A lock held by the writer only; the reader reads without it. (fixed)"""
 
-from goroutines import Mutex, WaitGroup, gosched
+from goroutines import Mutex, WaitGroup
 
 
 class Account:

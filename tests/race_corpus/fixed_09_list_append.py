@@ -1,6 +1,6 @@
 """Appends to a shared list from several goroutines (Go: append to a shared slice). (fixed)"""
 
-from goroutines import WaitGroup, Mutex
+from goroutines import Mutex, WaitGroup
 
 out: list[int] = []
 mu = Mutex()

@@ -1,6 +1,6 @@
 """A counter in a closure (nonlocal) incremented by goroutines (examples/pitfall_unsynchronized_counter.py's shape). (fixed)"""
 
-from goroutines import WaitGroup, gosched, Mutex
+from goroutines import Mutex, WaitGroup, gosched
 
 
 def main() -> int:

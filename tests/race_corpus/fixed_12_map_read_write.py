@@ -1,6 +1,6 @@
 """A dict read by one goroutine while another writes it. (fixed)"""
 
-from goroutines import WaitGroup, RWMutex
+from goroutines import RWMutex, WaitGroup
 
 cache: dict[str, int] = {"a": 1}
 rw = RWMutex()

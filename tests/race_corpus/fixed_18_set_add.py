@@ -1,6 +1,6 @@
 """A set updated by several goroutines. (fixed)"""
 
-from goroutines import WaitGroup, Mutex
+from goroutines import Mutex, WaitGroup
 
 visited: set[str] = set()
 mu = Mutex()

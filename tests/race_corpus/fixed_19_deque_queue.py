@@ -2,7 +2,7 @@
 
 from collections import deque
 
-from goroutines import Chan, go, gosched
+from goroutines import Chan, go
 
 q: deque[int] = deque()
 ch: Chan[int] = Chan(4)

@@ -1,6 +1,6 @@
 """A timer callback (after_func) writes state that main reads after a sleep (fix: a channel). (fixed)"""
 
-from goroutines import Chan, after_func, sleep
+from goroutines import Chan, after_func
 
 
 class State:

@@ -11,7 +11,7 @@ def main() -> None:
     out = [0, 0, 0]
     wg = WaitGroup()
     for i in range(3):
-        wg.go(lambda: show(i, out, 0))
+        wg.go(lambda: show(i, out, 0))  # noqa: B023 (the bug)
     wg.wait()
     print(out)
 

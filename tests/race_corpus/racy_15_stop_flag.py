@@ -1,6 +1,6 @@
 """A stop flag written by main, polled by a worker without synchronization (fix: close a channel). (racy)"""
 
-from goroutines import Chan, go, gosched, select, recv
+from goroutines import Chan, go, gosched
 
 
 class Flag:

@@ -4,7 +4,7 @@ from goroutines import WaitGroup, blocking
 
 
 class Box:
-    items: list[int] = []
+    items: list[int] = []  # noqa: RUF012
 
 
 def load() -> None:

@@ -106,7 +106,23 @@ def _new_goroutine(g: Any) -> Thread:
     t = Thread(gid, dict(vc), f"goroutine {gid}", gid)
     t.created = site
     _threads[gid] = t
+    _born[0] += 1
+    if _born[0] % 1024 == 0:
+        _drop_finished()
     return t
+
+
+_born = [0]
+
+
+def _drop_finished() -> None:
+    """Finished goroutines keep their names and creation sites (for reports),
+    not their clocks: vector clocks grow with the number of goroutines."""
+    from .._runtime.g import allgs
+
+    for t in list(_threads.values()):
+        if t.gid and t.vc and t.gid not in allgs:
+            t.vc = {}
 
 
 def _new_thread() -> Thread:
@@ -154,12 +170,18 @@ def note_child(gid: int, vc: dict[int, int], site: Stack) -> None:
             _pending[gid] = (vc, site)
 
 
+# Several Ps run goroutines on several threads: a synchronization clock is
+# read and written under this lock (a thread's own clock only by itself).
+_clock_lock = threading.Lock()
+
+
 def release(sc: SyncClock) -> None:
     t = current()
     svc = sc.vc
-    for k, v in t.vc.items():
-        if svc.get(k, 0) < v:
-            svc[k] = v
+    with _clock_lock:
+        for k, v in t.vc.items():
+            if svc.get(k, 0) < v:
+                svc[k] = v
     t.c += 1
     t.vc[t.tid] = t.c
 
@@ -167,22 +189,16 @@ def release(sc: SyncClock) -> None:
 def acquire(sc: SyncClock) -> None:
     t = current()
     tvc = t.vc
-    for k, v in sc.vc.items():
-        if tvc.get(k, 0) < v:
-            tvc[k] = v
+    with _clock_lock:
+        for k, v in sc.vc.items():
+            if tvc.get(k, 0) < v:
+                tvc[k] = v
 
 
 def acq_rel(sc: SyncClock) -> None:
     """An atomic read-modify-write: acquire, then release."""
     acquire(sc)
     release(sc)
-
-
-def join_into(sc: SyncClock, vc: dict[int, int]) -> None:
-    svc = sc.vc
-    for k, v in vc.items():
-        if svc.get(k, 0) < v:
-            svc[k] = v
 
 
 # -- stacks --------------------------------------------------------------------
@@ -211,6 +227,7 @@ def stack(depth: int = 2) -> Stack:
 # -- shadow memory ---------------------------------------------------------------
 
 _shadow: dict[int, dict[object, _Rec]] = {}
+_shadow_lock = threading.RLock()  # the slow paths (a report calls back in: RLock)
 _keep: dict[int, object] = {}  # objects without weak references, kept alive
 
 
@@ -242,7 +259,9 @@ def _sweep() -> None:
     """Forget the kept objects nobody else holds any more (a list, a dict:
     no weak references), so that their ids may be reused."""
     getrefcount = sys.getrefcount
-    dead = [oid for oid, o in _keep.items() if getrefcount(o) <= 4]  # _keep, o, the items tuple, the argument
+    dead = [
+        oid for oid, o in _keep.items() if getrefcount(o) <= 4
+    ]  # _keep, o, the items tuple, the argument
     for oid in dead:
         del _keep[oid]
         _shadow.pop(oid, None)
@@ -269,7 +288,15 @@ def read(o: object, key: object, depth: int = 2) -> None:
             return
     elif rvc.get(tid) == c:
         return
+    with _shadow_lock:
+        _read_slow(o, key, rec, t, depth + 1)
+
+
+def _read_slow(o: object, key: object, rec: _Rec, t: Thread, depth: int) -> None:
+    tid = t.tid
+    c = t.c
     vc = t.vc
+    rvc = rec.r_vc
     wt = rec.w_t
     if rec.w_c and wt != tid and rec.w_c > vc.get(wt, 0):
         _report(o, key, "Read", t, stack(depth + 1), "write", wt, rec.w_st)
@@ -301,6 +328,13 @@ def write(o: object, key: object, depth: int = 2) -> None:
     c = t.c
     if rec.w_t == tid and rec.w_c == c:
         return
+    with _shadow_lock:
+        _write_slow(o, key, rec, t, depth + 1)
+
+
+def _write_slow(o: object, key: object, rec: _Rec, t: Thread, depth: int) -> None:
+    tid = t.tid
+    c = t.c
     vc = t.vc
     st: Stack | None = None
     wt = rec.w_t
@@ -354,7 +388,9 @@ def _describe(o: object, key: object) -> str:
 def _fmt_stack(st: Stack) -> list[str]:
     out = []
     for code, line in st:
-        out.append(f"  {code.co_qualname}()" if hasattr(code, "co_qualname") else f"  {code.co_name}()")
+        out.append(
+            f"  {code.co_qualname}()" if hasattr(code, "co_qualname") else f"  {code.co_name}()"
+        )
         out.append(f"      {code.co_filename}:{line}")
     return out or ["  <unknown>"]
 

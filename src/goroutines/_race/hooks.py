@@ -85,7 +85,9 @@ def _hook_go() -> None:
 
     orig = _proc.go
 
-    def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], depth: int) -> Any:
+    def go(
+        fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], depth: int
+    ) -> Any:
         vc, site = _d.fork_clock(depth + 1)
         with _d._go_lock:
             g = orig(fn, args, kwargs, depth + 1)

@@ -183,14 +183,23 @@ def _resolve(s: _Scope, name: str, mutable: set[str]) -> tuple[str, _Scope | Non
         return ("cell" if name in s.cells else "local"), s
     p = s.parent
     while p is not None and p.kind != "module":
-        if p.kind != "class" and name in p.locals and name not in p.nonlocals and name not in p.globals:
+        if (
+            p.kind != "class"
+            and name in p.locals
+            and name not in p.nonlocals
+            and name not in p.globals
+        ):
             return "free", p
         p = p.parent
     return ("global", None) if name in mutable else ("", None)
 
 
 def _is_doc(st: ast.stmt) -> bool:
-    return isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant) and isinstance(st.value.value, str)
+    return (
+        isinstance(st, ast.Expr)
+        and isinstance(st.value, ast.Constant)
+        and isinstance(st.value.value, str)
+    )
 
 
 def _call(fn: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
@@ -253,7 +262,9 @@ class _Rewrite(ast.NodeTransformer):
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         node.args.defaults = [self.visit(d) for d in node.args.defaults]
-        node.args.kw_defaults = [None if d is None else self.visit(d) for d in node.args.kw_defaults]
+        node.args.kw_defaults = [
+            None if d is None else self.visit(d) for d in node.args.kw_defaults
+        ]
         s = self.c.scopes[node]
         saved, self.cur = self.cur, s
         try:
@@ -277,7 +288,9 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_Lambda(self, node: ast.Lambda) -> Any:
         node.args.defaults = [self.visit(d) for d in node.args.defaults]
-        node.args.kw_defaults = [None if d is None else self.visit(d) for d in node.args.kw_defaults]
+        node.args.kw_defaults = [
+            None if d is None else self.visit(d) for d in node.args.kw_defaults
+        ]
         s = self.c.scopes[node]
         saved, self.cur = self.cur, s
         try:
@@ -316,7 +329,11 @@ class _Rewrite(ast.NodeTransformer):
         for name in sorted(names):
             tok = self._token(name)
             if tok is not None:
-                out.append(ast.copy_location(ast.Expr(value=_call("wv", [tok, _const(name, like)], like)), like))
+                out.append(
+                    ast.copy_location(
+                        ast.Expr(value=_call("wv", [tok, _const(name, like)], like)), like
+                    )
+                )
         return out
 
     def _after_store(self, node: ast.stmt, names: set[str]) -> Any:
