@@ -178,20 +178,22 @@ _clock_lock = threading.Lock()
 def release(sc: SyncClock) -> None:
     t = current()
     svc = sc.vc
+    get = svc.get
     with _clock_lock:
         for k, v in t.vc.items():
-            if svc.get(k, 0) < v:
+            if get(k, 0) < v:
                 svc[k] = v
-    t.c += 1
-    t.vc[t.tid] = t.c
+    c = t.c = t.c + 1
+    t.vc[t.tid] = c
 
 
 def acquire(sc: SyncClock) -> None:
     t = current()
     tvc = t.vc
+    get = tvc.get
     with _clock_lock:
         for k, v in sc.vc.items():
-            if tvc.get(k, 0) < v:
+            if get(k, 0) < v:
                 tvc[k] = v
 
 
@@ -204,22 +206,37 @@ def acq_rel(sc: SyncClock) -> None:
 # -- stacks --------------------------------------------------------------------
 
 
+_kind_of: dict[CodeType, int] = {}  # code -> 0 the program's, 1 goroutines', 2 stop
+
+
+def _kind(code: CodeType) -> int:
+    name = code.co_filename
+    k = 2 if name.startswith(_STOP) else 1 if name.startswith(_PKG) else 0
+    _kind_of[code] = k
+    return k
+
+
 def stack(depth: int = 2) -> Stack:
-    """The caller's stack (depth frames up), innermost first."""
+    """The caller's stack (depth frames up), innermost first: the program's
+    frames, up to the first of goroutines' own below them (the goroutine's
+    entry, or a library call that called back into the program)."""
     try:
         f: FrameType | None = sys._getframe(depth)
     except ValueError:
         return ()
     out = []
-    n = 0
-    while f is not None and n < _DEPTH:
+    kinds = _kind_of
+    while f is not None:
         code = f.f_code
-        name = code.co_filename
-        if name.startswith(_STOP):
-            break
-        if not name.startswith(_PKG):
+        k = kinds.get(code)
+        if k is None:
+            k = _kind(code)
+        if k == 0:
             out.append((code, f.f_lineno))
-            n += 1
+            if len(out) == _DEPTH:
+                break
+        elif k == 2 or out:
+            break
         f = f.f_back
     return tuple(out)
 

@@ -107,20 +107,34 @@ def _hook_chan() -> None:
 
     Chan = _chan.Chan
 
+    # A channel's two clocks, found with one dict lookup per operation.
+    pairs: dict[int, tuple[_d.SyncClock, _d.SyncClock]] = {}
+
+    def clocks(ch: Any) -> tuple[_d.SyncClock, _d.SyncClock]:
+        pair = pairs.get(id(ch))
+        if pair is None:
+            pair = pairs[id(ch)] = (clock(ch, "s"), clock(ch, "r"))
+            weakref.finalize(ch, pairs.pop, id(ch), None)
+        return pair
+
+    release = _d.release
+    acquire = _d.acquire
+
     def before_send(ch: Any) -> None:
-        _d.release(clock(ch, "s"))
+        release(clocks(ch)[0])
 
     def after_send(ch: Any) -> None:
-        _d.acquire(clock(ch, "r"))
+        acquire(clocks(ch)[1])
 
     def before_recv(ch: Any) -> None:
         if not ch._cap:
-            _d.release(clock(ch, "r"))
+            release(clocks(ch)[1])
 
     def after_recv(ch: Any) -> None:
-        _d.acquire(clock(ch, "s"))
+        s, r = clocks(ch)
+        acquire(s)
         if ch._cap:
-            _d.release(clock(ch, "r"))
+            release(r)
 
     def send(orig: Callable[..., Any]) -> Callable[..., Any]:
         def send(self: Any, value: Any, /) -> None:
