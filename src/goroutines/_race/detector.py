@@ -129,8 +129,13 @@ def _new_thread() -> Thread:
     with _go_lock:
         _next_thread[0] += 1
         tid = -_next_thread[0]
-    th = threading.current_thread()
-    t = Thread(tid, dict(getattr(th, "_race_vc", None) or {}), f"thread {th.name!r}", 0)
+    # Not threading.current_thread(): on a thread still starting it would
+    # register a dummy Thread in threading's table, which the real one's end
+    # then fails to remove.
+    ident = threading.get_ident()
+    th = threading._active.get(ident)  # type: ignore[attr-defined]
+    label = f"thread {th.name!r}" if th is not None else f"thread {ident}"
+    t = Thread(tid, dict(getattr(th, "_race_vc", None) or {}), label, 0)
     t.created = getattr(th, "_race_site", ())
     _threads[tid] = t
     _local.t = t
@@ -139,9 +144,6 @@ def _new_thread() -> Thread:
 
 def current() -> Thread:
     """This goroutine's or thread's Thread (made on first use)."""
-    t = _local.t
-    if t is not None:
-        return t
     p = _tls.p
     if p is not None:
         g = p.curg
@@ -150,6 +152,9 @@ def current() -> Thread:
             if t is None:
                 t = _new_goroutine(g)
             return t
+    t = _local.t
+    if t is not None:
+        return t
     return _new_thread()
 
 

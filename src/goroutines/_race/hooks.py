@@ -25,7 +25,9 @@ The edges, as Go's memory model states them:
 * ``blocking(fn)``: fn runs on a helper thread as the calling goroutine
   (which waits), so start and finish are ordered with it.
 * ``threading.Thread``: start -> the thread's run; the thread's end -> a
-  join that returned with the thread finished.
+  join that returned with the thread finished. ``threading.Lock`` and
+  ``RLock`` made after enable(): release -> the next acquire (and so
+  ``threading.Condition``, ``Event``, ``queue.Queue`` built on them).
 """
 
 from __future__ import annotations
@@ -396,6 +398,72 @@ def _hook_threads() -> None:
     _wrap(T, "join", join)
 
 
+class _Lock:
+    """threading.Lock under the detector: release -> the next acquire."""
+
+    __slots__ = ("__weakref__", "_l")
+
+    def __init__(self, inner: Any) -> None:
+        self._l = inner
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        ok: bool = self._l.acquire(blocking, timeout)
+        if ok:
+            _d.acquire(clock(self, "l"))
+        return ok
+
+    __enter__ = acquire
+
+    def release(self) -> None:
+        _d.release(clock(self, "l"))
+        self._l.release()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return bool(self._l.locked())
+
+    def _at_fork_reinit(self) -> None:
+        self._l._at_fork_reinit()
+
+    def __repr__(self) -> str:
+        return repr(self._l)
+
+
+class _RLock(_Lock):
+    """threading.RLock under the detector (with what Condition uses)."""
+
+    __slots__ = ()
+
+    def _is_owned(self) -> bool:
+        return bool(self._l._is_owned())
+
+    def _release_save(self) -> Any:
+        _d.release(clock(self, "l"))
+        return self._l._release_save()
+
+    def _acquire_restore(self, state: Any) -> None:
+        self._l._acquire_restore(state)
+        _d.acquire(clock(self, "l"))
+
+
+def _hook_thread_locks() -> None:
+    """threading.Lock and threading.RLock made from now on synchronize for
+    the detector (the runtime's own locks were all made at import)."""
+    raw_lock = threading.Lock
+    raw_rlock = threading.RLock
+
+    def Lock() -> Any:
+        return _Lock(raw_lock())
+
+    def RLock(*args: Any, **kwargs: Any) -> Any:
+        return _RLock(raw_rlock(*args, **kwargs))
+
+    threading.Lock = Lock  # type: ignore[assignment]
+    threading.RLock = RLock  # type: ignore[assignment]
+
+
 def enable() -> None:
     """Install the hooks (once). Call before the program's modules import
     names from goroutines (``from goroutines import select`` copies)."""
@@ -408,3 +476,4 @@ def enable() -> None:
     _hook_sync()
     _hook_blocking()
     _hook_threads()
+    _hook_thread_locks()
