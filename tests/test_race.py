@@ -202,9 +202,12 @@ def test_rewrite_globals_and_cells() -> None:
     assert "rv(__race_m__, 'print'" not in out
 
 
-def test_detector_epochs() -> None:
+def test_detector_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
     """FastTrack's rules on two threads of execution, without the runtime."""
     from goroutines._race import detector as d
+
+    me: list[d.Thread] = []
+    monkeypatch.setattr(d, "current", lambda: me[-1])
 
     class Obj:
         pass
@@ -213,19 +216,15 @@ def test_detector_epochs() -> None:
     a = d.Thread(1001, {}, "goroutine 1001", 0)
     b = d.Thread(1002, {}, "goroutine 1002", 0)
     before = d.found[0]
-    saved = d._local.t
-    try:
-        d._local.t = a
-        d.write(o, "x")
-        sc = d.SyncClock()
-        d.release(sc)
-        d._local.t = b
-        d.acquire(sc)
-        d.read(o, "x")  # ordered by the release/acquire: no race
-        d.write(o, "x")
-        assert d.found[0] == before
-        d._local.t = a
-        d.read(o, "x")  # a never acquired b's write
-    finally:
-        d._local.t = saved
+    me.append(a)
+    d.write(o, "x")
+    sc = d.SyncClock()
+    d.release(sc)
+    me.append(b)
+    d.acquire(sc)
+    d.read(o, "x")  # ordered by the release/acquire: no race
+    d.write(o, "x")
+    assert d.found[0] == before
+    me.append(a)
+    d.read(o, "x")  # a never acquired b's write
     assert d.found[0] == before + 1
