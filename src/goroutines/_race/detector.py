@@ -254,8 +254,12 @@ _keep: dict[int, object] = {}  # objects without weak references, kept alive
 
 
 def _forget(oid: int) -> Callable[[object], None]:
+    pop = _shadow.pop  # bound now: at interpreter exit the module's globals are gone
+    drop = _refs.pop
+
     def gone(_: object) -> None:
-        _shadow.pop(oid, None)
+        pop(oid, None)
+        drop(oid, None)
 
     return gone
 

@@ -46,10 +46,12 @@ _enabled = False
 
 
 def _drop(oid: int) -> Callable[[object], None]:
+    refs, clocks = _refs, _clocks  # bound now: at interpreter exit the globals are gone
+
     def gone(_: object) -> None:
-        _refs.pop(oid, None)
-        for k in [k for k in _clocks if k[0] == oid]:
-            del _clocks[k]
+        refs.pop(oid, None)
+        for role in ("", "s", "r", "w", "u", "o", "c", "a", "l"):
+            clocks.pop((oid, role), None)
 
     return gone
 
