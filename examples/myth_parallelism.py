@@ -64,15 +64,16 @@ def sequential() -> int:
 
 
 def in_goroutines(use_threads: bool) -> int:
-    results: list[int] = []
+    parts = slices()
+    results = [0] * len(parts)  # one element per goroutine: no two write the same
     wg = WaitGroup()
 
-    def work(lo: int, hi: int) -> None:
+    def work(i: int, lo: int, hi: int) -> None:
         n = blocking(count_primes, lo, hi) if use_threads else count_primes(lo, hi)
-        results.append(n)
+        results[i] = n
 
-    for lo, hi in slices():
-        wg.go(work, lo, hi)
+    for i, (lo, hi) in enumerate(parts):
+        wg.go(work, i, lo, hi)
     wg.wait()
     return sum(results)
 

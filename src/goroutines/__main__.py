@@ -29,13 +29,14 @@ import os
 import runpy
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from . import _detect, _go
 from .errors import Deadlock, GoroutinePanic
 
 USAGE = """\
-usage: python -m goroutines run [--procs N] [--leaks] [--lockorder] script.py [args...]
+usage: python -m goroutines run [--procs N] [--race] [--leaks] [--lockorder] script.py [args...]
        python -m goroutines vet PATH...
 
 commands:
@@ -52,6 +53,12 @@ options:
   --lockorder report Mutex/RWMutex lock order inversions (POTENTIAL DEADLOCK)
               as they are found, even when the run does not deadlock; exit
               status 3 when the script otherwise succeeded
+  --race      run with the race detector: report data races in Go's format;
+              exit status 66 if any was found (GORACE="halt_on_error=1":
+              stop at the first)
+  --race-include PKG / --race-exclude PKG
+              also instrument (never instrument) package PKG; by default the
+              script and the modules beside it are instrumented
 """
 
 
@@ -154,16 +161,72 @@ def _report(head: str, exc: BaseException, tb: TracebackType | None, dump: str) 
     sys.stderr.flush()
 
 
-def _run_script(script: str, args: list[str], checks: frozenset[str] = frozenset()) -> int:
+# -- the race detector's options (its code: goroutines/_race/) ----------------
+
+
+class _RaceOpts:
+    def __init__(self) -> None:
+        self.on = False
+        self.include: list[str] = []
+        self.exclude: list[str] = []
+
+
+def _race_opts(argv: list[str]) -> tuple[_RaceOpts, list[str]]:
+    """--race, --race-include PKG, --race-exclude PKG taken out of the
+    options before the script (the rest left to _parse)."""
+    opts = _RaceOpts()
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            rest.extend(argv[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if arg == "--race":
+            opts.on = True
+        elif name in ("--race-include", "--race-exclude"):
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise _UsageError(f"{name} needs a package name")
+                value = argv[i + 1]
+                i += 1
+            if not value.replace(".", "").replace("_", "").isalnum():
+                raise _UsageError(f"{name}: not a package name: {value!r}")
+            (opts.include if name == "--race-include" else opts.exclude).append(value)
+            opts.on = True
+        else:
+            rest.append(arg)
+            if name == "--procs" and not eq and i + 1 < len(argv):
+                rest.append(argv[i + 1])
+                i += 1
+        i += 1
+    return opts, rest
+
+
+def _run_script(
+    script: str,
+    args: list[str],
+    checks: frozenset[str] = frozenset(),
+    race: _RaceOpts | None = None,
+) -> int:
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(path)
     dumped: list[str] = []
     found: list[str] = []  # the detectors' reports
+    run_path: Callable[..., object] = runpy.run_path
+    go_run = _go.run
+    if race is not None and race.on:
+        from . import _race
+
+        _race.enable(os.path.dirname(path), race.include, race.exclude)
+        _race._in_command[0] = True
+        run_path = _race.run_path
 
     def main() -> None:
         try:
-            runpy.run_path(path, run_name="__main__")
+            run_path(path, run_name="__main__")
             if "leaks" in checks:
                 found.extend(_detect.leak_report())
         except (GoroutinePanic, Deadlock, SystemExit, KeyboardInterrupt):
@@ -176,7 +239,7 @@ def _run_script(script: str, args: list[str], checks: frozenset[str] = frozenset
             raise
 
     try:
-        _go.run(main)
+        go_run(main)
     except Deadlock as e:
         sys.stderr.write(f"fatal error: {_clean_dump(str(e))}")
         sys.stderr.flush()
@@ -223,18 +286,37 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0
     try:
+        race, rest = _race_opts(args[1:])
         checks: set[str] = set()
-        procs, script, script_args = _parse(args[1:], checks)
+        procs, script, script_args = _parse(rest, checks)
     except _UsageError as e:
         sys.stderr.write(f"goroutines run: {e}\n\n{USAGE}")
         return 2
     if not os.path.isfile(script):
         sys.stderr.write(f"goroutines run: can't open file {script!r}: no such file\n")
         return 2
+    if race.on:
+        env = _race_pure_env()
+        if env is not None:  # the detector runs on the pure path: start again on it
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.execve(sys.executable, [sys.executable, "-m", "goroutines", *args], env)
     if procs is not None:
         _go.max_procs(procs)
     _detect.start(checks)
-    return _run_script(script, script_args, frozenset(checks))
+    status = _run_script(script, script_args, frozenset(checks), race if race.on else None)
+    if race.on:
+        from . import _race
+
+        if _race.summary() and status == 0:
+            return _race.EXIT_STATUS
+    return status
+
+
+def _race_pure_env() -> dict[str, str] | None:
+    from . import _race
+
+    return _race.pure_env()
 
 
 if __name__ == "__main__":

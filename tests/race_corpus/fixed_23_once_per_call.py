@@ -1,0 +1,24 @@
+"""A new Once per call guards nothing (fix: one shared Once). (fixed)"""
+
+from goroutines import Once, WaitGroup
+
+
+class Conn:
+    pool: list[int] | None = None
+
+
+def init() -> None:
+    Conn.pool = [1]
+
+
+ONCE = Once()
+
+
+def use() -> None:
+    ONCE.do(init)
+
+
+wg = WaitGroup()
+for _ in range(3):
+    wg.go(use)
+wg.wait()

@@ -1,0 +1,24 @@
+"""Double-checked locking: the first check reads without the lock. (racy)"""
+
+from goroutines import Mutex, WaitGroup
+
+mu = Mutex()
+
+
+class Holder:
+    value: "list[int] | None" = None
+
+
+def get() -> list[int]:
+    if Holder.value is not None:
+        return Holder.value
+    with mu:
+        if Holder.value is None:
+            Holder.value = [1, 2, 3]
+        return Holder.value
+
+
+wg = WaitGroup()
+for _ in range(3):
+    wg.go(get)
+wg.wait()
