@@ -34,17 +34,16 @@ typecheck: lint
 # The suite on every interpreter (3.11 in .venv, 3.12 and 3.13 in .venv-3.x
 # where this machine has them), each on the C accelerator and on the
 # pure-Python reference path, with two Ps (GOMAXPROCS=2: hand-offs between
-# threads happen), and 3.11 on both paths with one P too: eight runs, two at
-# a time (one per core), each run's output printed whole when it ends. The
-# one-P runs of 3.12 and 3.13 and the tests marked `slow` are left to
+# threads happen): six runs, two at a time (one per core), each run's output
+# printed whole when it ends. The one-P runs (GOMAXPROCS=1, every
+# interpreter and path) and the tests marked `slow` are left to
 # `make test-slow`.
 PYBIN_3.12 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3))
 PYBIN_3.13 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3))
 OTHER_VERSIONS := $(if $(PYBIN_3.12),3.12) $(if $(PYBIN_3.13),3.13)
 OTHER_STAMPS := $(foreach v,$(OTHER_VERSIONS),.venv-$(v)/.installed-dev)
 SUITE_RUNS := main-accel main-pure $(foreach v,$(OTHER_VERSIONS),$(v)-accel $(v)-pure)
-ONE_P_RUNS := main-accel-p1 main-pure-p1
-SLOW_ONE_P_RUNS := $(foreach v,$(OTHER_VERSIONS),$(v)-accel-p1 $(v)-pure-p1)
+ONE_P_RUNS := main-accel-p1 main-pure-p1 $(foreach v,$(OTHER_VERSIONS),$(v)-accel-p1 $(v)-pure-p1)
 JOBS ?= 2
 
 .venv-%/.installed-dev: $(BUILD_INPUTS)
@@ -67,7 +66,7 @@ suite-%:
 
 pytest: $(STAMP) $(OTHER_STAMPS)
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
-	  $(addprefix suite-,$(SUITE_RUNS) $(ONE_P_RUNS))
+	  $(addprefix suite-,$(SUITE_RUNS))
 
 # Kept for habit: the 3.12/3.13 half of the matrix alone.
 test-other-pythons: $(OTHER_STAMPS)
@@ -77,13 +76,14 @@ test-other-pythons: $(OTHER_STAMPS)
 test: lint pytest
 
 # The slow suites: tests marked `slow` (long stress loops, large differential
-# runs), on every interpreter and both paths, then the one-P runs of 3.12 and
-# 3.13. `.ci/run` runs it after `make test`.
+# runs, the race detector's whole corpus), on every interpreter and both
+# paths, then the whole suite with one P (GOMAXPROCS=1) on each.
+# `.ci/run` runs it after `make test`.
 test-slow: $(STAMP) $(OTHER_STAMPS)
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target PYTEST_ARGS='-m slow' \
 	  $(addprefix suite-,$(SUITE_RUNS))
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
-	  $(addprefix suite-,$(SLOW_ONE_P_RUNS))
+	  $(addprefix suite-,$(ONE_P_RUNS))
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
