@@ -15,6 +15,7 @@ split along Go's seams; each module states its invariants:
     panic.py     panics and signals, delivered to goroutine 1
     netpoll.py   goroutines waiting for file descriptors; a P's idle wait
     deadlock.py  "all goroutines are asleep", foreign threads parked in the runtime
+    kill.py      killing run()'s leftover goroutines, each on its P's thread
     proc.py      go / ready / park / workers / find-runnable / idle / run / kill
     sysmon.py    the monitor thread: preemption requests, hand-off, stuck threads
     preempt.py   switching out a goroutine that ran too long (sys.monitoring)
@@ -23,7 +24,7 @@ split along Go's seams; each module states its invariants:
 
 Import order (a module imports only modules listed before it; ``_runtime``
 imports nothing above it): errors, accel, clock, g, waiter, timers, dump, sched, exit,
-panic, netpoll, deadlock, proc, sysmon, preempt, fork, blocking. One late import breaks the
+panic, netpoll, deadlock, kill, proc, sysmon, preempt, fork, blocking. One late import breaks the
 order on purpose: getp's first use on a thread attaches it (proc.attach).
 
 A P (processor) is the scheduler of one OS thread. The main thread's own code is
@@ -221,7 +222,7 @@ class P:
         # P0 is goroutine 1's; the others are numbered as they start.
         self.id = next_p_id()
         # Set by run() (another thread) to ask this P's thread to kill its
-        # goroutines: an Event the P sets when it has (see proc._kill_here).
+        # goroutines: an Event the P sets when it has (see kill._kill_here).
         self.kill_req: threading.Event | None = None
         # Written by sysmon only: (since, in_c, schedtick) while this P's
         # running G has held the thread past the block-report threshold with
