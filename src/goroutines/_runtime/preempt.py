@@ -53,6 +53,7 @@ from greenlet import getcurrent
 from . import accel, timers
 from . import dump as _dump
 from . import sched as _sched
+from . import proc as _proc
 from . import sysmon as _sysmon
 from .g import RUNNABLE, RUNNING
 from .netpoll import poll as _poll
@@ -204,6 +205,15 @@ def request(p: P) -> None:
                 return
             _requests[p] = tick
             _codes[p] = set()
+        if p not in _sched._all_ps:
+            # Detached meanwhile (run() on its thread returned): proc's
+            # _p_detached hook removes it from _all_ps first, then cancels
+            # under _lock, so either that cancel or this check sees the
+            # request. Never leave one behind on a P nobody watches.
+            _requests.pop(p, None)
+            _codes.pop(p, None)
+            speedups.preempt_disarm(p.ident)
+            return
         mine = _codes[p]
         for code in codes:
             if code in mine:
@@ -340,6 +350,7 @@ if speedups is not None:
 # preemption is off: the Ctrl-C watch does not need it.
 _sysmon.request_preempt = request
 _sysmon.cancel_preempt = cancel
+_proc._p_detached = cancel
 _sysmon.on_tick(sigint_watch)
 
 __all__ = [

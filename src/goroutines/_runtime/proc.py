@@ -192,6 +192,8 @@ def _detach_p(p: P) -> None:
         if _sched._main_g is p.g1:
             _sched._main_g = None
     set_p(None)
+    if _p_detached is not None:
+        _p_detached(p)  # after it left _all_ps: see preempt.request
     p.selector.close()
     os.close(p.wake_r)
     os.close(p.wake_w)
@@ -248,6 +250,10 @@ def start_p(name: str) -> P:
 # called when a P is made, so that a program that only imports the library
 # starts no monitor thread.
 _sysmon_start: Callable[[], None] | None = None
+
+# Preemption's cancel (set by preempt.py): a P that run() made and forgets
+# keeps no request and no armed code behind it.
+_p_detached: Callable[[P], None] | None = None
 
 
 # ---------------------------------------------------------------------------

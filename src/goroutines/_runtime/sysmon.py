@@ -199,6 +199,8 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
     if len(_watches) > len(ps):
         for gone in [p for p in _watches if p not in ps]:
             del _watches[gone]
+            if cancel_preempt is not None:
+                cancel_preempt(gone)  # proc's detach cancels too; this is cheap
     for p in ps:
         w = _watches.get(p)
         if w is None:
