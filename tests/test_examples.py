@@ -61,18 +61,19 @@ class Run:
     check: Check
     ok_exit: bool = True
     cli: bool = False  # python -m goroutines run examples/NAME.py ...
+    options: tuple[str, ...] = ()  # run's options (cli only): --leaks, --lockorder
 
 
 RUNS: dict[str, Run] = {}
 
 
 def example(name: str, *args: str, ok_exit: bool = True,
-            cli: bool = False) -> Callable[[Check], Check]:
+            cli: bool = False, options: tuple[str, ...] = ()) -> Callable[[Check], Check]:
     """Register a check for ``python examples/<name>.py <args>``."""
 
     def register(fn: Check) -> Check:
-        run_id = " ".join(["-m goroutines run"] * cli + [name, *args])
-        RUNS[run_id] = Run(name, args, fn, ok_exit, cli)
+        run_id = " ".join(["-m goroutines run", *options] * cli + [name, *args])
+        RUNS[run_id] = Run(name, args, fn, ok_exit, cli, options)
         return fn
 
     return register
@@ -91,7 +92,8 @@ def run_example(run: Run) -> Result:
     path = EXAMPLES / f"{run.script}.py"
     env = dict(os.environ, PYTHONUNBUFFERED="1", NO_COLOR="1")
     env.pop("GOROUTINES_DEADLOCK", None)
-    args = ["-m", "goroutines", "run"] * run.cli + [str(path.relative_to(ROOT)), *run.args]
+    args = ["-m", "goroutines", "run", *run.options] * run.cli + [
+        str(path.relative_to(ROOT)), *run.args]
     start = time.monotonic()
     try:
         proc = subprocess.run(
@@ -494,6 +496,62 @@ def _pitfall_deadlock_go_style(r: Result) -> None:
         r.context()
     assert "goroutine 1 [chan send]:" in r.stderr, r.context()
     assert "Traceback" not in r.stderr, r.context()
+
+
+@example("pitfall_goroutine_leak")
+def _pitfall_goroutine_leak(r: Result) -> None:
+    assert r.lines == [
+        "WRONG: an unbuffered channel, the first reply taken",
+        "  fast: result for 'golang'",
+        "  leaked: goroutine [chan send] started at line 60",
+        "  leaked: goroutine [chan send] started at line 60",
+        "RIGHT: a buffer with room for every reply",
+        "  fast: result for 'golang'",
+        "  leaked: 0 more",
+        "A partial deadlock, while main goes on:",
+        "  leaked: goroutine [chan receive] partial_deadlock.<locals>.left",
+        "  leaked: goroutine [chan receive] partial_deadlock.<locals>.right",
+    ], r.context()
+
+
+@example("pitfall_goroutine_leak", "wrong", ok_exit=False, cli=True, options=("--leaks",))
+def _pitfall_goroutine_leak_profile(r: Result) -> None:
+    assert r.returncode == 3 and r.lines == ["fast: result for 'golang'"], r.context()
+    err = r.stderr
+    assert err.startswith("goroutineleak profile: total 2\n\n2 @ created by first_wrong at "), \
+        r.context()
+    assert err.count(" [chan send]:\n") == 2, r.context()
+    assert err.count("__main__.first_wrong.<locals>.<lambda>(...)") == 2, r.context()
+    assert err.count("created by ") == 3, r.context()  # the group and each goroutine
+
+
+@example("pitfall_goroutine_leak", "right", cli=True, options=("--leaks",))
+def _pitfall_goroutine_leak_fixed(r: Result) -> None:
+    assert r.lines == ["fast: result for 'golang'"] and r.stderr == "", r.context()
+
+
+@example("pitfall_lock_order")
+def _pitfall_lock_order(r: Result) -> None:
+    assert r.lines == ["WRONG: lock the source, then the destination: (100, 100)",
+                       "RIGHT: lock by account number: (100, 100)"], r.context()
+    assert r.stderr == "", r.context()
+
+
+@example("pitfall_lock_order", "wrong", ok_exit=False, cli=True, options=("--lockorder",))
+def _pitfall_lock_order_report(r: Result) -> None:
+    assert r.returncode == 3, r.context()
+    assert r.lines == ["WRONG: lock the source, then the destination: (100, 100)"], r.context()
+    err = r.stderr
+    assert err.startswith("POTENTIAL DEADLOCK: lock order inversion\n"), r.context()
+    assert err.count(" while holding Mutex ") == 2, r.context()
+    assert err.count("__main__.transfer_wrong(...)") == 4, r.context()  # both stacks, twice
+    assert err.rstrip().endswith("goroutines: found 1 lock order inversion"), r.context()
+
+
+@example("pitfall_lock_order", "right", cli=True, options=("--lockorder",))
+def _pitfall_lock_order_fixed(r: Result) -> None:
+    assert r.lines == ["RIGHT: lock by account number: (100, 100)"], r.context()
+    assert r.stderr == "", r.context()
 
 
 @example("myth_parallelism")

@@ -465,6 +465,8 @@ PITFALLS: dict[str, set[str]] = {
     "pitfall_main_exits_early.py": set(),
     "pitfall_unsynchronized_counter.py": set(),
     "pitfall_loop_variable.py": {"GO102"},
+    "pitfall_goroutine_leak.py": set(),  # found at run time: leaks(), run --leaks
+    "pitfall_lock_order.py": set(),  # found at run time: run --lockorder
 }
 
 

@@ -23,6 +23,7 @@ from ._go import num_goroutine as num_goroutine
 from ._go import run as run
 from ._go import wait_readable as wait_readable
 from ._go import wait_writable as wait_writable
+from ._leaks import leaks as leaks
 from ._runtime.clock import now as now
 from ._select import recv as recv
 from ._select import recv_ok as recv_ok
@@ -74,6 +75,7 @@ __all__ = [
     "dump",
     "go",
     "gosched",
+    "leaks",
     "max_procs",
     "notify_closing",
     "now",

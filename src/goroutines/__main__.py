@@ -1,4 +1,4 @@
-"""The command line: ``python -m goroutines run [--procs N] script.py [args...]``.
+"""The command line: ``python -m goroutines run [--procs N] [--leaks] [--lockorder] script.py``.
 
 Runs the script as the main goroutine (as ``__main__``, ``sys.argv[1:]`` = its
 args) through ``runpy.run_path`` inside ``goroutines.run``, and exits as a Go
@@ -11,7 +11,10 @@ program does:
     itself (Go exits 2 for a panic in main too): ``panic: ``, the traceback of
     what was raised, and the dump of the goroutines alive at that moment;
   * a SystemExit's own code (``sys.exit(3)`` exits 3);
-  * 2 with the usage on a usage error, as Go's tools do.
+  * 2 with the usage on a usage error, as Go's tools do;
+  * 3 when a detector asked for found something in a script that otherwise
+    returned: ``--leaks`` (goroutines blocked forever when it returned),
+    ``--lockorder`` (a lock order inversion); see _detect.py.
 KeyboardInterrupt is left to Python (it dies of SIGINT, as Go does).
 
 Why inside ``run``: goroutines still alive when the script ends are killed
@@ -29,11 +32,11 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-from . import _go
+from . import _detect, _go
 from .errors import Deadlock, GoroutinePanic
 
 USAGE = """\
-usage: python -m goroutines run [--procs N] [--race] script.py [args...]
+usage: python -m goroutines run [--procs N] [--race] [--leaks] [--lockorder] script.py [args...]
        python -m goroutines vet PATH...
 
 commands:
@@ -45,6 +48,11 @@ commands:
 
 options:
   --procs N   set max_procs(N) (GOMAXPROCS) before the script starts
+  --leaks     when the script returns, report the goroutines blocked forever
+              (goroutines.leaks()), grouped by creation site; exit status 3
+  --lockorder report Mutex/RWMutex lock order inversions (POTENTIAL DEADLOCK)
+              as they are found, even when the run does not deadlock; exit
+              status 3 when the script otherwise succeeded
   --race      run with the race detector: report data races in Go's format;
               exit status 66 if any was found (GORACE="halt_on_error=1":
               stop at the first)
@@ -62,8 +70,13 @@ class _UsageError(Exception):
     pass
 
 
-def _parse(argv: list[str]) -> tuple[int | None, str, list[str]]:
-    """(procs, script, script args) from the arguments after ``run``."""
+# The detectors' flags (`run --leaks`, `run --lockorder`), by option.
+_CHECKS = {"--leaks": "leaks", "--lockorder": "lockorder"}
+
+
+def _parse(argv: list[str], checks: set[str] | None = None) -> tuple[int | None, str, list[str]]:
+    """(procs, script, script args) from the arguments after ``run``; the
+    detectors asked for are added to ``checks``."""
     procs: int | None = None
     i = 0
     while i < len(argv):
@@ -71,6 +84,11 @@ def _parse(argv: list[str]) -> tuple[int | None, str, list[str]]:
         if arg == "--":
             i += 1
             break
+        if arg in _CHECKS:
+            if checks is not None:
+                checks.add(_CHECKS[arg])
+            i += 1
+            continue
         if arg == "--procs" or arg.startswith("--procs="):
             if arg == "--procs":
                 if i + 1 >= len(argv):
@@ -186,11 +204,17 @@ def _race_opts(argv: list[str]) -> tuple[_RaceOpts, list[str]]:
     return opts, rest
 
 
-def _run_script(script: str, args: list[str], race: _RaceOpts | None = None) -> int:
+def _run_script(
+    script: str,
+    args: list[str],
+    checks: frozenset[str] = frozenset(),
+    race: _RaceOpts | None = None,
+) -> int:
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(path)
     dumped: list[str] = []
+    found: list[str] = []  # the detectors' reports
     run_path: Callable[..., object] = runpy.run_path
     go_run = _go.run
     if race is not None and race.on:
@@ -203,6 +227,8 @@ def _run_script(script: str, args: list[str], race: _RaceOpts | None = None) -> 
     def main() -> None:
         try:
             run_path(path, run_name="__main__")
+            if "leaks" in checks:
+                found.extend(_detect.leak_report())
         except (GoroutinePanic, Deadlock, SystemExit, KeyboardInterrupt):
             if not dumped:
                 dumped.append(_go.dump())
@@ -237,7 +263,7 @@ def _run_script(script: str, args: list[str], race: _RaceOpts | None = None) -> 
             )
         _report("panic: ", e, _script_tb(e.__traceback__, path), dump)
         return 2
-    return 0
+    return _detect.finish(checks, found)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         race, rest = _race_opts(args[1:])
-        procs, script, script_args = _parse(rest)
+        checks: set[str] = set()
+        procs, script, script_args = _parse(rest, checks)
     except _UsageError as e:
         sys.stderr.write(f"goroutines run: {e}\n\n{USAGE}")
         return 2
@@ -276,13 +303,13 @@ def main(argv: list[str] | None = None) -> int:
             os.execve(sys.executable, [sys.executable, "-m", "goroutines", *args], env)
     if procs is not None:
         _go.max_procs(procs)
-    if not race.on:
-        return _run_script(script, script_args)
-    status = _run_script(script, script_args, race)
-    from . import _race
+    _detect.start(checks)
+    status = _run_script(script, script_args, frozenset(checks), race if race.on else None)
+    if race.on:
+        from . import _race
 
-    if _race.summary() and status == 0:
-        return _race.EXIT_STATUS
+        if _race.summary() and status == 0:
+            return _race.EXIT_STATUS
     return status
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _go
+from ._leaks import leaks
 from ._time import sleep
 
 __all__ = ["verify_none"]
@@ -83,11 +84,14 @@ def _top_function(block: str) -> str | None:
     return None
 
 
-def _leaked(me: int, top: frozenset[str], created_by: frozenset[str]) -> list[str]:
+def _leaked(
+    me: int, top: frozenset[str], created_by: frozenset[str], forever: bool = False
+) -> list[str]:
     """The dump blocks of the goroutines that count as leaked now. Goroutine 1,
     the main goroutine, never counts: it is the program (or the test
     runner), as goleak leaves out the main goroutine's stack."""
     out: list[str] = []
+    only: set[int] | None = None
     for block in _go.dump().split("\n\n"):
         block = block.strip("\n")
         m = _HEADER.match(block)
@@ -98,6 +102,11 @@ def _leaked(me: int, top: frozenset[str], created_by: frozenset[str]) -> list[st
         c = _CREATED_BY.search(block)
         if c is not None and c.group(1) in created_by:
             continue
+        if forever:
+            if only is None:
+                only = {g.id for g in leaks()}
+            if int(m.group(1)) not in only:
+                continue
         out.append(block)
     return out
 
@@ -107,6 +116,7 @@ def verify_none(
     ignore_top_function: Ignore | Iterable[Ignore] = (),
     ignore_created_by: Ignore | Iterable[Ignore] = (),
     timeout: float = _DEFAULT_TIMEOUT,
+    blocked_forever: bool = False,
 ) -> None:
     """Fail unless no goroutine but the caller (and goroutine 1) is alive.
 
@@ -120,7 +130,10 @@ def verify_none(
     Raises ``AssertionError`` listing each leaked goroutine with its stack
     and creation site; ``TypeError`` for an ignore entry that is neither a
     name nor a function, ``ValueError`` for a negative timeout. From a
-    foreign thread every goroutine counts. Go: goleak's
+    foreign thread every goroutine counts. ``blocked_forever=True``: only
+    the goroutines that ``goroutines.leaks()`` proves blocked forever count
+    (a goroutine still waiting for something reachable, such as a server
+    loop, does not). Go: goleak's
     ``goleak.VerifyNone(t, opts...)``.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
@@ -133,7 +146,7 @@ def verify_none(
     waited = 0.0
     pause = _FIRST_PAUSE
     while True:
-        leaked = _leaked(me, top, created_by)
+        leaked = _leaked(me, top, created_by, bool(blocked_forever))
         if not leaked:
             return
         if waited >= timeout:
