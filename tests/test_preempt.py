@@ -663,7 +663,13 @@ def test_a_p_that_run_forgets_keeps_no_request() -> None:
         started = threading.Event()
         ps: list[Any] = []
 
-        def thread_main() -> None:
+        def thread_main(
+            ps: list[Any],
+            started: threading.Event,
+            requested: threading.Event,
+            returned: threading.Event,
+            leave: threading.Event,
+        ) -> None:
             def main() -> None:  # runs no code of the program after the request
                 ps.append(_sched.tls.p)
                 started.set()
@@ -673,7 +679,9 @@ def test_a_p_that_run_forgets_keeps_no_request() -> None:
             returned.set()
             leave.wait(10)  # the thread lives on: arming it would succeed
 
-        th = threading.Thread(target=thread_main)
+        th = threading.Thread(
+            target=thread_main, args=(ps, started, requested, returned, leave)
+        )
         th.start()
         try:
             assert started.wait(10)
