@@ -22,7 +22,7 @@ and B-then-A there is a cycle in that order graph, a potential deadlock
 whether or not this run deadlocked. `python -m goroutines run --lockorder`
 prints `POTENTIAL DEADLOCK: lock order inversion` with the stacks of both
 acquisitions as soon as it sees the cycle, and exits with status 3 at the
-end.
+end. `run --race` checks the lock order too.
 
 The fix: one global order for the locks (here: by account number), so every
 goroutine takes them in the same order.

@@ -4,6 +4,7 @@ stacks, even when the run did not deadlock. Consistent orders never are."""
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -252,8 +253,6 @@ def test_run_lockorder_reports_and_exits_3(tmp_path: Any, pure: bool) -> None:
     script.write_text(INVERSION)
     env = None
     if pure:
-        import os
-
         env = {**os.environ, "GOROUTINES_PURE": "1", "GOROUTINES_EXPECT_SPEEDUPS": "0"}
     r = subprocess.run(
         [sys.executable, "-m", "goroutines", "run", "--lockorder", str(script)],
@@ -271,3 +270,64 @@ def test_run_lockorder_reports_and_exits_3(tmp_path: Any, pure: bool) -> None:
         capture_output=True, text=True, timeout=60, env=env,
     )
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
+
+
+# Two goroutines bump a counter with no lock: a data race, whatever the schedule.
+RACY_INVERSION = INVERSION.replace(
+    'print("done")',
+    """count = 0
+
+def bump():
+    global count
+    count += 1
+
+wg = WaitGroup()
+wg.add(2)
+for _ in range(2):
+    go(lambda: (bump(), wg.done()))
+wg.wait()
+print("done", count)""",
+)
+
+
+def race_run(script: Any) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "GORACE"}
+    return subprocess.run(
+        [sys.executable, "-m", "goroutines", "run", "--race", str(script)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(
+    os.environ.get("GOROUTINES_PURE") == "1",
+    reason="run --race always runs the pure path: the accelerated run covers it",
+)
+def test_run_race_checks_the_lock_order_too(tmp_path: Any) -> None:
+    """--race records the lock order as --lockorder does: an inversion alone
+    exits 3; with a data race as well, both are reported and the race
+    detector's 66 wins; a consistent order reports nothing."""
+    script = tmp_path / "prog.py"
+    script.write_text(INVERSION)
+    r = race_run(script)
+    assert r.returncode == 3, r.stderr
+    assert r.stdout == "done\n"
+    assert r.stderr.startswith("POTENTIAL DEADLOCK: lock order inversion\n"), r.stderr
+    assert "__main__.transfer_ab(...)" in r.stderr and "__main__.transfer_ba(...)" in r.stderr
+    assert "goroutines._race" not in r.stderr, r.stderr  # the detector's frames are left out
+    assert "DATA RACE" not in r.stderr, r.stderr
+    assert r.stderr.rstrip().endswith("goroutines: found 1 lock order inversion"), r.stderr
+
+    racy = tmp_path / "racy.py"
+    racy.write_text(RACY_INVERSION)
+    r = race_run(racy)
+    assert r.returncode == 66, r.stderr
+    assert r.stdout == "done 2\n"
+    assert r.stderr.count("POTENTIAL DEADLOCK: lock order inversion\n") == 1, r.stderr
+    assert r.stderr.count("WARNING: DATA RACE") == 1, r.stderr
+    assert "goroutines: found 1 lock order inversion" in r.stderr, r.stderr
+    assert "Found 1 data race(s)" in r.stderr, r.stderr
+
+    ok = tmp_path / "ok.py"
+    ok.write_text(INVERSION.replace("with b:\n        with a:", "with a:\n        with b:"))
+    r = race_run(ok)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "done\n", ""), r.stderr

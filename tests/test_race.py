@@ -35,6 +35,8 @@ pytestmark = pytest.mark.skipif(
 
 # Deliberately racy examples (their wrong way is the lesson).
 RACY_EXAMPLES = {"pitfall_unsynchronized_counter.py", "pitfall_loop_variable.py"}
+# Deliberately inverted lock order, which --race reports too (exit status 3).
+LOCK_ORDER_EXAMPLES = {"pitfall_lock_order.py"}
 # Examples that do not end by themselves, or on purpose end in an error.
 SKIP_EXAMPLES = {"pitfall_deadlock.py", "pitfall_main_exits_early.py"}
 # Tens of thousands of goroutines: vector clocks grow with them, beyond what
@@ -47,7 +49,8 @@ SKIP_EXAMPLES |= {"goroutine_cost.py"}
 SUBSET = ["01_counter", "04_loop_variable", "06_wg_add_inside", "07_lock_one_side", "13_same_slot",
           "19_deque_queue", "22_semaphore_too_wide"]  # fmt: skip
 EXAMPLE_SUBSET = ["pitfall_unsynchronized_counter.py", "waitgroups.py", "mutexes.py",
-                  "worker_pools.py", "closing_channels.py", "stateful_goroutines.py"]  # fmt: skip
+                  "worker_pools.py", "closing_channels.py", "stateful_goroutines.py",
+                  "pitfall_lock_order.py"]  # fmt: skip
 
 
 def race_run(
@@ -111,6 +114,10 @@ def _examples(names: list[str] | None) -> list[Path]:
 def _check_example(p: Path, r: subprocess.CompletedProcess[str]) -> None:
     if p.name in RACY_EXAMPLES:
         _check_racy(p, r)
+    elif p.name in LOCK_ORDER_EXAMPLES:
+        assert "DATA RACE" not in r.stderr, f"{p.name}: false report\n{r.stderr}"
+        assert "POTENTIAL DEADLOCK: lock order inversion" in r.stderr, r.stderr
+        assert r.returncode == 3, f"{p.name}: exit {r.returncode}\n{r.stderr}"
     else:
         _check_fixed(p, r)
 

@@ -14,7 +14,10 @@ program does:
   * 2 with the usage on a usage error, as Go's tools do;
   * 3 when a detector asked for found something in a script that otherwise
     returned: ``--leaks`` (goroutines blocked forever when it returned),
-    ``--lockorder`` (a lock order inversion); see _detect.py.
+    ``--lockorder`` (a lock order inversion); see _detect.py;
+  * 66 (Go's) when ``--race`` found a data race in a script that otherwise
+    returned, whatever the other detectors found. ``--race`` checks the lock
+    order too, as ``--lockorder`` does.
 KeyboardInterrupt is left to Python (it dies of SIGINT, as Go does).
 
 Why inside ``run``: goroutines still alive when the script ends are killed
@@ -55,7 +58,7 @@ options:
               status 3 when the script otherwise succeeded
   --race      run with the race detector: report data races in Go's format;
               exit status 66 if any was found (GORACE="halt_on_error=1":
-              stop at the first)
+              stop at the first); checks the lock order too (--lockorder)
   --race-include PKG / --race-exclude PKG
               also instrument (never instrument) package PKG; by default the
               script and the modules beside it are instrumented
@@ -303,12 +306,17 @@ def main(argv: list[str] | None = None) -> int:
             os.execve(sys.executable, [sys.executable, "-m", "goroutines", *args], env)
     if procs is not None:
         _go.max_procs(procs)
+    if race.on:
+        # Before the detector is enabled: the lock-order check's own lock is
+        # then a plain one, no happens-before edge between the goroutines it
+        # records (which would hide their races).
+        checks.add("lockorder")
     _detect.start(checks)
     status = _run_script(script, script_args, frozenset(checks), race if race.on else None)
     if race.on:
         from . import _race
 
-        if _race.summary() and status == 0:
+        if _race.summary() and status in (0, _detect.FOUND_STATUS):
             return _race.EXIT_STATUS
     return status
 
