@@ -32,17 +32,22 @@ lint: $(STAMP)
 typecheck: lint
 
 # The suite on every interpreter (3.11 in .venv, 3.12 and 3.13 in .venv-3.x
-# where this machine has them), each on the C accelerator and on the
-# pure-Python reference path, with two Ps (GOMAXPROCS=2: hand-offs between
-# threads happen): six runs, two at a time (one per core), each run's output
-# printed whole when it ends. The one-P runs (GOMAXPROCS=1, every
-# interpreter and path) and the tests marked `slow` are left to
-# `make test-slow`.
+# where this machine has them) on the C accelerator, and on 3.11 on the
+# pure-Python reference path too, with two Ps (GOMAXPROCS=2: hand-offs
+# between threads happen): four runs, two at a time (one per core), each
+# run's output printed whole when it ends. The pure path on 3.12/3.13, the
+# one-P runs (GOMAXPROCS=1, every interpreter and path) and the tests marked
+# `slow` are left to `make test-slow`.
 PYBIN_3.12 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3))
 PYBIN_3.13 := $(lastword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3))
 OTHER_VERSIONS := $(if $(PYBIN_3.12),3.12) $(if $(PYBIN_3.13),3.13)
 OTHER_STAMPS := $(foreach v,$(OTHER_VERSIONS),.venv-$(v)/.installed-dev)
-SUITE_RUNS := main-accel main-pure $(foreach v,$(OTHER_VERSIONS),$(v)-accel $(v)-pure)
+# make test: both paths on the default interpreter, the accelerated path on
+# the others (about 10 minutes on two cores); the pure path on the others
+# (with two Ps) joins make test-slow, as do all six with one P.
+SUITE_RUNS := main-accel main-pure $(foreach v,$(OTHER_VERSIONS),$(v)-accel)
+OTHER_PURE_RUNS := $(foreach v,$(OTHER_VERSIONS),$(v)-pure)
+ALL_RUNS := $(SUITE_RUNS) $(OTHER_PURE_RUNS)
 ONE_P_RUNS := main-accel-p1 main-pure-p1 $(foreach v,$(OTHER_VERSIONS),$(v)-accel-p1 $(v)-pure-p1)
 JOBS ?= 2
 
@@ -81,9 +86,9 @@ test: lint pytest
 # `.ci/run` runs it after `make test`.
 test-slow: $(STAMP) $(OTHER_STAMPS)
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target PYTEST_ARGS='-m slow' \
-	  $(addprefix suite-,$(SUITE_RUNS))
+	  $(addprefix suite-,$(ALL_RUNS))
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
-	  $(addprefix suite-,$(ONE_P_RUNS))
+	  $(addprefix suite-,$(OTHER_PURE_RUNS) $(ONE_P_RUNS))
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'

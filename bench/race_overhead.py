@@ -24,10 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "bench" / "race_workloads"
 CASES = [("W2 ping-pong", "w2_ping_pong.py", "20000"), ("W3 buffered", "w3_buffered.py", "100000"),
+         ("W5 prime sieve", "w5_prime_sieve.py", "300"),
+         ("W6 select fan-in", "w6_select_fan_in.py", "5000"),
+         ("W7 worker pool", "w7_worker_pool.py", "20000"),
          ("compute loop", "compute.py", "200000")]  # fmt: skip
 
 
-def one(script: Path, n: str, race: bool, pure: bool) -> tuple[float, float]:
+def one(script: Path, n: str, race: bool, pure: bool) -> float:
     env = dict(os.environ)
     env.pop("GOROUTINES_PURE", None)
     if pure:
@@ -38,7 +41,7 @@ def one(script: Path, n: str, race: bool, pure: bool) -> tuple[float, float]:
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{err.decode()}")
     cpu = float(json.loads(out.decode().strip().splitlines()[-1])["cpu"])
-    return cpu, 0.0  # (cpu, unused)
+    return cpu
 
 
 def rss(script: Path, n: str, race: bool, pure: bool) -> float:
@@ -63,9 +66,9 @@ def main() -> None:
         script = WORKLOADS / name
         res: dict[str, list[float]] = {"default": [], "pure": [], "race": []}
         for _ in range(args.repeat):  # round-robin: the modes share the machine's state
-            res["default"].append(one(script, n, False, False)[0])
-            res["pure"].append(one(script, n, False, True)[0])
-            res["race"].append(one(script, n, True, True)[0])
+            res["default"].append(one(script, n, False, False))
+            res["pure"].append(one(script, n, False, True))
+            res["race"].append(one(script, n, True, True))
         d, p, r = (statistics.median(res[k]) for k in ("default", "pure", "race"))
         mp, mr = rss(script, n, False, True), rss(script, n, True, True)
         print(f"| {label} (n={n}) | {d:.3f} | {p:.3f} | {r:.3f} | {r / p:.1f}x | {r / d:.1f}x "

@@ -40,7 +40,7 @@ LOCK_ORDER_EXAMPLES = {"pitfall_lock_order.py"}
 # Examples that do not end by themselves, or on purpose end in an error.
 SKIP_EXAMPLES = {"pitfall_deadlock.py", "pitfall_main_exits_early.py"}
 # Tens of thousands of goroutines: vector clocks grow with them, beyond what
-# the detector handles in time (Go's stops at 8,128 live goroutines).
+# the detector handles in time (docs/guide.md says how the cost grows).
 SKIP_EXAMPLES |= {"daisy_chain.py", "myth_more_goroutines.py", "showcase.py"}
 # Measures the runtime's own costs, and asserts that one gosched() lets
 # 100,000 goroutines finish: a timing the detector's slowdown breaks.

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from goroutines import Chan, WaitGroup, dump, go, max_procs, run
+from goroutines import Chan, WaitGroup, dump, go, max_procs, run, sleep
 from goroutines._runtime import sched as _sched
 from goroutines._runtime import sysmon
 from goroutines._runtime.g import allgs
@@ -28,6 +28,13 @@ def procs() -> Iterator[None]:
         yield
     finally:
         max_procs(old)
+
+
+def _wait_for(sem: threading.Semaphore, n: int) -> None:
+    """Hold this goroutine's thread (outside the runtime: sysmon hands the
+    goroutines queued behind it to another P) until n of them released sem."""
+    for _ in range(n):
+        assert sem.acquire(timeout=20), "the goroutines were not handed off"
 
 
 def _stuck_and_fan_out(n: int, wait: float) -> tuple[bool, list[int], int]:
@@ -153,23 +160,23 @@ def test_no_goroutine_is_lost_or_run_twice_across_hand_offs(procs: None, short: 
 
 def test_run_kills_the_goroutines_it_handed_to_other_ps(procs: None) -> None:
     max_procs(2)
-    ev = threading.Event()
+    started = threading.Semaphore(0)
     cleaned: list[int] = []
     parked = Chan[int](100)
 
     def forever() -> None:
         try:
             parked.send(threading.get_ident())
+            started.release()
             Chan[int]().recv()
         finally:
             cleaned.append(threading.get_ident())
 
     def main() -> None:
-        go(ev.wait, 20)  # stuck: the rest go to another P
+        go(_wait_for, started, 10)  # stuck until they all ran on another P
         for _ in range(10):
             go(forever)
         got = [parked.recv() for _ in range(10)]
-        ev.set()
         assert threading.get_ident() not in got
 
     run(main)
@@ -180,21 +187,25 @@ def test_run_kills_the_goroutines_it_handed_to_other_ps(procs: None) -> None:
 
 def test_the_dump_says_which_p_a_goroutine_is_on(procs: None) -> None:
     max_procs(2)
-    ev = threading.Event()
-    parked = Chan[int]()
+    started = threading.Semaphore(0)
+    parked = Chan[int](1)
     text: list[str] = []
 
     def waiter() -> None:
         parked.send(1)
+        started.release()
         Chan[int]().recv()
 
     def main() -> None:
-        go(ev.wait, 20)
+        go(_wait_for, started, 1)  # stuck until the waiter ran on another P
         g = go(waiter)
         parked.recv()
-        text.append(dump())
-        ev.set()
-        assert g.id
+        header = f"goroutine {g.id} [chan receive, P"
+        for _ in range(2000):  # the waiter's next step, on its own thread
+            text[:] = [dump()]
+            if header in text[0]:
+                break
+            sleep(0.005)
 
     run(main)
     header = next(line for line in text[0].splitlines() if "[chan receive, P" in line)
@@ -286,20 +297,20 @@ def test_deadlock_is_found_over_several_ps(procs: None) -> None:
     from goroutines import Deadlock
 
     max_procs(2)
-    ev = threading.Event()
+    started = threading.Semaphore(0)
     parked = Chan[int](10)
 
     def forever() -> None:
         parked.send(1)
+        started.release()
         Chan[int]().recv()
 
     def main() -> None:
-        go(ev.wait, 20)
+        go(_wait_for, started, 5)  # stuck until they all ran on another P
         for _ in range(5):
             go(forever)
         for _ in range(5):
             parked.recv()
-        ev.set()
         Chan[int]().recv()  # everyone is asleep now, on two Ps
 
     with pytest.raises(Deadlock) as info:

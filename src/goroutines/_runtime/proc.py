@@ -660,7 +660,11 @@ def _attend(p: P) -> None:
     g1 = _sched._main_g
     if g1 is None or g1.p is not p:
         return
-    if g1.state == WAITING:
+    # Only with something to throw: attention also stands for an exit in
+    # progress, and goroutine 1 woken with nothing granted and nothing thrown
+    # would take it for a spurious wake-up. Only this P's scheduler and
+    # goroutine 1 itself (not while it waits) take what is pending.
+    if g1.state == WAITING and (_sched._pending_panic is not None or _sched._sigint_pending):
         tok = g1.token
         if tok is not None and tok.acquire(False):
             g1.throw_exc = _take_pending()
