@@ -52,8 +52,8 @@ from greenlet import getcurrent
 
 from . import accel, timers
 from . import dump as _dump
-from . import sched as _sched
 from . import proc as _proc
+from . import sched as _sched
 from . import sysmon as _sysmon
 from .g import RUNNABLE, RUNNING
 from .netpoll import poll as _poll

@@ -208,6 +208,7 @@ class P:
         "sleeping",
         "streak",
         "stuck",
+        "native_id",
         "timer_lock",
         "timerq",
         "timers",
@@ -219,6 +220,7 @@ class P:
         # -- Any thread, under the GIL (no lock) ------------------------------
         # The P's thread; set once (and again in a forked child).
         self.ident = get_ident()
+        self.native_id = threading.get_native_id()  # the kernel's id (sysmon reads /proc)
         # P0 is goroutine 1's; the others are numbered as they start.
         self.id = next_p_id()
         # Set by run() (another thread) to ask this P's thread to kill its
