@@ -272,6 +272,16 @@ is_attention(void)
     return 0;
 }
 
+/* The event layer's hook (sched.c; events.py is its twin): NULL while no
+   tracer subscribes, so a port pays one pointer test per event site. The
+   kinds are events.py's numbers. trace_emit calls the hook with (kind, g,
+   None) and never fails: an error in it is reported as unraisable. */
+extern PyObject *trace_hook;
+#define EV_PARK 2
+#define EV_READY 3
+#define EV_RESUME 4
+void trace_emit(long kind, PyObject *g);
+
 /* ------------------------------------------------------------------------ */
 /* Errors (module.c)                                                        */
 

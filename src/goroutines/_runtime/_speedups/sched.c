@@ -54,6 +54,59 @@ sp_set_attention(PyObject *mod, PyObject *value)
 }
 
 
+/* The event layer (events.py): the hook every event goes to while a tracer
+   subscribes, else NULL. */
+PyObject *trace_hook = NULL;
+
+/* Twin: the store of the hook in events._publish (its only caller):
+   set_trace_hook(fn) while something subscribes, set_trace_hook(None) when
+   nothing does. */
+static PyObject *
+sp_set_trace_hook(PyObject *mod, PyObject *hook)
+{
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_Format(PyExc_TypeError, "set_trace_hook() needs a callable or None, got %R", hook);
+        return NULL;
+    }
+    PyObject *old = trace_hook;
+    if (hook == Py_None) {
+        trace_hook = NULL;
+    } else {
+        Py_INCREF(hook);
+        trace_hook = hook;
+    }
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+/* Twin: `if _events.hook is not None: _events.hook(kind, g, None)` in
+   proc.ready, park_g and GWaiter.wake. Called only where the caller holds no
+   error and has changed nothing yet (or has finished), so the Python code
+   the hook runs (and a GIL switch inside it) sees the state the twin's would.
+   The hook's own error is reported, never raised: an event lost, never a
+   runtime broken. */
+void
+trace_emit(long kind, PyObject *g)
+{
+    PyObject *hook = trace_hook;
+    if (hook == NULL)
+        return;
+    PyObject *k = PyLong_FromLong(kind);
+    if (k == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    Py_INCREF(hook);
+    PyObject *args[3] = {k, g, Py_None};
+    PyObject *r = PyObject_Vectorcall(hook, args, 3, NULL);
+    Py_DECREF(k);
+    if (r == NULL)
+        PyErr_WriteUnraisable(hook);
+    else
+        Py_DECREF(r);
+    Py_DECREF(hook);
+}
+
 /* ------------------------------------------------------------------------ */
 /* ready / wake / park_g                                                    */
 
@@ -83,6 +136,8 @@ ready_impl(PyObject *g)
         PyErr_Format(PyExc_TypeError, "ready() needs a goroutine, got %R", g);
         return -1;
     }
+    if (trace_hook != NULL)
+        trace_emit(EV_READY, g);
     PyObject *p = slot_get(g, g_p);
     if (p == NULL)
         return -1;
@@ -283,6 +338,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
         PyErr_SetNone(PyExc_GreenletExit);
         return -1;
     }
+    if (trace_hook != NULL)
+        trace_emit(EV_PARK, g);
     slot_set(g, g_state, s_waiting);
     slot_set(g, g_wait_reason, reason);
     slot_set(g, g_token, token);
@@ -339,6 +396,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
             return -1;
         Py_DECREF(r);
     }
+    if (trace_hook != NULL)
+        trace_emit(EV_RESUME, g);
     PyObject *exc = SLOT(g, g_throw_exc);
     if (exc != NULL && exc != Py_None) {
         Py_INCREF(exc);
@@ -551,6 +610,8 @@ PyMethodDef sched_methods[] = {
     {"set_attention", (PyCFunction)sp_set_attention, METH_O,
      "set_attention(value): sched.attention = value, and the accelerator's hint."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
+    {"set_trace_hook", (PyCFunction)sp_set_trace_hook, METH_O,
+     "set_trace_hook(fn): the event layer's hook (None: no tracer)."},
     {"ready", (PyCFunction)sp_ready, METH_O, "proc.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
      "proc.park_g(p, g, reason, token) in C."},
