@@ -34,14 +34,16 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import deque
 from collections.abc import Callable
+from time import monotonic_ns
 from typing import Any
 
 from . import accel
 
-CREATE = 0  # g was created (arg: None); emitted by its creator
+CREATE = 0  # g was created (arg: g itself, for its name and parent); emitted by its creator
 START = 1  # g starts running its function, on this thread
-PARK = 2  # g parks (g.wait_reason is set just after: the tracer reads it on RESUME's pair)
+PARK = 2  # g parks (arg: the wait reason)
 READY = 3  # g is made runnable by the current goroutine or thread
 RESUME = 4  # g runs again after a park, a yield or a preemption
 FINISH = 5  # g's function returned or raised
@@ -80,13 +82,95 @@ NAMES = (
 )
 
 Hook = Callable[[int, Any, Any], None]
+# A recorded event: (monotonic ns, kind, goroutine id or 0, the thread's P or
+# None, arg).
+Record = tuple[int, int, int, Any, Any]
 
 # What every event site calls; None while nothing subscribes. Written only by
 # _publish, under _lock.
 hook: Hook | None = None
 
-_lock = threading.Lock()  # a leaf: subscribing and unsubscribing
+_lock = threading.Lock()  # a leaf: subscribing, unsubscribing, the recorder
 _subscribers: list[Hook] = []
+_recording = False
+
+# sched.tls (this thread's P), registered by sched at its import: the
+# recorder's twin reads the P from it (sched comes after this module).
+_tls: Any = None
+
+
+def register_tls(tls: Any) -> None:
+    """sched registers its thread-local state (tls.p) here."""
+    global _tls
+    _tls = tls
+
+
+# -- the recorder: the tracer's buffer -----------------------------------------
+# A consumer that is not a Python function: the accelerator's rec_* write
+# each event into a C array (no Python call, no object per event until
+# rec_take), the twins below into a list or a bounded deque. The C ports'
+# park, ready and resume sites write to it directly (trace_emit), so the hook
+# the accelerator calls leaves the recorder out (_publish).
+
+_rec_buf: list[Record] | deque[Record] | None = None
+_rec_count = 0
+
+
+def rec_start(capacity: int, ring: bool) -> None:
+    """Record from now on: into a ring of capacity records that drops the
+    oldest (ring), else into a growing list."""
+    global _rec_buf, _rec_count
+    if _rec_buf is not None:
+        raise RuntimeError("rec_start: the recorder is already recording")
+    if ring:
+        if capacity < 1:
+            raise ValueError("rec_start: a ring needs a capacity of at least 1")
+        _rec_buf = deque(maxlen=capacity)
+    else:
+        _rec_buf = []
+    _rec_count = 0
+
+
+def rec_record(kind: int, g: Any, arg: Any) -> None:
+    """Record one event (from Python code: the event sites call it through
+    hook)."""
+    global _rec_count
+    buf = _rec_buf
+    if buf is not None:
+        p = None if _tls is None else _tls.p
+        buf.append((monotonic_ns(), kind, 0 if g is None else g.id, p, arg))
+        _rec_count += 1
+
+
+def rec_take() -> tuple[list[Record], int]:
+    """Stop recording: the records, oldest first, and how many the ring
+    dropped."""
+    global _rec_buf
+    buf = _rec_buf
+    _rec_buf = None
+    if buf is None:
+        return [], 0
+    return list(buf), _rec_count - len(buf)
+
+
+def start_recording(capacity: int | None = None) -> None:
+    """Record every event (the tracer): all of them, or the last capacity."""
+    global _recording
+    with _lock:
+        if _recording:
+            raise RuntimeError("the event recorder is already recording")
+        rec_start(capacity or 0, capacity is not None)
+        _recording = True
+        _publish()
+
+
+def stop_recording() -> tuple[list[Record], int]:
+    """Stop recording; the records, oldest first, and the number dropped."""
+    global _recording
+    with _lock:
+        _recording = False
+        _publish()
+        return rec_take()
 
 
 def subscribe(fn: Hook) -> None:
@@ -125,28 +209,39 @@ def _gc_phase(phase: str, info: dict[str, int]) -> None:
         h(GC_START if phase == "start" else GC_END, None, info.get("generation", 0))
 
 
+def _combine(subs: tuple[Hook, ...]) -> Hook | None:
+    if not subs:
+        return None
+    if len(subs) == 1:
+        return subs[0]
+    return _fan_out(subs)
+
+
 def _publish() -> None:
-    """Set hook (and the accelerator's copy of it) from _subscribers; the GC
-    callback is installed while anything listens."""
+    """Set hook (and the accelerator's copy of it) from _subscribers and the
+    recorder; the GC callback is installed while anything listens. The
+    accelerator's copy leaves its own recorder out: its sites write to it
+    directly."""
     global hook
     subs = tuple(_subscribers)
-    h: Hook | None
-    if not subs:
-        h = None
-    elif len(subs) == 1:
-        h = subs[0]
-    else:
-        h = _fan_out(subs)
+    h = _combine((*subs, rec_record) if _recording else subs)
     hook = h
     speedups = accel.port("sched")
     if speedups is not None:
-        speedups.set_trace_hook(h)
+        speedups.set_trace_hook(_combine(subs))
     if h is None:
         if _gc_phase in gc.callbacks:
             gc.callbacks.remove(_gc_phase)
     elif _gc_phase not in gc.callbacks:
         gc.callbacks.append(_gc_phase)
 
+
+# The accelerator's recorder while its port "sched" is on.
+if accel.port("sched") is not None:
+    _sp: Any = accel.port("sched")
+    rec_start = _sp.rec_start
+    rec_record = _sp.rec_record
+    rec_take = _sp.rec_take
 
 __all__ = [
     "BLOCKING",
@@ -163,12 +258,19 @@ __all__ = [
     "PARK",
     "PREEMPT",
     "READY",
+    "Record",
     "RESUME",
     "SELECT",
     "SELECT_DONE",
     "START",
     "TIMER",
     "hook",
+    "rec_record",
+    "rec_start",
+    "rec_take",
+    "register_tls",
+    "start_recording",
+    "stop_recording",
     "subscribe",
     "subscribed",
     "unsubscribe",

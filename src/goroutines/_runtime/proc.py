@@ -323,7 +323,7 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
         allgs.pop(g.id, None)
         raise
     if _events.hook is not None:
-        _events.hook(_events.CREATE, g, None)
+        _events.hook(_events.CREATE, g, g)
     if bp is not None and bp.sleeping:
         try:
             bp.wakeup()
@@ -404,11 +404,11 @@ def park_g(p: P, g: G, reason: str, token: Token) -> None:
     """park() for a caller that already knows its P and G (p.curg is g)."""
     if p.killing and not g.is_main:
         raise GreenletExit
-    if _events.hook is not None:
-        _events.hook(_events.PARK, g, None)
     g.state = WAITING
     g.wait_reason = reason
     g.token = token
+    if _events.hook is not None:
+        _events.hook(_events.PARK, g, reason)
     # Fast path of _find_runnable: hand the P to runnext (the G this one just
     # readied) unless it is time to look at timers, other threads or fairness.
     nxt = p.runnext

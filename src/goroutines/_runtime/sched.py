@@ -78,7 +78,7 @@ from _thread import get_ident
 from collections import deque
 from typing import Any
 
-from . import accel
+from . import accel, events
 from .errors import throw
 from .g import G
 from .waiter import ThreadWaiter, new_lock
@@ -106,6 +106,7 @@ class _TLS(threading.local):
 # This thread's runtime state. Read directly (one thread-local load) by the
 # per-operation code of the modules above: ``tls.p`` is this thread's P.
 tls = _TLS()
+events.register_tls(tls)  # the event recorder's twin reads tls.p
 
 
 def set_p(p: P | None) -> None:

@@ -79,15 +79,172 @@ sp_set_trace_hook(PyObject *mod, PyObject *hook)
     Py_RETURN_NONE;
 }
 
-/* Twin: `if _events.hook is not None: _events.hook(kind, g, None)` in
+/* ------------------------------------------------------------------------ */
+/* The event recorder (the tracer's buffer)                                 */
+
+/* Twin: events.rec_start, rec_record, rec_take (the recorder). Events as (monotonic ns, kind, goroutine id, P,
+   arg), written without calling Python: a growing array, or a ring of
+   `capacity` records that overwrites its oldest (Go's flight recorder). The
+   references it holds (the id, the P, the arg) are given back when a record
+   is overwritten or the recording is taken. */
+typedef struct {
+    long long ts;
+    long kind;
+    PyObject *gid; /* the G's id (an int), or NULL: no goroutine */
+    PyObject *p;   /* the P of the thread, or NULL: a thread without one */
+    PyObject *arg;
+} trace_rec;
+
+int trace_recording = 0;
+static trace_rec *recs = NULL;
+static Py_ssize_t rec_cap = 0, rec_len = 0, rec_head = 0; /* head: the oldest, in a ring */
+static int rec_ring = 0;
+static long long rec_dropped = 0;
+
+static void
+rec_clear_one(trace_rec *r)
+{
+    Py_CLEAR(r->gid);
+    Py_CLEAR(r->p);
+    Py_CLEAR(r->arg);
+}
+
+void
+rec_write(long kind, PyObject *g, PyObject *arg)
+{
+    trace_rec *r;
+    if (rec_len < rec_cap) {
+        r = &recs[(rec_head + rec_len) % rec_cap];
+        rec_len++;
+    } else if (rec_ring) {
+        r = &recs[rec_head];
+        rec_clear_one(r);
+        rec_head = (rec_head + 1) % rec_cap;
+        rec_dropped++;
+    } else {
+        Py_ssize_t cap = rec_cap ? rec_cap * 2 : 65536;
+        trace_rec *n = PyMem_RawRealloc(recs, (size_t)cap * sizeof(trace_rec));
+        if (n == NULL) {
+            rec_dropped++; /* out of memory: the event is lost, the program goes on */
+            return;
+        }
+        recs = n;
+        rec_cap = cap;
+        r = &recs[rec_len++];
+    }
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    r->ts = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    r->kind = kind;
+    PyObject *gid = NULL;
+    if (g != NULL && g != Py_None) {
+        if (Py_IS_TYPE(g, g_type))
+            gid = SLOT(g, g_id);
+        else
+            gid = g; /* an id already (the Python recorder's callers pass G's) */
+    }
+    Py_XINCREF(gid);
+    r->gid = gid;
+    Py_XINCREF(tls_p);
+    r->p = tls_p;
+    Py_XINCREF(arg);
+    r->arg = arg;
+}
+
+static void
+rec_free(void)
+{
+    for (Py_ssize_t i = 0; i < rec_len; i++)
+        rec_clear_one(&recs[(rec_head + i) % rec_cap]);
+    PyMem_RawFree(recs);
+    recs = NULL;
+    rec_cap = rec_len = rec_head = 0;
+}
+
+/* Twin: events.rec_start: record from now on into a ring
+   of capacity records (ring true), or a growing array. */
+static PyObject *
+sp_rec_start(PyObject *mod, PyObject *args)
+{
+    Py_ssize_t capacity;
+    int ring;
+    if (!PyArg_ParseTuple(args, "np:rec_start", &capacity, &ring))
+        return NULL;
+    if (trace_recording) {
+        PyErr_SetString(PyExc_RuntimeError, "rec_start: the recorder is already recording");
+        return NULL;
+    }
+    rec_free();
+    rec_ring = ring;
+    rec_dropped = 0;
+    if (ring) {
+        if (capacity < 1) {
+            PyErr_SetString(PyExc_ValueError, "rec_start: a ring needs a capacity of at least 1");
+            return NULL;
+        }
+        recs = PyMem_RawMalloc((size_t)capacity * sizeof(trace_rec));
+        if (recs == NULL)
+            return PyErr_NoMemory();
+        rec_cap = capacity;
+    }
+    trace_recording = 1;
+    Py_RETURN_NONE;
+}
+
+/* Twin: events.rec_record: one event, from Python code. */
+static PyObject *
+sp_rec_record(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "record(kind, g, arg)");
+        return NULL;
+    }
+    long kind = PyLong_AsLong(args[0]);
+    if (kind == -1 && PyErr_Occurred())
+        return NULL;
+    if (trace_recording)
+        rec_write(kind, args[1], args[2]);
+    Py_RETURN_NONE;
+}
+
+/* Twin: events.rec_take: stop recording; the records, oldest first,
+   as a list of (ts, kind, goroutine id or 0, P or None, arg) tuples, and how
+   many were dropped. */
+static PyObject *
+sp_rec_take(PyObject *mod, PyObject *unused)
+{
+    trace_recording = 0;
+    PyObject *list = PyList_New(rec_len);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < rec_len; i++) {
+        trace_rec *r = &recs[(rec_head + i) % rec_cap];
+        PyObject *t = Py_BuildValue("(LlOOO)", r->ts, r->kind, r->gid ? r->gid : zero,
+                                    r->p ? r->p : Py_None, r->arg ? r->arg : Py_None);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    long long dropped = rec_dropped;
+    rec_free();
+    return Py_BuildValue("(NL)", list, dropped);
+}
+
+/* Twin: `if _events.hook is not None: _events.hook(kind, g, arg)` in
    proc.ready, park_g and GWaiter.wake. Called only where the caller holds no
-   error and has changed nothing yet (or has finished), so the Python code
-   the hook runs (and a GIL switch inside it) sees the state the twin's would.
+   error and at the twin's point (ready: before anything; park: after the
+   G's state, reason and token are stored, before the next G is picked; at
+   resume: before throw_exc is read), so the Python code the hook runs (and a
+   GIL switch inside it) sees the state the twin's would there.
    The hook's own error is reported, never raised: an event lost, never a
    runtime broken. */
 void
-trace_emit(long kind, PyObject *g)
+trace_emit(long kind, PyObject *g, PyObject *arg)
 {
+    if (trace_recording)
+        rec_write(kind, g, arg);
     PyObject *hook = trace_hook;
     if (hook == NULL)
         return;
@@ -97,7 +254,7 @@ trace_emit(long kind, PyObject *g)
         return;
     }
     Py_INCREF(hook);
-    PyObject *args[3] = {k, g, Py_None};
+    PyObject *args[3] = {k, g, arg};
     PyObject *r = PyObject_Vectorcall(hook, args, 3, NULL);
     Py_DECREF(k);
     if (r == NULL)
@@ -136,8 +293,8 @@ ready_impl(PyObject *g)
         PyErr_Format(PyExc_TypeError, "ready() needs a goroutine, got %R", g);
         return -1;
     }
-    if (trace_hook != NULL)
-        trace_emit(EV_READY, g);
+    if (TRACING())
+        trace_emit(EV_READY, g, Py_None);
     PyObject *p = slot_get(g, g_p);
     if (p == NULL)
         return -1;
@@ -338,11 +495,11 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
         PyErr_SetNone(PyExc_GreenletExit);
         return -1;
     }
-    if (trace_hook != NULL)
-        trace_emit(EV_PARK, g);
     slot_set(g, g_state, s_waiting);
     slot_set(g, g_wait_reason, reason);
     slot_set(g, g_token, token);
+    if (TRACING())
+        trace_emit(EV_PARK, g, reason);
     /* Fast path of _find_runnable: hand the P to runnext (the G this one just
        readied) unless it is time to look at timers, other threads or fairness. */
     PyObject *nxt = SLOT(p, p_runnext);
@@ -396,8 +553,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
             return -1;
         Py_DECREF(r);
     }
-    if (trace_hook != NULL)
-        trace_emit(EV_RESUME, g);
+    if (TRACING())
+        trace_emit(EV_RESUME, g, Py_None);
     PyObject *exc = SLOT(g, g_throw_exc);
     if (exc != NULL && exc != Py_None) {
         Py_INCREF(exc);
@@ -612,6 +769,12 @@ PyMethodDef sched_methods[] = {
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
     {"set_trace_hook", (PyCFunction)sp_set_trace_hook, METH_O,
      "set_trace_hook(fn): the event layer's hook (None: no tracer)."},
+    {"rec_start", (PyCFunction)sp_rec_start, METH_VARARGS,
+     "rec_start(capacity, ring): the event recorder records from now on."},
+    {"rec_record", (PyCFunction)(void (*)(void))sp_rec_record, METH_FASTCALL,
+     "rec_record(kind, g, arg): record one event."},
+    {"rec_take", (PyCFunction)sp_rec_take, METH_NOARGS,
+     "rec_take(): stop recording; (records, dropped)."},
     {"ready", (PyCFunction)sp_ready, METH_O, "proc.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
      "proc.park_g(p, g, reason, token) in C."},
