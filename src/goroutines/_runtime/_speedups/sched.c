@@ -228,6 +228,7 @@ sp_rec_take(PyObject *mod, PyObject *unused)
         PyList_SET_ITEM(list, i, t);
     }
     long long dropped = rec_dropped;
+    rec_dropped = 0;
     rec_free();
     return Py_BuildValue("(NL)", list, dropped);
 }
