@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -189,7 +190,7 @@ def render(doc: dict[str, Any], title: str = "goroutines trace") -> str:
 def write_html(src: str, out: str) -> None:
     """Read the trace src and write its timeline page to out."""
     doc = _load(src)
-    page = render(doc, title=f"goroutines trace: {src}")
+    page = render(doc, title=f"goroutines trace: {os.path.basename(src)}")
     with open(out, "w", encoding="utf-8") as f:
         f.write(page)
 

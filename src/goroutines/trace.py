@@ -251,7 +251,7 @@ def _encode(
     partner it woke."""
     recs.sort(key=itemgetter(0))
     if recs:
-        t0 = min(t0, recs[0][0])
+        t0 = recs[0][0]  # the first event (not the start: a ring, run's imports)
     dumps = json.dumps
     out: list[str] = []
     emit = out.append
@@ -319,6 +319,10 @@ def _encode(
         return gid
 
     for ts, kind, g, p, arg in recs:
+        if g and g not in cur and kind in (_ev.PARK, _ev.GOSCHED, _ev.PREEMPT, _ev.FINISH):
+            # First met leaving the CPU (goroutine 1, or the ring dropped its
+            # start): it ran since the trace's first event at least.
+            open_(g, "running", t0, p, "running")
         if kind == _ev.PARK:
             open_(g, "waiting", ts, p, arg or "waiting")
         elif kind == _ev.RESUME or kind == _ev.START:
