@@ -16,6 +16,7 @@ their channel operations, process 3's tid 0 the GC).
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import os
@@ -26,7 +27,10 @@ _CHAN_TID = 1_000_000
 
 
 def _load(src: str) -> dict[str, Any]:
-    with open(src, encoding="utf-8") as f:
+    with open(src, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    f: Any = gzip.open(src, "rt", encoding="utf-8") if gz else open(src, encoding="utf-8")
+    with f:
         try:
             doc = json.load(f)
         except json.JSONDecodeError as e:

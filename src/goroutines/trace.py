@@ -33,6 +33,7 @@ module that imported it by name before ``start()`` keeps the unwrapped one.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import threading
@@ -123,21 +124,41 @@ def stop() -> str:
         if t is None:
             raise RuntimeError("trace.stop: tracing is not enabled")
         _unwrap(t)
-        recs, dropped = _ev.stop_recording()
+        dropped = _ev.stop_recording()
         _tracer = None
-    t_end = monotonic_ns()
+        t_end = monotonic_ns()
+        _write(t, dropped, t_end)
+    return t.path
+
+
+def _chunks(first: list[_Rec]) -> Iterator[list[_Rec]]:
+    if first:
+        yield first
+    while True:
+        chunk = _ev.take_records(65536)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _write(t: _Tracer, dropped: int, t_end: int) -> None:
+    """Write t's file from the recorder's records, taken a chunk at a time
+    (the trace is never all in memory as Python objects)."""
     for g in list(allgs.values()):  # goroutines first met mid-trace (a ring)
         if g.id not in t.names:
             t.names[g.id] = _gname(g)
             t.parents[g.id] = g.parent_id
-    if not dropped:
-        recs[:0] = t.snap
     tmp = t.path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for chunk in _encode(recs, t.names, t.parents, t.t0, t_end, dropped):
-            f.write(chunk)
+    f: Any
+    if t.path.endswith(".gz"):  # Perfetto and chrome://tracing read it gzipped
+        f = gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3)
+    else:
+        f = open(tmp, "w", encoding="utf-8")
+    with f:
+        chunks = _chunks([] if dropped else t.snap)
+        for text in _encode(chunks, t.names, t.parents, t.t0, t_end, dropped):
+            f.write(text)
     os.replace(tmp, t.path)
-    return t.path
 
 
 def tracing() -> bool:
@@ -235,23 +256,22 @@ def _gname(g: Any) -> str:
 
 
 def _encode(
-    recs: list[_Rec],
+    chunks: Iterator[list[_Rec]],
     names: dict[int, str],
     parents: dict[int, int],
     t0: int,
     t_end: int,
     dropped: int = 0,
 ) -> Iterator[str]:
-    """The trace-event JSON of recs, in chunks: a track per goroutine with
+    """The trace-event JSON of the records (chunks of them, oldest first, each
+    sorted here: the recorder's twin may append two threads' events out of
+    order), in pieces: a track per goroutine with
     its states as complete ("X") slices (running, runnable, or the wait
     reason), a track per P with the goroutine it runs (when there were
     several Ps), counters of runnable and total goroutines, GC, timers and
     hand-offs, and, for channel traces, a track of operations per goroutine
     with flow arrows from the goroutine that completed an operation to the
     partner it woke."""
-    recs.sort(key=itemgetter(0))
-    if recs:
-        t0 = recs[0][0]  # the first event (not the start: a ring, run's imports)
     dumps = json.dumps
     out: list[str] = []
     emit = out.append
@@ -287,20 +307,20 @@ def _encode(
             op = chan_op.get(gid)
             if op is not None:
                 op[4] += ts - since
-        if pno >= 0:
+        if pno >= 0 and state == "running":
             extra = (extra + "," if extra else "") + f'"p":{pno}'
         args = f',"args":{{{extra}}}' if extra else ""
         emit(
             f'{{"ph":"X","pid":1,"tid":{gid},"ts":{us(since)},'
-            f'"dur":{(ts - since) / 1000.0:.3f},"name":{dumps(name)}{args}}},\n'
+            f'"dur":{max(0, ts - since) / 1000.0:.3f},"name":{dumps(name)}{args}}},\n'
         )
         if state == "running" and pno >= 0:
             held = on_p.get(pno)
             if held is not None and held[0] == gid:
                 del on_p[pno]
-                p_slices.append(
+                (emit if len(ps) > 1 else p_slices.append)(
                     f'{{"ph":"X","pid":2,"tid":{pno},"ts":{us(held[1])},'
-                    f'"dur":{(ts - held[1]) / 1000.0:.3f},"name":"G{gid}"}},\n'
+                    f'"dur":{max(0, ts - held[1]) / 1000.0:.3f},"name":"G{gid}"}},\n'
                 )
 
     def open_(gid: int, state: str, ts: int, p: Any, name: str, extra: str = "") -> int:
@@ -315,122 +335,135 @@ def _encode(
             runnable.discard(gid)
         if state == "running" and pno >= 0:
             on_p[pno] = (gid, ts)
-            ps.add(pno)
+            if pno not in ps:
+                ps.add(pno)
+                if len(ps) == 2:  # several Ps after all: their tracks go out
+                    out.extend(p_slices)
+                    p_slices.clear()
         return gid
 
-    for ts, kind, g, p, arg in recs:
-        if g and g not in cur and kind in (_ev.PARK, _ev.GOSCHED, _ev.PREEMPT, _ev.FINISH):
-            # First met leaving the CPU (goroutine 1, or the ring dropped its
-            # start): it ran since the trace's first event at least.
-            open_(g, "running", t0, p, "running")
-        if kind == _ev.PARK:
-            open_(g, "waiting", ts, p, arg or "waiting")
-        elif kind == _ev.RESUME or kind == _ev.START:
-            open_(g, "running", ts, p, "running")
-        elif kind == _ev.READY:
-            pno = -1 if p is None else p.id
-            held = on_p.get(pno) if pno >= 0 else None
-            waker = held[0] if held is not None else 0
-            by = f'"by":"G{waker}"' if waker else '"by":"runtime"'
-            gid = open_(g, "runnable", ts, None, "runnable", by)
-            op = chan_op.get(waker) if waker else None
-            if op is not None:
-                flow_seq += 1
-                op[3].append(gid)
-                woke_by[gid] = (flow_seq, waker)
+    yield '{"traceEvents":[\n'
+    started = False
+    for chunk in chunks:
+        chunk.sort(key=itemgetter(0))
+        if not started:
+            started = True
+            t0 = chunk[0][0]  # the first event (not the start: a ring, run's imports)
+        for ts, kind, g, p, arg in chunk:
+            if g and g not in cur and kind in (_ev.PARK, _ev.GOSCHED, _ev.PREEMPT, _ev.FINISH):
+                # First met leaving the CPU (goroutine 1, or the ring dropped its
+                # start): it ran since the trace's first event at least.
+                open_(g, "running", t0, p, "running")
+            if kind == _ev.PARK:
+                open_(g, "waiting", ts, p, arg or "waiting")
+            elif kind == _ev.RESUME or kind == _ev.START:
+                open_(g, "running", ts, p, "running")
+            elif kind == _ev.READY:
+                pno = -1 if p is None else p.id
+                held = on_p.get(pno) if pno >= 0 else None
+                waker = held[0] if held is not None else 0
+                by = f'"by":"G{waker}"' if waker else '"by":"runtime"'
+                gid = open_(g, "runnable", ts, None, "runnable", by)
+                op = chan_op.get(waker) if waker else None
+                if op is not None:
+                    flow_seq += 1
+                    op[3].append(gid)
+                    woke_by[gid] = (flow_seq, waker)
+                    emit(
+                        f'{{"ph":"s","pid":1,"tid":{_CHAN_TID + waker},"ts":{us(ts)},'
+                        f'"id":{flow_seq},"name":"chan","cat":"flow"}},\n'
+                    )
+            elif kind == _ev.CREATE:
+                names[g] = _gname(arg)
+                parent = parents[g] = arg.parent_id
+                open_(g, "runnable", ts, None, "runnable", f'"created_by":"G{parent}"')
+            elif kind == _ev.GOSCHED or kind == _ev.PREEMPT:
+                why = '"preempted":true' if kind == _ev.PREEMPT else '"gosched":true'
+                open_(g, "runnable", ts, None, "runnable", why)
+            elif kind == _ev.FINISH:
+                gid = g
+                gs.add(gid)
+                close(gid, ts)
+                alive.discard(gid)
+                runnable.discard(gid)
+            elif kind == _SNAPSHOT:
+                state, reason = arg
+                open_(g, state, ts, p, reason if state == "waiting" else state)
+            elif kind == _ev.BLOCKING:
+                blocking_fn[g] = getattr(arg, "__qualname__", None) or repr(arg)
+            elif kind == _ev.BLOCKING_DONE:
+                blocking_fn.pop(g, None)
+            elif kind == _ev.TIMER:
+                emit(f'{{"ph":"i","s":"t","pid":3,"tid":1,"ts":{us(ts)},"name":"timer fired"}},\n')
+            elif kind == _ev.HANDOFF:
+                src, dst, n = arg
                 emit(
-                    f'{{"ph":"s","pid":1,"tid":{_CHAN_TID + waker},"ts":{us(ts)},'
-                    f'"id":{flow_seq},"name":"chan","cat":"flow"}},\n'
+                    f'{{"ph":"i","s":"t","pid":3,"tid":2,"ts":{us(ts)},"name":"handoff",'
+                    f'"args":{{"from_p":{src},"to_p":{dst},"goroutines":{n}}}}},\n'
                 )
-        elif kind == _ev.CREATE:
-            names[g] = _gname(arg)
-            parent = parents[g] = arg.parent_id
-            open_(g, "runnable", ts, None, "runnable", f'"created_by":"G{parent}"')
-        elif kind == _ev.GOSCHED or kind == _ev.PREEMPT:
-            why = '"preempted":true' if kind == _ev.PREEMPT else '"gosched":true'
-            open_(g, "runnable", ts, None, "runnable", why)
-        elif kind == _ev.FINISH:
-            gid = g
-            gs.add(gid)
-            close(gid, ts)
-            alive.discard(gid)
-            runnable.discard(gid)
-        elif kind == _SNAPSHOT:
-            state, reason = arg
-            open_(g, state, ts, p, reason if state == "waiting" else state)
-        elif kind == _ev.BLOCKING:
-            blocking_fn[g] = getattr(arg, "__qualname__", None) or repr(arg)
-        elif kind == _ev.BLOCKING_DONE:
-            blocking_fn.pop(g, None)
-        elif kind == _ev.TIMER:
-            emit(f'{{"ph":"i","s":"t","pid":3,"tid":1,"ts":{us(ts)},"name":"timer fired"}},\n')
-        elif kind == _ev.HANDOFF:
-            src, dst, n = arg
-            emit(
-                f'{{"ph":"i","s":"t","pid":3,"tid":2,"ts":{us(ts)},"name":"handoff",'
-                f'"args":{{"from_p":{src},"to_p":{dst},"goroutines":{n}}}}},\n'
-            )
-        elif kind == _ev.GC_START:
-            gc_since = ts
-        elif kind == _ev.GC_END:
-            if gc_since is not None:
+            elif kind == _ev.GC_START:
+                gc_since = ts
+            elif kind == _ev.GC_END:
+                if gc_since is not None:
+                    emit(
+                        f'{{"ph":"X","pid":3,"tid":0,"ts":{us(gc_since)},'
+                        f'"dur":{(ts - gc_since) / 1000.0:.3f},"name":"GC",'
+                        f'"args":{{"generation":{int(arg)}}}}},\n'
+                    )
+                    gc_since = None
+            elif kind == _ev.CHAN or kind == _ev.SELECT:
+                if not g:
+                    continue
+                gs.add(g)
+                if kind == _ev.CHAN:
+                    n = chan_ids.get(arg[1])
+                    if n is None:
+                        n = chan_ids[arg[1]] = len(chan_ids) + 1
+                    chan_op[g] = [arg[0], n, ts, [], 0]
+                else:
+                    chan_op[g] = ["select", 0, ts, [], 0]
+            elif kind == _ev.CHAN_DONE or kind == _ev.SELECT_DONE:
+                if not g:
+                    continue
+                gid = g
+                op = chan_op.pop(gid, None)
+                if op is None:
+                    continue
+                name, cno, since, partners, blocked = op
+                flow = woke_by.pop(gid, None)
+                if flow is not None:
+                    partners.append(flow[1])
+                if kind == _ev.CHAN_DONE:
+                    title = f"{name} ch{cno}"
+                    more = f'"chan":{cno},"ok":{"true" if arg[2] else "false"}'
+                else:
+                    title = f"select case {arg}" if arg >= 0 else "select default"
+                    more = f'"case":{int(arg)}'
+                plist = ",".join(f'"G{x}"' for x in partners)
                 emit(
-                    f'{{"ph":"X","pid":3,"tid":0,"ts":{us(gc_since)},'
-                    f'"dur":{(ts - gc_since) / 1000.0:.3f},"name":"GC",'
-                    f'"args":{{"generation":{int(arg)}}}}},\n'
+                    f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + gid},"ts":{us(since)},'
+                    f'"dur":{(ts - since) / 1000.0:.3f},"name":"{title}","cat":"chan",'
+                    f'"args":{{"op":"{name}",{more},"partners":[{plist}],'
+                    f'"blocked_us":{blocked / 1000.0:.3f}}}}},\n'
                 )
-                gc_since = None
-        elif kind == _ev.CHAN or kind == _ev.SELECT:
-            if not g:
-                continue
-            gs.add(g)
-            if kind == _ev.CHAN:
-                n = chan_ids.get(arg[1])
-                if n is None:
-                    n = chan_ids[arg[1]] = len(chan_ids) + 1
-                chan_op[g] = [arg[0], n, ts, [], 0]
+                if flow is not None:
+                    emit(
+                        f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + gid},'
+                        f'"ts":{us(max(since, ts - 1))},"id":{flow[0]},"name":"chan","cat":"flow"}},\n'
+                    )
             else:
-                chan_op[g] = ["select", 0, ts, [], 0]
-        elif kind == _ev.CHAN_DONE or kind == _ev.SELECT_DONE:
-            if not g:
                 continue
-            gid = g
-            op = chan_op.pop(gid, None)
-            if op is None:
-                continue
-            name, cno, since, partners, blocked = op
-            flow = woke_by.pop(gid, None)
-            if flow is not None:
-                partners.append(flow[1])
-            if kind == _ev.CHAN_DONE:
-                title = f"{name} ch{cno}"
-                more = f'"chan":{cno},"ok":{"true" if arg[2] else "false"}'
-            else:
-                title = f"select case {arg}" if arg >= 0 else "select default"
-                more = f'"case":{int(arg)}'
-            plist = ",".join(f'"G{x}"' for x in partners)
-            emit(
-                f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + gid},"ts":{us(since)},'
-                f'"dur":{(ts - since) / 1000.0:.3f},"name":"{title}","cat":"chan",'
-                f'"args":{{"op":"{name}",{more},"partners":[{plist}],'
-                f'"blocked_us":{blocked / 1000.0:.3f}}}}},\n'
-            )
-            if flow is not None:
-                emit(
-                    f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + gid},'
-                    f'"ts":{us(max(since, ts - 1))},"id":{flow[0]},"name":"chan","cat":"flow"}},\n'
-                )
-        else:
-            continue
-        if ts - last_count_ts >= COUNTER_EVERY_US * 1000:
-            c = (len(runnable), len(alive))
-            if c != last_count:
-                last_count = c
-                last_count_ts = ts
-                emit(
-                    f'{{"ph":"C","pid":1,"ts":{us(ts)},"name":"goroutines",'
-                    f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
-                )
+            if ts - last_count_ts >= COUNTER_EVERY_US * 1000:
+                c = (len(runnable), len(alive))
+                if c != last_count:
+                    last_count = c
+                    last_count_ts = ts
+                    emit(
+                        f'{{"ph":"C","pid":1,"ts":{us(ts)},"name":"goroutines",'
+                        f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
+                    )
+        yield "".join(out)
+        out.clear()
     for gid in list(cur):
         close(gid, t_end)
     c = (len(runnable), len(alive))
@@ -438,8 +471,6 @@ def _encode(
         f'{{"ph":"C","pid":1,"ts":{us(t_end)},"name":"goroutines",'
         f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
     )
-    if len(ps) > 1:
-        out.extend(p_slices)
     meta = [
         (1, None, "process_name", "goroutines"),
         (2, None, "process_name", "Ps (threads)"),
@@ -453,23 +484,20 @@ def _encode(
     if len(ps) > 1:
         for pno in sorted(ps):
             meta.append((2, pno, "thread_name", f"P{pno}"))
-    yield '{"traceEvents":[\n'
     for pid, tid, what, name in meta:
         t = "" if tid is None else f',"tid":{tid}'
-        yield f'{{"ph":"M","pid":{pid}{t},"name":"{what}","args":{{"name":{dumps(name)}}}}},\n'
+        emit(f'{{"ph":"M","pid":{pid}{t},"name":"{what}","args":{{"name":{dumps(name)}}}}},\n')
         if tid is not None and pid == 1:
-            yield (
+            emit(
                 f'{{"ph":"M","pid":1,"tid":{tid},"name":"thread_sort_index",'
                 f'"args":{{"sort_index":{tid}}}}},\n'
             )
             if chan_ids:
-                yield (
+                emit(
                     f'{{"ph":"M","pid":1,"tid":{_CHAN_TID + tid},"name":"thread_name",'
                     f'"args":{{"name":{dumps(name + " (channel ops)")}}}}},\n'
                 )
-    step = 4096
-    for i in range(0, len(out), step):
-        yield "".join(out[i : i + step])
+    yield "".join(out)
     other = {
         "source": "goroutines.trace",
         "goroutines": {str(gid): names.get(gid, f"G{gid}") for gid in sorted(gs)},

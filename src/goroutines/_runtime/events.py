@@ -113,6 +113,7 @@ def register_tls(tls: Any) -> None:
 # the accelerator calls leaves the recorder out (_publish).
 
 _rec_buf: list[Record] | deque[Record] | None = None
+_rec_left: deque[Record] = deque()  # stopped, not yet taken
 _rec_count = 0
 
 
@@ -122,6 +123,7 @@ def rec_start(capacity: int, ring: bool) -> None:
     global _rec_buf, _rec_count
     if _rec_buf is not None:
         raise RuntimeError("rec_start: the recorder is already recording")
+    _rec_left.clear()  # what an earlier recording left untaken
     if ring:
         if capacity < 1:
             raise ValueError("rec_start: a ring needs a capacity of at least 1")
@@ -142,15 +144,28 @@ def rec_record(kind: int, g: Any, arg: Any) -> None:
         _rec_count += 1
 
 
-def rec_take() -> tuple[list[Record], int]:
-    """Stop recording: the records, oldest first, and how many the ring
-    dropped."""
-    global _rec_buf
+def rec_stop() -> int:
+    """Stop recording; how many records the ring dropped. The records stay,
+    for rec_take."""
+    global _rec_buf, _rec_left
     buf = _rec_buf
     _rec_buf = None
     if buf is None:
-        return [], 0
-    return list(buf), _rec_count - len(buf)
+        return 0
+    _rec_left = deque(buf)
+    return _rec_count - len(buf)
+
+
+def rec_take(n: int) -> list[Record]:
+    """Take out up to n of the oldest records; [] once none is left. Only
+    after rec_stop."""
+    if _rec_buf is not None:
+        raise RuntimeError("rec_take: stop the recorder first (rec_stop)")
+    left = _rec_left
+    out: list[Record] = []
+    while left and len(out) < n:
+        out.append(left.popleft())
+    return out
 
 
 def start_recording(capacity: int | None = None) -> None:
@@ -164,13 +179,20 @@ def start_recording(capacity: int | None = None) -> None:
         _publish()
 
 
-def stop_recording() -> tuple[list[Record], int]:
-    """Stop recording; the records, oldest first, and the number dropped."""
+def stop_recording() -> int:
+    """Stop recording; the number of events the ring dropped. Take the
+    records with take_records()."""
     global _recording
     with _lock:
         _recording = False
         _publish()
-        return rec_take()
+        return rec_stop()
+
+
+def take_records(n: int = 65536) -> list[Record]:
+    """Up to n of the oldest recorded events, taken out; [] once none is
+    left. Only after stop_recording()."""
+    return rec_take(n)
 
 
 def subscribe(fn: Hook) -> None:
@@ -241,6 +263,7 @@ if accel.port("sched") is not None:
     _sp: Any = accel.port("sched")
     rec_start = _sp.rec_start
     rec_record = _sp.rec_record
+    rec_stop = _sp.rec_stop
     rec_take = _sp.rec_take
 
 __all__ = [
@@ -267,11 +290,13 @@ __all__ = [
     "hook",
     "rec_record",
     "rec_start",
+    "rec_stop",
     "rec_take",
     "register_tls",
     "start_recording",
     "stop_recording",
     "subscribe",
     "subscribed",
+    "take_records",
     "unsubscribe",
 ]

@@ -82,7 +82,7 @@ sp_set_trace_hook(PyObject *mod, PyObject *hook)
 /* ------------------------------------------------------------------------ */
 /* The event recorder (the tracer's buffer)                                 */
 
-/* Twin: events.rec_start, rec_record, rec_take (the recorder). Events as (monotonic ns, kind, goroutine id, P,
+/* Twin: events.rec_start, rec_record, rec_stop, rec_take (the recorder). Events as (monotonic ns, kind, goroutine id, P,
    arg), written without calling Python: a growing array, or a ring of
    `capacity` records that overwrites its oldest (Go's flight recorder). The
    references it holds (the id, the P, the arg) are given back when a record
@@ -207,17 +207,38 @@ sp_rec_record(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* Twin: events.rec_take: stop recording; the records, oldest first,
-   as a list of (ts, kind, goroutine id or 0, P or None, arg) tuples, and how
-   many were dropped. */
+/* Twin: events.rec_stop: stop recording; how many records the ring
+   dropped. The records stay, for rec_take. */
 static PyObject *
-sp_rec_take(PyObject *mod, PyObject *unused)
+sp_rec_stop(PyObject *mod, PyObject *unused)
 {
     trace_recording = 0;
-    PyObject *list = PyList_New(rec_len);
+    long long dropped = rec_dropped;
+    rec_dropped = 0;
+    return PyLong_FromLongLong(dropped);
+}
+
+/* Twin: events.rec_take: take out up to n of the oldest records, as a list
+   of (ts, kind, goroutine id or 0, P or None, arg) tuples; [] once none is
+   left (the buffer is freed then). Only after rec_stop. */
+static PyObject *
+sp_rec_take(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (trace_recording) {
+        PyErr_SetString(PyExc_RuntimeError, "rec_take: stop the recorder first (rec_stop)");
+        return NULL;
+    }
+    if (n < 0)
+        n = 0;
+    if (n > rec_len)
+        n = rec_len;
+    PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < rec_len; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         trace_rec *r = &recs[(rec_head + i) % rec_cap];
         PyObject *t = Py_BuildValue("(LlOOO)", r->ts, r->kind, r->gid ? r->gid : zero,
                                     r->p ? r->p : Py_None, r->arg ? r->arg : Py_None);
@@ -227,10 +248,15 @@ sp_rec_take(PyObject *mod, PyObject *unused)
         }
         PyList_SET_ITEM(list, i, t);
     }
-    long long dropped = rec_dropped;
-    rec_dropped = 0;
-    rec_free();
-    return Py_BuildValue("(NL)", list, dropped);
+    for (Py_ssize_t i = 0; i < n; i++)
+        rec_clear_one(&recs[(rec_head + i) % rec_cap]);
+    if (n > 0) {
+        rec_head = (rec_head + n) % rec_cap;
+        rec_len -= n;
+    }
+    if (rec_len == 0)
+        rec_free();
+    return list;
 }
 
 /* Twin: `if _events.hook is not None: _events.hook(kind, g, arg)` in
@@ -774,8 +800,10 @@ PyMethodDef sched_methods[] = {
      "rec_start(capacity, ring): the event recorder records from now on."},
     {"rec_record", (PyCFunction)(void (*)(void))sp_rec_record, METH_FASTCALL,
      "rec_record(kind, g, arg): record one event."},
-    {"rec_take", (PyCFunction)sp_rec_take, METH_NOARGS,
-     "rec_take(): stop recording; (records, dropped)."},
+    {"rec_stop", (PyCFunction)sp_rec_stop, METH_NOARGS,
+     "rec_stop(): stop recording; the number of records dropped."},
+    {"rec_take", (PyCFunction)sp_rec_take, METH_O,
+     "rec_take(n): take out up to n of the oldest records."},
     {"ready", (PyCFunction)sp_ready, METH_O, "proc.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
      "proc.park_g(p, g, reason, token) in C."},
