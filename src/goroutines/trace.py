@@ -20,15 +20,17 @@ hence the option.
 the buffer holds as many events as N MB of this file's output takes.
 
 How it is recorded: the runtime's event layer (``_runtime/events.py``)
-calls one function per event on the thread where it happens; the tracer
-appends ``(monotonic_ns, kind, goroutine id, P id, arg)`` to a list (or a
-bounded deque) and does everything else in ``stop()``. The events of the C
-accelerator's ``park_g`` and ``ready`` come through the same hook (see
+has a recorder: with the accelerator, the C sites of ``park_g`` and
+``ready`` write each event into a C buffer without calling Python, and the
+Python sites call the recorder's C function; on the pure path its Python
+twin appends ``(monotonic ns, kind, goroutine id, P, arg)`` tuples (see
 events.py for why the ports emit rather than tracing selecting the pure
-path). Channel operations are recorded by wrapping the ``Chan`` methods and
-``select`` while a channel trace runs (they are restored by ``stop()``);
-``select`` is wrapped in ``goroutines`` and ``goroutines._select``, so a
-module that imported it by name before ``start()`` keeps the unwrapped one.
+path). ``stop()`` takes the records a chunk at a time and writes the file
+as it goes (gzipped when the path ends in ``.gz``). Channel operations are
+recorded by wrapping the ``Chan`` methods and ``select`` while a channel
+trace runs (``stop()`` restores them); ``select`` is wrapped in
+``goroutines`` and ``goroutines._select``, so a module that imported it by
+name before ``start()`` keeps the unwrapped one.
 """
 
 from __future__ import annotations
@@ -56,9 +58,9 @@ BYTES_PER_EVENT = 90
 
 _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 
-_PID_G = 1  # a track (thread) per goroutine
-_PID_P = 2  # a track per P (OS thread running goroutines)
-_PID_RT = 3  # runtime: GC, timers, sysmon
+# The trace's processes: 1, a track (thread) per goroutine (and, from
+# _CHAN_TID on, one of channel operations per goroutine); 2, a track per P
+# (OS thread running goroutines); 3, the runtime (GC, timers, sysmon).
 _CHAN_TID = 1_000_000  # channel-operation tracks: _CHAN_TID + goroutine id
 _SNAPSHOT = -1  # a goroutine's state when tracing started (arg: (state, reason))
 COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this often
@@ -67,7 +69,6 @@ COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this ofte
 class _Tracer:
     def __init__(self, path: str, chan: bool, ring_mb: float | None) -> None:
         self.path = path
-        self.chan = chan
         self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / BYTES_PER_EVENT))
         self.t0 = monotonic_ns()
         self.restore: list[tuple[Any, str, Any]] = []
