@@ -32,7 +32,7 @@ DOC_FILES = ["README.md", "docs/README.md", "docs/guide.md", "docs/go-to-python.
              "docs/differences.md", "docs/api.md", "docs/HACKING.md"]
 NAME_DOCS = ["docs/guide.md", "docs/go-to-python.md"]
 MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup", "goroutines.net",
-           "goroutines.testing"]
+           "goroutines.testing", "goroutines.trace"]
 # The API reference names every public name of these (their __all__).
 API_DOC = "docs/api.md"
 API_MODULES = [*MODULES, "goroutines.errors"]

@@ -63,6 +63,7 @@ from collections.abc import Callable
 from time import monotonic
 from types import FrameType
 
+from . import events as _events
 from . import exit as _exit
 from . import netpoll as _netpoll
 from . import proc as _proc
@@ -389,7 +390,15 @@ def handoff(victim: P) -> P | None:
         return None
     if target.sleeping:
         target.wakeup()
+    _emit_handoff(victim, target, len(moved))
     return target
+
+
+def _emit_handoff(victim: P, target: P, n: int) -> None:
+    """The event layer's record of a hand-off (kept out of handoff's body)."""
+    h = _events.hook
+    if h is not None:
+        h(_events.HANDOFF, None, (victim.id, target.id, n))
 
 
 def _pick_target(victim: P) -> P | None:

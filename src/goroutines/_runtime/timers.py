@@ -26,6 +26,7 @@ from itertools import count
 from typing import TYPE_CHECKING, Any
 
 from . import clock
+from . import events as _events
 
 if TYPE_CHECKING:
     from .sched import P
@@ -122,5 +123,7 @@ def run_due(p: P, now: float | None = None) -> bool:
             due.append(t)
     lock.release()
     for t in due:
+        if _events.hook is not None:
+            _events.hook(_events.TIMER, None, t)
         t.f(t.arg, now)
     return bool(due)
