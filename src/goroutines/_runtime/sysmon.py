@@ -62,6 +62,7 @@ from collections.abc import Callable
 from time import monotonic
 from types import FrameType
 
+from . import clock as _clock
 from . import exit as _exit
 from . import netpoll as _netpoll
 from . import proc as _proc
@@ -335,7 +336,7 @@ def handoff(victim: P) -> P | None:
                     g = q.pop()
                 except IndexError:
                     break
-                if g.greenlet is not None or g.p is not victim or g is victim.g1:
+                if g.greenlet is not None or g.p is not victim or g is victim.g1 or _pinned(g):
                     q.append(g)
                     put_back = True
                     break
@@ -351,6 +352,14 @@ def handoff(victim: P) -> P | None:
     if target.sleeping:
         target.wakeup()
     return target
+
+
+def _pinned(g: G) -> bool:
+    """A goroutine of a synctest bubble never moves to another P: its bubble's
+    driver runs its timers and watches it from its P's thread (clock.bubble
+    is in the context go() gave it)."""
+    ctx = g.context
+    return ctx is not None and _clock.bubble in ctx
 
 
 def _pick_target(victim: P) -> P | None:
