@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from _synctest import Thread
 
 import goroutines.net as net
+from _synctest import Thread
 from goroutines import Chan, WaitGroup, go, now, synctest
 from goroutines.net import DeadlineExceeded, NetClosedError, pipe
 
@@ -38,7 +38,7 @@ def test_write_is_read_in_pieces_of_one_write(short: bool) -> None:
     for _ in range(rounds(short, 200)):
         a, b = pipe()
         got: Chan[bytes] = Chan(1)
-        go(lambda: got.send(read_all(b, 3)))
+        go(lambda got=got, b=b: got.send(read_all(b, 3)))
         assert a.write(b"hello world") == 11
         assert a.write(b"") == 0
         a.close()
@@ -106,7 +106,7 @@ def test_concurrent_writes_never_interleave(short: bool) -> None:
         wg = WaitGroup()
         for letter in b"abcd":
             wg.go(a.write, bytes([letter]) * 500)
-        go(lambda: (wg.wait(), a.close()))
+        go(lambda wg=wg, a=a: (wg.wait(), a.close()))
         data = read_all(b, 7)
         assert sorted(data) == sorted(b"a" * 500 + b"b" * 500 + b"c" * 500 + b"d" * 500)
         runs = [data[i : i + 500] for i in range(0, 2000, 500)]
