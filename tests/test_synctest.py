@@ -429,6 +429,24 @@ def test_fn_must_be_callable() -> None:
     with pytest.raises(TypeError, match="fn must be callable"):
         synctest.test(42)  # type: ignore[arg-type]
 
+    async def coro() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="must be a plain function"):
+        synctest.test(coro)
+
+
+def test_set_clock_refused_while_a_bubble_runs() -> None:
+    def body() -> str:
+        try:
+            clock.set_clock(None)
+        except RuntimeError as e:
+            return str(e)
+        return "replaced"
+
+    assert synctest.test(body) == "set_clock: a synctest bubble is running"
+    assert clock.read is time.monotonic
+
 
 # ---------------------------------------------------------------------------
 # The bubble's goroutines and timers stay on the driver's P
@@ -474,17 +492,17 @@ def test_bubble_timers_stay_out_of_the_ps_heaps() -> None:
     p = _sched.getp()
     assert p is not None
 
-    def body() -> tuple[int, int]:
+    def body() -> tuple[list[float], int]:
         go(lambda: sleep(1000))
         go(lambda: after_func(500, lambda: None))
         t = Timer(100)
         synctest.wait()
-        n = p.ntimers
+        with p.timer_lock:
+            whens = [e[0] for e in p.timers if e[2] is not None]
         t.stop()
         b = clock.bubble.get()
-        return n, b.heap.ntimers
+        return whens, b.heap.ntimers
 
-    before = p.ntimers
-    n, in_bubble = synctest.test(body)
-    assert n == before
-    assert in_bubble == 2
+    whens, in_bubble = synctest.test(body)
+    assert [w for w in whens if w >= EPOCH] == []  # real-clock timers only
+    assert in_bubble == 2  # the sleep and the after_func; an unwatched Timer is in no heap

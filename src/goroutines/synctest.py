@@ -45,7 +45,9 @@ the context the root is started in; go() runs every goroutine in a copy of
 its creator's context, on the accelerated path as on the pure one, so
 membership needs no hook in go() or in the C accelerator's fast paths: the
 accelerated channel operations, parks and wakes run unchanged for a bubble's
-goroutines. While a bubble exists the runtime's clock is bubble-aware, and
+goroutines. The accelerator reads no clock and keeps no timer heap (its
+scheduler calls timers.run_due, in Python), so nothing of a bubble's time
+goes through C either. While a bubble exists the runtime's clock is bubble-aware, and
 timers set inside a bubble go to a heap of the bubble's own
 (``_runtime/timers.py``), which no P runs. The goroutine that called
 ``test`` is the bubble's driver, outside the bubble: it yields
@@ -69,6 +71,7 @@ reading, about 26 years before the bubble's clock: use ``goroutines.now()``.
 from __future__ import annotations
 
 import contextvars
+import inspect
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
@@ -191,6 +194,10 @@ def test(fn: Callable[[], T]) -> T:
     """
     if not callable(fn):
         raise TypeError(f"synctest.test: fn must be callable, got {type(fn).__name__}")
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(
+            f"synctest.test: fn must be a plain function, got the async function {fn!r}"
+        )
     if _clock.bubble.get(None) is not None:
         raise RuntimeError("synctest.Run called from within a synctest bubble")
     if _sched.getp() is None:

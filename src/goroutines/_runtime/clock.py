@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from threading import Lock
 from time import monotonic
 from typing import Any
 
@@ -67,7 +68,8 @@ bubble: ContextVar[Any] = ContextVar("goroutines.synctest.bubble")
 """The current goroutine's synctest bubble (an object with a float ``now``),
 unset outside every bubble; inherited by the goroutines it starts."""
 
-_nbubbles = 0  # bubbles that exist; changed under the GIL by their creators
+_nbubbles = 0  # bubbles that exist; changed under _bubbles_lock
+_bubbles_lock = Lock()  # taken by a bubble's creator at its start and end only
 
 
 def _bubble_read() -> float:
@@ -82,17 +84,19 @@ def _bubble_read() -> float:
 def enter_bubble() -> None:
     """A bubble starts: ``read`` becomes bubble-aware (module docstring)."""
     global read, _nbubbles
-    _nbubbles += 1
-    read = _bubble_read
+    with _bubbles_lock:
+        _nbubbles += 1
+        read = _bubble_read
 
 
 def exit_bubble() -> None:
     """A bubble has ended (every goroutine of it exited)."""
     global read, _nbubbles
-    _nbubbles -= 1
-    if _nbubbles <= 0:
-        _nbubbles = 0
-        read = base
+    with _bubbles_lock:
+        _nbubbles -= 1
+        if _nbubbles <= 0:
+            _nbubbles = 0
+            read = base
 
 
 def now() -> float:
@@ -108,10 +112,11 @@ def set_clock(fn: Callable[[], float] | None) -> Callable[[], float]:
     global read, base
     if fn is not None and not callable(fn):
         raise TypeError(f"clock must be callable, got {type(fn).__name__}")
-    if _nbubbles:
-        raise RuntimeError("set_clock: a synctest bubble is running")
-    prev = read
-    read = base = monotonic if fn is None else fn
+    with _bubbles_lock:
+        if _nbubbles:
+            raise RuntimeError("set_clock: a synctest bubble is running")
+        prev = read
+        read = base = monotonic if fn is None else fn
     return prev
 
 
