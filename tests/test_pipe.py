@@ -15,6 +15,9 @@ from goroutines.net import DeadlineExceeded, NetClosedError, pipe
 
 EPOCH = 946684800.0
 
+# Each test runs as goroutine 1 of its own run() and fails on goroutines left behind.
+pytestmark = pytest.mark.goroutines
+
 
 def rounds(short: bool, n: int) -> int:
     return max(n // 10, 2) if short else n
@@ -106,8 +109,10 @@ def test_concurrent_writes_never_interleave(short: bool) -> None:
         wg = WaitGroup()
         for letter in b"abcd":
             wg.go(a.write, bytes([letter]) * 500)
-        go(lambda wg=wg, a=a: (wg.wait(), a.close()))
+        closer = WaitGroup()
+        closer.go(lambda wg=wg, a=a: (wg.wait(), a.close()))
         data = read_all(b, 7)
+        closer.wait()
         assert sorted(data) == sorted(b"a" * 500 + b"b" * 500 + b"c" * 500 + b"d" * 500)
         runs = [data[i : i + 500] for i in range(0, 2000, 500)]
         assert all(len(set(r)) == 1 for r in runs)

@@ -37,6 +37,9 @@ from goroutines.errors import Deadlock
 
 EPOCH = 946684800.0
 
+# Each test runs as goroutine 1 of its own run() and fails on goroutines left behind.
+pytestmark = pytest.mark.goroutines
+
 
 def rounds(short: bool, n: int) -> int:
     return max(n // 10, 2) if short else n
