@@ -509,3 +509,39 @@ def test_bubble_timers_stay_out_of_the_ps_heaps() -> None:
     whens, in_bubble = synctest.test(body)
     assert [w for w in whens if w >= EPOCH] == []  # real-clock timers only
     assert in_bubble == 2  # the sleep and the after_func; an unwatched Timer is in no heap
+
+
+def test_a_wake_up_from_outside_within_the_grace_is_no_deadlock(
+    monkeypatch: pytest.MonkeyPatch, short: bool
+) -> None:
+    """A goroutine of the bubble waits on a channel made outside, which a
+    plain thread sends on once it sees it parked: the bubble looks
+    deadlocked (no timer) until then, and must not be reported."""
+    monkeypatch.setattr(synctest, "_GRACE", 10.0)  # the thread's latency on a loaded machine
+    for _ in range(rounds(short, 10)):
+        assert _served_from_outside() == "from a thread"
+
+
+def _served_from_outside() -> str | None:
+    import threading
+
+    c: Chan[str] = Chan()
+    root: list[Any] = []
+
+    def serve() -> None:
+        deadline = time.monotonic() + 10
+        while not (root and root[0].wait_reason == "chan receive"):
+            assert time.monotonic() < deadline, "the bubble's root never blocked"
+            time.sleep(0.0005)  # a plain thread polling an observable state
+        c.send("from a thread")
+
+    def body() -> str | None:
+        root.append(goroutines.current())
+        return c.recv()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        return synctest.test(body)
+    finally:
+        t.join(10)

@@ -38,7 +38,10 @@ bubble is pending, nothing can ever wake them: ``test`` ends them (they see
 with Go's words ("deadlock: all goroutines in bubble are blocked", or
 "deadlock: main bubble goroutine has exited but blocked goroutines remain")
 and their stacks. An exception raised by ``fn`` ends the bubble's other
-goroutines the same way and is raised by ``test``.
+goroutines the same way and is raised by ``test``. A deadlock is reported
+once the bubble has stayed so, unchanged, for a short real-time grace
+(50 ms): a wake-up from outside the bubble (for a goroutine of it waiting on
+a channel made outside) may still come.
 
 How it works. The bubble is a ContextVar (``_runtime.clock.bubble``) set in
 the context the root is started in; go() runs every goroutine in a copy of
@@ -136,6 +139,9 @@ MSG_MAIN_EXITED: Final = "deadlock: main bubble goroutine has exited but blocked
 # but not durably (a Mutex, an fd, blocking()): it grows to the maximum.
 _PAUSE_MIN: Final = 0.0005
 _PAUSE_MAX: Final = 0.01
+# How long, in real time, a bubble that looks deadlocked must stay unchanged
+# before the deadlock is reported (_still_stuck).
+_GRACE: Final = 0.05
 
 _ids = iter(range(1, 1 << 62))
 
@@ -247,6 +253,9 @@ def _drive(b: _Bubble) -> None:
                 continue
             when = b.heap.next_when()
             if when is None:
+                if not _still_stuck(b, members):
+                    pause = 0.0
+                    continue
                 msg = MSG_MAIN_EXITED if b.root_done else MSG_ALL_BLOCKED
                 text = msg + "\n\n" + _bubble_dump(members)
                 _end(b, members)
@@ -261,6 +270,30 @@ def _drive(b: _Bubble) -> None:
         # ends it. Wait in real time; the driver is outside the bubble.
         pause = min(max(pause * 2, _PAUSE_MIN), _PAUSE_MAX)
         _time.sleep(pause)
+
+
+def _snapshot(gs: list[G]) -> list[tuple[int, str, str, int]]:
+    return [(g.id, g.state, g.wait_reason, id(g.token)) for g in gs]
+
+
+def _still_stuck(b: _Bubble, members: list[G]) -> bool:
+    """Before a deadlock is reported: whether the bubble stays exactly as it
+    is for a short real-time grace (_GRACE). A goroutine of the bubble may
+    wait on a channel made outside it, which a goroutine or thread outside
+    will serve (Go does not count that wait as durable; here it cannot be
+    told apart): such a wake-up comes within the grace, and the bubble goes
+    on instead of failing."""
+    before = _snapshot(members)
+    waited = 0.0
+    pause = _PAUSE_MIN
+    while waited < _GRACE:
+        _time.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, _PAUSE_MAX)
+        _proc.gosched()
+        if _snapshot(_members(b)) != before or b.heap.next_when() is not None:
+            return False
+    return True
 
 
 def _end(b: _Bubble, members: list[G]) -> None:
