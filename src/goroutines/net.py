@@ -64,6 +64,7 @@ from typing import Any, Protocol, TypeVar, final
 
 from ._chan import Chan
 from ._go import go, notify_closing, wait_readable, wait_writable
+from ._pipe import pipe as pipe
 from ._runtime import blocking as _blocking
 from ._runtime import clock as _clock
 from ._runtime import netpoll as _np
@@ -89,6 +90,7 @@ __all__ = [
     "listen",
     "listen_packet",
     "notify_closing",
+    "pipe",
     "split_host_port",
     "tls_client",
     "tls_server",

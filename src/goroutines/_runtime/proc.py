@@ -697,7 +697,7 @@ def _idle(p: P) -> None:
     when = timers.next_when(p)
     timeout: float | None = None
     if when is not None:
-        timeout = when - clock.read()
+        timeout = when - clock.base()  # a P's timers: never a bubble's clock
         if timeout <= 0:
             p.sleeping = False
             return

@@ -63,6 +63,7 @@ from collections.abc import Callable
 from time import monotonic
 from types import FrameType
 
+from . import clock as _clock
 from . import events as _events
 from . import exit as _exit
 from . import netpoll as _netpoll
@@ -375,7 +376,7 @@ def handoff(victim: P) -> P | None:
                     g = q.pop()
                 except IndexError:
                     break
-                if g.greenlet is not None or g.p is not victim or g is victim.g1:
+                if g.greenlet is not None or g.p is not victim or g is victim.g1 or _pinned(g):
                     q.append(g)
                     put_back = True
                     break
@@ -399,6 +400,14 @@ def _emit_handoff(victim: P, target: P, n: int) -> None:
     h = _events.hook
     if h is not None:
         h(_events.HANDOFF, None, (victim.id, target.id, n))
+
+
+def _pinned(g: G) -> bool:
+    """A goroutine of a synctest bubble never moves to another P: its bubble's
+    driver runs its timers and watches it from its P's thread (clock.bubble
+    is in the context go() gave it)."""
+    ctx = g.context
+    return ctx is not None and _clock.bubble in ctx
 
 
 def _pick_target(victim: P) -> P | None:
