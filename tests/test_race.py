@@ -239,14 +239,21 @@ def test_detector_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_shared_base_clocks_join_as_plain_vector_clocks(seed: int) -> None:
+@pytest.mark.parametrize("fold", ["default", "small"])
+def test_shared_base_clocks_join_as_plain_vector_clocks(
+    seed: int, fold: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The detector's two-level clocks (a shared base, an owned extra, folds,
     adoption, merged bases skipped) give the entrywise max a plain dict gives,
-    over random releases and acquires among many threads and clocks."""
+    over random releases and acquires among many threads and clocks (with
+    the fold thresholds small, every path runs at these sizes)."""
     import random
 
     from goroutines._race import detector as d
 
+    if fold == "small":
+        monkeypatch.setattr(d, "_FOLD_MIN", 6)
+        monkeypatch.setattr(d, "_ADOPT_FOLD", 3)
     rng = random.Random(seed)
     n_threads, n_clocks = rng.choice([(3, 2), (40, 5), (200, 8)])
     threads = [d.Thread(i, {}, f"goroutine {i}", i) for i in range(n_threads)]

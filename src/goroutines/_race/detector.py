@@ -54,7 +54,12 @@ _STOP = ("<frozen runpy>", os.path.dirname(os.__file__) + os.sep + "runpy.py")
 
 
 _EMPTY: dict[int, int] = {}  # the empty base (a base is never written)
-_FOLD_MIN = 32  # extra is folded into a new base past this size (and base/4)
+# extra is folded into a new base past this size (and a quarter of base):
+# below it a clock is one plain dict, as fast as a join gets; a clock about
+# to be adopted as a base is folded past _ADOPT_FOLD, so that adopters copy
+# little.
+_FOLD_MIN = 512
+_ADOPT_FOLD = 32
 
 Clock = tuple[dict[int, int], dict[int, int]]  # (base, extra), extra a copy
 
@@ -109,7 +114,7 @@ def _fold(x: Thread | SyncClock) -> dict[int, int]:
 def _merge(de: dict[int, int], db: dict[int, int], src: dict[int, int]) -> None:
     bget, eget = db.get, de.get
     for k, v in src.items():
-        if v > (eget(k) or bget(k, 0)):
+        if v > bget(k, 0) and v > eget(k, 0):
             de[k] = v
 
 
@@ -121,7 +126,7 @@ def _join(dst: Thread | SyncClock, src: Thread | SyncClock) -> None:
         if len(sb) > len(db):
             # Adopt src's larger base, keeping what dst knows beyond it;
             # src's extra is folded first, or every adopter would copy it.
-            if len(src.extra) > _FOLD_MIN:
+            if len(src.extra) > _ADOPT_FOLD:
                 sb = _fold(src)
             sget = sb.get
             ne = {k: v for k, v in db.items() if v > sget(k, 0)}
@@ -140,7 +145,7 @@ def _join(dst: Thread | SyncClock, src: Thread | SyncClock) -> None:
     if db:
         bget = db.get
         for k, v in src.extra.items():
-            if v > (eget(k) or bget(k, 0)):
+            if v > bget(k, 0) and v > eget(k, 0):
                 de[k] = v
     else:
         for k, v in src.extra.items():
