@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
-.PHONY: all install demo test test-slow lint typecheck pytest test-other-pythons bench clean
+.PHONY: all install demo test test-slow test-browser lint typecheck pytest test-other-pythons bench clean
 
 
 all: test
@@ -89,6 +89,18 @@ test-slow: $(STAMP) $(OTHER_STAMPS)
 	  $(addprefix suite-,$(ALL_RUNS))
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target \
 	  $(addprefix suite-,$(OTHER_PURE_RUNS) $(ONE_P_RUNS))
+
+# The execution tracer's HTML timeline in a real browser: headless Debian
+# chromium (installed here when missing, apt-get and root permitting; else
+# the test skips, saying why). `.ci/run` runs it after `make test`.
+test-browser: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	    s=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	    $$s apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -q chromium >/dev/null \
+	      || echo "test-browser: could not install chromium; the browser test will skip"; \
+	  else echo "test-browser: no chromium and no way to install it; the browser test will skip"; fi; }
+	$(PY) -m pytest -p no:cacheprovider -rs tests/test_trace_browser.py
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'

@@ -304,31 +304,40 @@ and latency move by tens of percent, at times several times over, from one
 run to the next, for every runtime, the Go reference included, whatever
 core the server is pinned to. The server's CPU time per round trip (or per
 request) is the steady figure: it is what bounds a server's throughput once
-its core is saturated, and it is little affected by what else runs. Compare
+its core is saturated, and it moves much less with what else runs (a
+heavily loaded machine raises it too, for every runtime alike). Compare
 the CPU columns first; read throughput and p99 as what one noisy run saw.
 
 W13: a goroutines server (`net.Conn`, one goroutine per connection, code
-that reads as if it blocked) costs less CPU per round trip than asyncio
-streams and trio (about 0.55x), about what gevent's StreamServer costs, and
-what `socketserver` threads cost at 200 connections (a quarter of it at
-2,000, where threads thrash). The C accelerator changes little here: the
-network path itself is Python. uvloop's streams are ahead at 200
-connections and close at 2,000; its Protocol server and Go are the
-ceilings, at about half our cost. About half of every round trip is the
-kernel's send and receive, which all of them pay; the rest is what runs per
-operation, for goroutines Python code: the non-blocking attempt (and its
-EAGAIN), the fdMutex, the PollDesc wait, and the park and ready. The gap to
-uvloop and Go is that interpreter time, not the design, which is Go's.
+that reads as if it blocked) at 200 connections costs less CPU per round
+trip than asyncio streams and trio (about 0.6x), gevent's StreamServer
+(0.8x) and `socketserver` threads, and about what uvloop's streams cost
+(1.1x). At 2,000 connections it stays well ahead of asyncio, trio and
+threads (which thrash), and is behind gevent and uvloop's streams (1.2x
+to 1.4x in this and other runs). The C accelerator changes little here:
+the network path itself is Python. A read that follows a short read
+waits for the netpoller's edge before it tries (the socket was empty
+then), which saves a recv that would say EAGAIN, and its exception, per
+round trip. Where a round trip's CPU goes (a py-spy profile of the server
+at 200 connections): the kernel's send about 43% and recv 17% (every
+runtime pays them; a send on loopback runs the receiving side too), the
+greenlet switches of park and ready about 8%, and Python about 32%,
+spread over a dozen functions none of which is above 5% (the netpoller's
+dispatch and wait, the fdMutex, Conn.read and Conn.write, the scheduler's
+loop). uvloop (streams and Protocol) and Go run that last part in C: it
+is the gap to them. The run was made on a heavily loaded machine: every
+runtime, Go included, took 1.5x to 2x the CPU per round trip of a quiet
+run, so read the ratios within the table, not the absolute figures.
 
-W14: per request, goroutines + h11 costs less CPU than uvicorn + uvloop +
-h11 (the same parser), and about 0.6x of gevent's pywsgi; goroutines +
-httptools costs about half of uvicorn + uvloop + httptools with a raw ASGI
-app (whose per-request scope and event dicts it does not build). h11's
+W14: per request, goroutines + h11 costs about 0.65x of uvicorn + uvloop +
+h11 (the same parser) and of gevent's pywsgi; goroutines + httptools
+costs less than half of uvicorn + uvloop + httptools with a raw ASGI app
+(whose per-request scope and event dicts it does not build). h11's
 pure-Python parsing is most of a request's cost where it is used.
 
 W15: an idle connection costs a parked goroutine (its greenlet and the C
 stack it saved) plus the socket, Conn, fdMutex and PollDesc objects: more
-than an asyncio or trio task (about 1.7x), slightly less than gevent's
+than an asyncio or trio task (about 1.6x), slightly less than gevent's
 greenlet, a third of a thread.
 """
 

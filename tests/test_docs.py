@@ -7,7 +7,7 @@ Conventions for docs/*.md and README.md (stated in docs/README.md):
     exact standard output;
   * a ```py block is a fragment (for reading, not run).
 Every public name of ``goroutines``, ``goroutines.context``,
-``goroutines.errgroup`` and ``goroutines.testing`` (their ``__all__``) must appear in code (an inline
+``goroutines.errgroup`` and the modules in MODULES (their ``__all__``) must appear in code (an inline
 `code` span or a code block) in docs/guide.md or docs/go-to-python.md, and
 every one of those and of ``goroutines.errors`` in docs/api.md.
 Relative links between the docs, README.md and examples/ must resolve.
@@ -32,7 +32,7 @@ DOC_FILES = ["README.md", "docs/README.md", "docs/guide.md", "docs/go-to-python.
              "docs/differences.md", "docs/api.md", "docs/HACKING.md"]
 NAME_DOCS = ["docs/guide.md", "docs/go-to-python.md"]
 MODULES = ["goroutines", "goroutines.context", "goroutines.errgroup", "goroutines.net",
-           "goroutines.testing"]
+           "goroutines.synctest", "goroutines.testing", "goroutines.trace"]
 # The API reference names every public name of these (their __all__).
 API_DOC = "docs/api.md"
 API_MODULES = [*MODULES, "goroutines.errors"]

@@ -651,50 +651,46 @@ def test_preempt_off_by_environment() -> None:
     assert r.stdout.strip() == "False"
 
 
+def _forget_a_requested_p() -> None:
+    requested = threading.Event()
+    returned = threading.Event()
+    leave = threading.Event()
+    started = threading.Event()
+    ps: list[Any] = []
+
+    def thread_main() -> None:
+        def main() -> None:  # runs no code of the program after the request
+            ps.append(_sched.tls.p)
+            started.set()
+            requested.wait(10)
+
+        gr.run(main)
+        returned.set()
+        leave.wait(10)  # the thread lives on: arming it would succeed
+
+    th = threading.Thread(target=thread_main)
+    th.start()
+    try:
+        assert started.wait(10)
+        p = ps[0]
+        preempt.request(p)
+        assert preempt.requested(p)
+        requested.set()
+        assert returned.wait(10)
+        assert not preempt.requested(p)  # cancelled when run() forgot the P
+        preempt.request(p)  # a late request, as from a monitor's stale look
+        assert not preempt.requested(p)
+        assert p not in preempt._codes
+    finally:
+        requested.set()
+        leave.set()
+        th.join(10)
+
+
 @needs_preempt
 def test_a_p_that_run_forgets_keeps_no_request() -> None:
     """run() on a thread of its own makes a P and forgets it on return: a
     request pending then, or made on it afterwards (the monitor looked at it
     just before), is dropped with it, the thread disarmed."""
     for _ in range(20):
-        requested = threading.Event()
-        returned = threading.Event()
-        leave = threading.Event()
-        started = threading.Event()
-        ps: list[Any] = []
-
-        def thread_main(
-            ps: list[Any],
-            started: threading.Event,
-            requested: threading.Event,
-            returned: threading.Event,
-            leave: threading.Event,
-        ) -> None:
-            def main() -> None:  # runs no code of the program after the request
-                ps.append(_sched.tls.p)
-                started.set()
-                requested.wait(10)
-
-            gr.run(main)
-            returned.set()
-            leave.wait(10)  # the thread lives on: arming it would succeed
-
-        th = threading.Thread(
-            target=thread_main, args=(ps, started, requested, returned, leave)
-        )
-        th.start()
-        try:
-            assert started.wait(10)
-            p = ps[0]
-            preempt.request(p)
-            assert preempt.requested(p)
-            requested.set()
-            assert returned.wait(10)
-            assert not preempt.requested(p)  # cancelled when run() forgot the P
-            preempt.request(p)  # a late request, as from a monitor's stale look
-            assert not preempt.requested(p)
-            assert p not in preempt._codes
-        finally:
-            requested.set()
-            leave.set()
-            th.join(10)
+        _forget_a_requested_p()

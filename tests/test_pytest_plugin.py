@@ -309,3 +309,156 @@ def test_loading_the_plugin_does_not_import_goroutines(pytester: pytest.Pytester
     # is then unknown).
     r = pytester.runpytest_subprocess("-p", "no:goroutines", "--strict-markers")
     r.stdout.fnmatch_lines(["*'goroutines' not found in `markers`*"])
+
+
+# ---------------------------------------------------------------------------
+# The synctest fixture
+
+
+def test_synctest_fixture_runs_the_body_in_a_bubble(pytester: pytest.Pytester) -> None:
+    make(pytester, """
+        import pytest
+        import goroutines
+        from goroutines import Chan, go, now, sleep
+
+        EPOCH = 946684800.0
+
+        def test_plain(synctest):
+            assert now() == EPOCH
+            c = Chan()
+            go(lambda: (sleep(60), c.send(now())))
+            assert c.recv() == EPOCH + 60
+            synctest.wait()
+
+        @pytest.mark.goroutines
+        def test_marked_too(synctest):
+            assert goroutines.current().id != 1  # the bubble's root, not goroutine 1
+            sleep(3600)
+            assert now() == EPOCH + 3600
+
+        def test_without_fixture():
+            assert now() < EPOCH
+    """)
+    r = pytester.runpytest("--strict-markers")
+    r.assert_outcomes(passed=3)
+
+
+def test_synctest_fixture_deadlock_fails_with_gos_message(pytester: pytest.Pytester) -> None:
+    make(pytester, """
+        from goroutines import Chan, go
+
+        def stuck(c):
+            c.recv()
+
+        def test_it(synctest):
+            go(stuck, Chan())
+    """)
+    r = pytester.runpytest()
+    r.assert_outcomes(failed=1)
+    r.stdout.fnmatch_lines([
+        "*Deadlock: deadlock: main bubble goroutine has exited but blocked goroutines remain*",
+        "*test_it.stuck(...)*",
+    ])
+
+
+def test_synctest_fixture_refuses_async_tests(pytester: pytest.Pytester) -> None:
+    make(pytester, """
+        async def test_it(synctest):
+            pass
+    """)
+    r = pytester.runpytest()
+    r.assert_outcomes(failed=1)
+    r.stdout.fnmatch_lines(["*the synctest fixture runs a plain test function in a bubble*"])
+
+
+# ---------------------------------------------------------------------------
+# --goroutines-race
+
+RACY = """
+    import pytest
+    from goroutines import WaitGroup
+
+    counter = 0
+
+    def bump():
+        global counter
+        for _ in range(50):
+            counter += 1
+
+    def test_1_racy():
+        wg = WaitGroup()
+        for _ in range(4):
+            wg.go(bump)
+        wg.wait()
+        assert counter > 0
+
+    def test_2_clean():
+        assert 2 + 2 == 4
+"""
+
+
+def test_race_option_fails_the_racy_test_only(pytester: pytest.Pytester) -> None:
+    make(pytester, RACY)
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--goroutines-race", timeout=120)
+    r.assert_outcomes(passed=1, failed=1)
+    r.stdout.fnmatch_lines([
+        "*test_it.py::test_1_racy: race detected during execution of test*",
+        "*WARNING: DATA RACE*",
+        "*test_it.py:*",
+        "*FAILED test_it.py::test_1_racy*",
+    ])
+
+
+def test_without_race_option_nothing_is_instrumented(pytester: pytest.Pytester) -> None:
+    make(pytester, RACY)
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    r.assert_outcomes(passed=2)
+    assert "DATA RACE" not in r.stdout.str() + r.stderr.str()
+
+
+def test_race_option_keeps_assertion_rewriting_and_the_pure_path(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest("""
+        import goroutines  # imported before the tests: the pure path was chosen already
+    """)
+    make(pytester, """
+        from goroutines._runtime import accel
+
+        def test_pure():
+            assert not accel.active_ports()
+
+        def test_rewritten():
+            x = [1, 2]
+            assert x == [1, 3]
+    """)
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--goroutines-race", timeout=120)
+    r.assert_outcomes(passed=1, failed=1)
+    r.stdout.fnmatch_lines(["*assert [[]1, 2[]] == [[]1, 3[]]*"])
+
+
+def test_race_outside_a_test_call_sets_exit_status_66(pytester: pytest.Pytester) -> None:
+    make(pytester, """
+        import pytest
+        from goroutines import WaitGroup
+
+        counter = 0
+
+        def bump():
+            global counter
+            for _ in range(50):
+                counter += 1
+
+        @pytest.fixture
+        def racy_setup():
+            wg = WaitGroup()
+            for _ in range(4):
+                wg.go(bump)
+            wg.wait()
+
+        def test_it(racy_setup):
+            pass
+    """)
+    r = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--goroutines-race", timeout=120)
+    r.assert_outcomes(passed=1)
+    assert r.ret == 66, r.stdout.str()

@@ -39,9 +39,6 @@ RACY_EXAMPLES = {"pitfall_unsynchronized_counter.py", "pitfall_loop_variable.py"
 LOCK_ORDER_EXAMPLES = {"pitfall_lock_order.py"}
 # Examples that do not end by themselves, or on purpose end in an error.
 SKIP_EXAMPLES = {"pitfall_deadlock.py", "pitfall_main_exits_early.py"}
-# Tens of thousands of goroutines: vector clocks grow with them, beyond what
-# the detector handles in time (docs/guide.md says how the cost grows).
-SKIP_EXAMPLES |= {"daisy_chain.py", "myth_more_goroutines.py", "showcase.py"}
 # Measures the runtime's own costs, and asserts that one gosched() lets
 # 100,000 goroutines finish: a timing the detector's slowdown breaks.
 SKIP_EXAMPLES |= {"goroutine_cost.py"}
@@ -246,3 +243,48 @@ def test_detector_epochs(monkeypatch: pytest.MonkeyPatch) -> None:
     me.append(a)
     d.read(o, "x")  # a never acquired b's write
     assert d.found[0] == before + 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("fold", ["default", "small"])
+def test_shared_base_clocks_join_as_plain_vector_clocks(
+    seed: int, fold: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detector's two-level clocks (a shared base, an owned extra, folds,
+    adoption, merged bases skipped) give the entrywise max a plain dict gives,
+    over random releases and acquires among many threads and clocks (with
+    the fold thresholds small, every path runs at these sizes)."""
+    import random
+
+    from goroutines._race import detector as d
+
+    if fold == "small":
+        monkeypatch.setattr(d, "_FOLD_MIN", 6)
+        monkeypatch.setattr(d, "_ADOPT_FOLD", 3)
+    rng = random.Random(seed)
+    n_threads, n_clocks = rng.choice([(3, 2), (40, 5), (200, 8)])
+    threads = [d.Thread(i, {}, f"goroutine {i}", i) for i in range(n_threads)]
+    clocks = [d.SyncClock() for _ in range(n_clocks)]
+    ref_t = [{i: t.c} for i, t in enumerate(threads)]
+    ref_c: list[dict[int, int]] = [{} for _ in range(n_clocks)]
+
+    def join(dst: dict[int, int], src: dict[int, int]) -> None:
+        for k, v in src.items():
+            if dst.get(k, 0) < v:
+                dst[k] = v
+
+    for _ in range(3000):
+        i, j = rng.randrange(n_threads), rng.randrange(n_clocks)
+        t = threads[i]
+        if rng.random() < 0.5:  # release, as detector.release does
+            d._join(clocks[j], t)
+            join(ref_c[j], ref_t[i])
+            t.c += 1
+            t.extra[t.tid] = t.c
+            ref_t[i][i] = t.c
+        else:
+            d._join(t, clocks[j])
+            join(ref_t[i], ref_c[j])
+        for k in range(n_threads):
+            assert t.at(k) == ref_t[i].get(k, 0)
+            assert clocks[j].at(k) == ref_c[j].get(k, 0)

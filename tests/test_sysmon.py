@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -410,3 +411,41 @@ def test_a_forked_child_runs_its_own_monitor() -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout == "0\n", r.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_thread_waiting_for_a_cpu_is_told_from_one_asleep_in_a_call() -> None:
+    """The block report's last check: a thread that used no CPU since the
+    last look but is runnable (a loaded machine did not schedule it) is not
+    stuck; one asleep in a call is."""
+
+    class FakeP:
+        native_id = 0
+
+    ready, stop = threading.Event(), threading.Event()
+    ids: list[int] = []
+
+    def asleep() -> None:
+        ids.append(threading.get_native_id())
+        ready.set()
+        stop.wait(30)
+
+    t = threading.Thread(target=asleep)
+    t.start()
+    try:
+        assert ready.wait(10)
+        p: Any = FakeP()
+        p.native_id = ids[0]
+        deadline = time.monotonic() + 10
+        while sysmon._waits_for_cpu(p):  # between ready.set() and its wait
+            assert time.monotonic() < deadline, "the thread never went to sleep"
+            stop.wait(0.001)
+        for _ in range(20):
+            assert not sysmon._waits_for_cpu(p)
+        p.native_id = threading.get_native_id()  # this thread, running now
+        assert sysmon._waits_for_cpu(p)
+        p.native_id = 2**31 - 1  # no such thread
+        assert not sysmon._waits_for_cpu(p)
+    finally:
+        stop.set()
+        t.join(10)

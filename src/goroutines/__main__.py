@@ -39,8 +39,9 @@ from . import _detect, _go
 from .errors import Deadlock, GoroutinePanic
 
 USAGE = """\
-usage: python -m goroutines run [--procs N] [--race] [--leaks] [--lockorder] script.py [args...]
+usage: python -m goroutines run [--procs N] [--race] [--leaks] [--lockorder] [--trace FILE] script.py [args...]
        python -m goroutines vet PATH...
+       python -m goroutines trace FILE.json [-o FILE.html]
 
 commands:
   run    run script.py as the main goroutine (as __main__, with sys.argv[1:] =
@@ -48,6 +49,8 @@ commands:
   vet    check Python files for the classic mistakes of concurrent code
          (`python -m goroutines vet --help` lists the checks); exit status 1
          when it finds any
+  trace  turn a trace written by --trace into a self-contained HTML timeline
+         (default output: FILE.html beside it)
 
 options:
   --procs N   set max_procs(N) (GOMAXPROCS) before the script starts
@@ -62,6 +65,15 @@ options:
   --race-include PKG / --race-exclude PKG
               also instrument (never instrument) package PKG; by default the
               script and the modules beside it are instrumented
+  --trace FILE
+              record an execution trace into FILE (Chrome/Perfetto
+              trace-event JSON): goroutine states, blocking() calls, timers,
+              hand-offs, GC
+  --trace-chan
+              also record channel operations and selects, with flow arrows
+              from each operation to the partner it woke (many more events)
+  --trace-ring MB
+              keep only the last ~MB megabytes of events (a flight recorder)
 """
 
 
@@ -207,12 +219,97 @@ def _race_opts(argv: list[str]) -> tuple[_RaceOpts, list[str]]:
     return opts, rest
 
 
+# -- the tracer's options (its code: goroutines/trace.py) ---------------------
+
+
+class _TraceOpts:
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.chan = False
+        self.ring_mb: float | None = None
+
+
+def _trace_opts(argv: list[str]) -> tuple[_TraceOpts, list[str]]:
+    """--trace FILE, --trace-chan, --trace-ring MB taken out of the
+    arguments before the script; the rest, in order."""
+    opts = _TraceOpts()
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-") or arg in ("-", "--"):
+            rest.extend(argv[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if arg == "--trace-chan":
+            opts.chan = True
+        elif name in ("--trace", "--trace-ring"):
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise _UsageError(f"{name} needs a value")
+                value = argv[i + 1]
+                i += 1
+            if name == "--trace":
+                opts.path = value
+            else:
+                try:
+                    opts.ring_mb = float(value)
+                except ValueError:
+                    raise _UsageError(f"--trace-ring: not a number: {value!r}") from None
+                if not opts.ring_mb > 0:
+                    raise _UsageError(f"--trace-ring: must be > 0, got {value}")
+        else:
+            rest.append(arg)
+            if name in ("--procs", "--race-include", "--race-exclude") and not eq:
+                if i + 1 < len(argv):
+                    rest.append(argv[i + 1])
+                    i += 1
+        i += 1
+    if opts.path is None and (opts.chan or opts.ring_mb is not None):
+        raise _UsageError("--trace-chan and --trace-ring need --trace FILE")
+    return opts, rest
+
+
+def _trace_html(argv: list[str]) -> int:
+    """``python -m goroutines trace FILE.json [-o FILE.html]``."""
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if argv else 2
+    src, out = argv[0], None
+    rest = argv[1:]
+    if rest[:1] in (["-o"], ["--output"]) and len(rest) == 2:
+        out = rest[1]
+    elif rest:
+        sys.stderr.write(f"goroutines trace: unexpected arguments {rest!r}\n\n{USAGE}")
+        return 2
+    if out is None:
+        out = os.path.splitext(src)[0] + ".html"
+    from . import _tracehtml
+
+    try:
+        _tracehtml.write_html(src, out)
+    except (OSError, ValueError) as e:
+        sys.stderr.write(f"goroutines trace: {e}\n")
+        return 1
+    sys.stdout.write(f"wrote {out}\n")
+    return 0
+
+
 def _run_script(
     script: str,
     args: list[str],
     checks: frozenset[str] = frozenset(),
     race: _RaceOpts | None = None,
+    tracing: _TraceOpts | None = None,
 ) -> int:
+    if tracing is not None and tracing.path is not None:
+        from . import trace
+
+        trace.start(tracing.path, chan=tracing.chan, ring_mb=tracing.ring_mb)
+        try:
+            return _run_script(script, args, checks, race)
+        finally:
+            trace.stop()
     path = os.path.abspath(script)
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(path)
@@ -282,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         from . import _vet
 
         return _vet.main(args[1:])
+    if args[0] == "trace":
+        return _trace_html(args[1:])
     if args[0] != "run":
         sys.stderr.write(f"goroutines: unknown command {args[0]!r}\n\n{USAGE}")
         return 2
@@ -289,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0
     try:
-        race, rest = _race_opts(args[1:])
+        tracing, rest = _trace_opts(args[1:])
+        race, rest = _race_opts(rest)
         checks: set[str] = set()
         procs, script, script_args = _parse(rest, checks)
     except _UsageError as e:
@@ -312,7 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         # records (which would hide their races).
         checks.add("lockorder")
     _detect.start(checks)
-    status = _run_script(script, script_args, frozenset(checks), race if race.on else None)
+    status = _run_script(
+        script, script_args, frozenset(checks), race if race.on else None, tracing
+    )
     if race.on:
         from . import _race
 

@@ -64,6 +64,7 @@ from typing import Any, Protocol, TypeVar, final
 
 from ._chan import Chan
 from ._go import go, notify_closing, wait_readable, wait_writable
+from ._pipe import pipe as pipe
 from ._runtime import blocking as _blocking
 from ._runtime import clock as _clock
 from ._runtime import netpoll as _np
@@ -89,6 +90,7 @@ __all__ = [
     "listen",
     "listen_packet",
     "notify_closing",
+    "pipe",
     "split_host_port",
     "tls_client",
     "tls_server",
@@ -588,7 +590,7 @@ class Conn(_NetFD):
     goroutines and threads. Made by dial, dial_context and Listener.accept.
     Go: ``net.Conn``."""
 
-    __slots__ = ("_laddr", "_raddr")
+    __slots__ = ("_drained", "_laddr", "_raddr")
 
     def __init__(self, sock: socket.socket, remote_addr: Any = None) -> None:
         """Wrap a connected stream socket (it becomes non-blocking and is
@@ -596,6 +598,9 @@ class Conn(_NetFD):
         if not isinstance(sock, socket.socket):
             raise TypeError(f"Conn needs a socket.socket, got {type(sock).__name__}")
         self._init_fd(sock)
+        # The last read returned less than it asked for: the socket was
+        # empty then (guarded by the read lock; see _wait_drained).
+        self._drained = False
         self._laddr: Any = None  # looked up on first use
         self._raddr: Any = remote_addr
 
@@ -652,16 +657,22 @@ class Conn(_NetFD):
                 return b""
             pd = self._pd
             recv = self._sock.recv
+            if self._drained:
+                self._wait_drained(pd)
             while True:
                 d = pd.rdeadline
                 if d and _expired(d):
                     raise DeadlineExceeded()
                 try:
-                    return recv(n)
+                    data = recv(n)
                 except BlockingIOError:
                     _np.wait(pd, _READ)
+                    continue
                 except InterruptedError:
-                    pass
+                    continue
+                if 0 < len(data) < n:
+                    self._drained = True
+                return data
         finally:
             if mu.rwunlock(True):
                 self._last()
@@ -677,19 +688,39 @@ class Conn(_NetFD):
                 return 0
             pd = self._pd
             recv_into = self._sock.recv_into
+            if self._drained:
+                self._wait_drained(pd)
             while True:
                 d = pd.rdeadline
                 if d and _expired(d):
                     raise DeadlineExceeded()
                 try:
-                    return recv_into(mv)
+                    got = recv_into(mv)
                 except BlockingIOError:
                     _np.wait(pd, _READ)
+                    continue
                 except InterruptedError:
-                    pass
+                    continue
+                if 0 < got < mv.nbytes:
+                    self._drained = True
+                return got
         finally:
             if mu.rwunlock(True):
                 self._last()
+
+    def _wait_drained(self, pd: _np.PollDesc) -> None:
+        """The last read emptied the socket (it returned less than it asked
+        for): wait for the edge of what arrived since, rather than try a recv
+        that would say EAGAIN (see netpoll's header). Unless an edge said end
+        of stream or an error, which a short read leaves pending. Holds the
+        read lock."""
+        self._drained = False
+        if pd.rhup:
+            return
+        d = pd.rdeadline
+        if d and _expired(d):
+            raise DeadlineExceeded()
+        _np.wait(pd, _READ)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write all of data, parking while the socket's buffer is full;
@@ -726,8 +757,10 @@ class Conn(_NetFD):
                         if total == 0:
                             return 0
                         sent = send(mv, _SEND_FLAGS)
-                        if sent and mv.__class__ is bytes:
-                            mv = memoryview(mv)
+                        if sent >= total:
+                            return total
+                        if mv.__class__ is bytes:
+                            mv = memoryview(mv)  # slices without copies
                     if sent >= total:
                         return total
                 except BlockingIOError:
@@ -1150,6 +1183,7 @@ class TLSConn(Conn):
         self._laddr = conn.local_addr
         self._raddr = conn.remote_addr
         self._handshaken = False
+        self._drained = False  # Conn.read's; TLSConn reads records its own way
         self._ssl_lock = threading.Lock()  # one OpenSSL call at a time
 
     def _io(self, fn: Callable[..., T], *args: Any) -> T:

@@ -18,6 +18,26 @@ ini option ``goroutines = true`` is set, runs as goroutine 1 under
     own timer, which stays in place as the backstop for a goroutine that
     never gives the thread back), else the ini option ``goroutines_timeout``.
 
+A test that takes the ``synctest`` fixture runs its body in a synctest bubble
+(``goroutines.synctest.test``: a fake clock that jumps when every goroutine of
+the bubble is blocked; Go's ``synctest.Test(t, f)`` for the whole test); the
+fixture's value is the ``goroutines.synctest`` module, for ``wait()``. With
+the marker too, the bubble's driver is goroutine 1 of the test's ``run()``.
+
+``--goroutines-race`` runs the session under the race detector, as
+``python -m goroutines run --race`` runs a script: the pure path
+(``GOROUTINES_PURE=1``, set before the conftest files are imported; an error
+if ``goroutines`` was imported with the accelerator before), the
+synchronization hooks, and the modules under the rootdir instrumented as they
+are imported, test modules included (after pytest's assertion rewrite),
+``goroutines`` itself and site-packages not. A test during whose call a race is
+reported fails ("race detected during execution of test", as Go's testing
+says), its ``WARNING: DATA RACE`` block in its captured stderr; a race outside
+any test's call (a fixture, a thread running on) makes the session's exit
+status 66 (Go's) when nothing else failed. ``--goroutines-race-include PKG``
+and ``--goroutines-race-exclude PKG`` (repeatable) are ``run --race``'s
+``--race-include`` and ``--race-exclude``.
+
 The module imports nothing of ``goroutines`` until a marked test runs:
 importing ``goroutines`` installs signal handlers and records the threads
 of the process, which a test session that never uses it must not get. So
@@ -76,8 +96,26 @@ def _postpone_alarm(seconds: float) -> None:
 
 _timeout_key = pytest.StashKey[tuple[float, float]]()  # (seconds, start) from pytest-timeout
 
+SYNCTEST_FIXTURE = "synctest"
+RACE_EXIT_STATUS = 66  # Go's exit status for a program in which races were found
+_race_on = [False]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("goroutines")
+    group.addoption(
+        "--goroutines-race", action="store_true", dest="goroutines_race", default=False,
+        help="run the tests under goroutines' race detector (the pure path; the modules "
+        "under the rootdir instrumented); a test during which a race is reported fails",
+    )
+    group.addoption(
+        "--goroutines-race-include", action="append", dest="goroutines_race_include",
+        default=[], metavar="PKG", help="also instrument package PKG for the race detector",
+    )
+    group.addoption(
+        "--goroutines-race-exclude", action="append", dest="goroutines_race_exclude",
+        default=[], metavar="PKG", help="do not instrument package PKG for the race detector",
+    )
     parser.addini(
         "goroutines", type="bool", default=False,
         help="run every test function as goroutine 1 under goroutines.run(), "
@@ -94,7 +132,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """--goroutines-race: the race detector works on the pure path, chosen
+    when goroutines is imported; conftest files may import it."""
+    if getattr(early_config.known_args_namespace, "goroutines_race", False):
+        if "goroutines" not in sys.modules:
+            os.environ["GOROUTINES_PURE"] = "1"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("goroutines_race", False):
+        _enable_race(config)
     config.addinivalue_line(
         "markers",
         "goroutines(leaks=True, ignore_top_function=(), ignore_created_by=(), "
@@ -102,6 +153,125 @@ def pytest_configure(config: pytest.Config) -> None:
         "fail it on a deadlock, a panic, goroutines left alive, or its timeout "
         "(with the goroutine dump)",
     )
+
+
+def _enable_race(config: pytest.Config) -> None:
+    """Install the race detector before any test module is imported."""
+    if "goroutines" in sys.modules:
+        from goroutines._runtime import accel
+
+        if accel.active_ports():
+            raise pytest.UsageError(
+                "--goroutines-race: goroutines was imported with its C accelerator before the "
+                "plugin could choose the pure path the race detector needs; run with "
+                "GOROUTINES_PURE=1"
+            )
+    from goroutines import _race
+
+    _race.enable(
+        str(config.rootpath),
+        config.getoption("goroutines_race_include") or (),
+        config.getoption("goroutines_race_exclude") or (),
+    )
+    # pytest's assertion rewrite loads the test modules (and conftest files)
+    # with a loader of its own, which the detector's import hook leaves
+    # alone: this finder, ahead of both, instruments what pytest rewrote.
+    sys.meta_path.insert(0, _RaceAssertFinder(config))
+    _race_on[0] = True
+
+
+class _RaceAssertFinder:
+    """Instrument, for the race detector, the modules pytest rewrites."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        from _pytest.assertion.rewrite import AssertionRewritingHook
+
+        from goroutines._race import instrument
+
+        for finder in sys.meta_path:
+            if finder is self or isinstance(finder, instrument.Finder):
+                continue
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is None:
+                continue
+            if isinstance(spec.loader, AssertionRewritingHook) and spec.origin:
+                race = next(
+                    (f for f in sys.meta_path if isinstance(f, instrument.Finder)), None
+                )
+                if race is not None and race.wants(fullname, spec.origin):
+                    spec.loader = _RaceAssertLoader(self.config, spec.origin)
+            return spec
+        return None
+
+
+class _RaceAssertLoader:
+    """pytest's assertion rewrite, then the race detector's rewrite."""
+
+    def __init__(self, config: pytest.Config, path: str) -> None:
+        self.config = config
+        self.path = path
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        import ast
+
+        from _pytest.assertion.rewrite import rewrite_asserts
+
+        from goroutines._race import instrument
+
+        with open(self.path, "rb") as f:
+            source = f.read()
+        tree = ast.parse(source, filename=self.path)
+        rewrite_asserts(tree, source, self.path, self.config)
+        code = compile(instrument.rewrite(tree), self.path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+
+
+def _races() -> int:
+    from goroutines import _race
+
+    return _race.found()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    if not _race_on[0]:
+        return (yield)
+    before = _races()
+    result = yield
+    if _races() > before:
+        pytest.fail(
+            f"{item.nodeid}: race detected during execution of test "
+            "(the WARNING: DATA RACE report: the test's captured stderr)",
+            pytrace=False,
+        )
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _race_on[0]:
+        return
+    from goroutines import _race
+
+    if _race.summary() and session.exitstatus == 0:
+        session.exitstatus = RACE_EXIT_STATUS
+
+
+@pytest.fixture
+def synctest() -> Any:
+    """The test body runs in a synctest bubble (``goroutines.synctest.test``);
+    the value is the ``goroutines.synctest`` module (``wait()``)."""
+    from goroutines import synctest as module
+
+    return module
 
 
 @dataclass
@@ -166,8 +336,29 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> None:
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     settings = _settings(pyfuncitem)
     fn = pyfuncitem.obj
+    bubble = SYNCTEST_FIXTURE in getattr(pyfuncitem, "fixturenames", ())
+    if bubble:
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            pytest.fail(
+                f"{pyfuncitem.nodeid}: the synctest fixture runs a plain test function in a "
+                "bubble; this one is async def",
+                pytrace=False,
+            )
+        inner = _in_bubble(fn)
     if settings is None:
-        return (yield)
+        if not bubble:
+            return (yield)
+        pyfuncitem.obj = inner
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = fn
+    if bubble:
+        pyfuncitem.obj = _as_goroutine_1(pyfuncitem, inner, settings)
+        try:
+            return (yield)
+        finally:
+            pyfuncitem.obj = fn
     if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
         if pyfuncitem.get_closest_marker(MARKER) is None:
             return (yield)  # the ini option: async tests are left to their plugin
@@ -181,6 +372,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         return (yield)
     finally:
         pyfuncitem.obj = fn
+
+
+def _in_bubble(fn: Callable[..., object]) -> Callable[..., object]:
+    """fn, to be run as the root of a synctest bubble."""
+
+    @functools.wraps(fn)
+    def test(**kwargs: Any) -> object:
+        from goroutines import synctest
+
+        return synctest.test(lambda: fn(**kwargs))
+
+    return test
 
 
 class _TestTimeout(Exception):

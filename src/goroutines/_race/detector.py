@@ -1,12 +1,22 @@
 """The race detector's core: vector clocks, FastTrack's shadow state, reports.
 
 Every thread of execution (a goroutine, or a plain thread) is a ``Thread``
-with a vector clock ``vc`` (a dict: thread number -> clock, absent = 0) and
-its own clock ``c`` (= ``vc[tid]``); its *epoch* is ``c@tid``. Synchronizing
-operations move clocks through ``SyncClock`` objects: ``release(sc)`` joins
-the thread's clock into sc and starts a new epoch, ``acquire(sc)`` joins sc
-into the thread's clock. The synchronization hooks (hooks.py) call these
-from every synchronizing operation of the library.
+with a vector clock (thread number -> clock, absent = 0) and its own clock
+``c``; its *epoch* is ``c@tid``. Synchronizing operations move clocks
+through ``SyncClock`` objects: ``release(sc)`` joins the thread's clock into
+sc and starts a new epoch, ``acquire(sc)`` joins sc into the thread's clock.
+The synchronization hooks (hooks.py) call these from every synchronizing
+operation of the library.
+
+A vector clock is two dicts: ``base``, shared and never written once made,
+and ``extra``, its owner's own, holding the entries that exceed base (its
+value for k is ``extra.get(k) or base.get(k, 0)``). A join adopts the
+larger base by reference and copies only what the other side knows beyond
+it; ``extra`` is folded into a new base once it is a quarter of it. So 100,000
+goroutines that learn one clock (a close() they all wait for, a WaitGroup
+they all finish) share it instead of holding a copy each, and a chain of
+goroutines handing a clock down copies what changed, not the whole clock:
+memory and time linear in the goroutines, not quadratic.
 
 Shadow state (FastTrack, Flanagan & Freund, PLDI 2009): per location the
 epoch of its last write, and of its last read - or, once two unordered
@@ -43,28 +53,106 @@ _tls = _sched.tls
 _STOP = ("<frozen runpy>", os.path.dirname(os.__file__) + os.sep + "runpy.py")
 
 
+_EMPTY: dict[int, int] = {}  # the empty base (a base is never written)
+# extra is folded into a new base past this size (and a quarter of base):
+# below it a clock is one plain dict, as fast as a join gets; a clock about
+# to be adopted as a base is folded past _ADOPT_FOLD, so that adopters copy
+# little.
+_FOLD_MIN = 512
+_ADOPT_FOLD = 32
+
+Clock = tuple[dict[int, int], dict[int, int]]  # (base, extra), extra a copy
+
+
 class Thread:
     """A goroutine's or a plain thread's clocks, and how to name it."""
 
-    __slots__ = ("c", "created", "gid", "label", "tid", "vc")
+    __slots__ = ("base", "c", "created", "extra", "gid", "label", "seen", "tid")
 
-    def __init__(self, tid: int, vc: dict[int, int], label: str, gid: int) -> None:
+    def __init__(
+        self, tid: int, vc: dict[int, int], label: str, gid: int, base: dict[int, int] = _EMPTY
+    ) -> None:
         self.tid = tid
-        self.vc = vc
-        self.c = vc.get(tid, 0) + 1
+        self.base = base
+        self.extra = vc  # owned: written in place
+        self.seen = _EMPTY  # the last other base merged whole into this clock
+        self.c = (vc.get(tid) or base.get(tid, 0)) + 1
         vc[tid] = self.c
         self.label = label
         self.gid = gid
         self.created: Stack = ()
 
+    def at(self, k: int) -> int:
+        """This clock's entry for thread k."""
+        return self.extra.get(k) or self.base.get(k, 0)
+
+    def snapshot(self) -> Clock:
+        return self.base, dict(self.extra)
+
 
 class SyncClock:
     """A synchronization object's clock (a channel's, a Mutex's, ...)."""
 
-    __slots__ = ("vc",)
+    __slots__ = ("base", "extra", "seen")
 
-    def __init__(self) -> None:
-        self.vc: dict[int, int] = {}
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.base, self.extra = clock if clock is not None else (_EMPTY, {})
+        self.seen = _EMPTY
+
+    def at(self, k: int) -> int:
+        return self.extra.get(k) or self.base.get(k, 0)
+
+
+def _fold(x: Thread | SyncClock) -> dict[int, int]:
+    """x's extra into a new base (the same clock, another form; a new dict:
+    the old base may be shared)."""
+    nb = x.base = {**x.base, **x.extra}
+    x.extra = {}
+    return nb
+
+
+def _merge(de: dict[int, int], db: dict[int, int], src: dict[int, int]) -> None:
+    bget, eget = db.get, de.get
+    for k, v in src.items():
+        if v > bget(k, 0) and v > eget(k, 0):
+            de[k] = v
+
+
+def _join(dst: Thread | SyncClock, src: Thread | SyncClock) -> None:
+    """dst's clock := the entrywise max of dst's and src's."""
+    sb = src.base
+    db = dst.base
+    if sb is not db and sb is not dst.seen:
+        if len(sb) > len(db):
+            # Adopt src's larger base, keeping what dst knows beyond it;
+            # src's extra is folded first, or every adopter would copy it.
+            if len(src.extra) > _ADOPT_FOLD:
+                sb = _fold(src)
+            sget = sb.get
+            ne = {k: v for k, v in db.items() if v > sget(k, 0)}
+            for k, v in dst.extra.items():
+                if v > sget(k, 0):
+                    ne[k] = v  # extra[k] >= base[k]: it overrides
+            dst.base = db = sb
+            dst.extra = ne
+        else:
+            _merge(dst.extra, db, sb)
+            # A base is never written: once merged it stays below dst
+            # (which only grows); the next join with it skips it.
+            dst.seen = sb
+    de = dst.extra
+    eget = de.get
+    if db:
+        bget = db.get
+        for k, v in src.extra.items():
+            if v > bget(k, 0) and v > eget(k, 0):
+                de[k] = v
+    else:
+        for k, v in src.extra.items():
+            if v > eget(k, 0):
+                de[k] = v
+    if len(de) > _FOLD_MIN and 4 * len(de) > len(db):
+        _fold(dst)
 
 
 class _Rec:
@@ -86,7 +174,7 @@ class _Rec:
 # -- threads of execution ----------------------------------------------------
 
 _threads: dict[int, Thread] = {}  # tid -> Thread (goroutine id, or -n for a thread)
-_pending: dict[int, tuple[dict[int, int], Stack]] = {}  # gid -> creator's clock, site
+_pending: dict[int, tuple[Clock, Stack]] = {}  # gid -> creator's clock, site
 _go_lock = threading.Lock()
 _next_thread = [0]
 
@@ -102,8 +190,8 @@ def _new_goroutine(g: Any) -> Thread:
     gid = g.id
     with _go_lock:
         got = _pending.pop(gid, None)
-    vc, site = got if got is not None else ({}, ())
-    t = Thread(gid, dict(vc), f"goroutine {gid}", gid)
+    (base, extra), site = got if got is not None else ((_EMPTY, {}), ())
+    t = Thread(gid, extra, f"goroutine {gid}", gid, base)
     t.created = site
     _threads[gid] = t
     _born[0] += 1
@@ -121,8 +209,8 @@ def _drop_finished() -> None:
     from .._runtime.g import allgs
 
     for t in list(_threads.values()):
-        if t.gid and t.vc and t.gid not in allgs:
-            t.vc = {}
+        if t.gid and (t.extra or t.base) and t.gid not in allgs:
+            t.base, t.extra, t.seen = _EMPTY, {}, _EMPTY
 
 
 def _new_thread() -> Thread:
@@ -135,7 +223,8 @@ def _new_thread() -> Thread:
     ident = threading.get_ident()
     th = threading._active.get(ident)  # type: ignore[attr-defined]
     label = f"thread {th.name!r}" if th is not None else f"thread {ident}"
-    t = Thread(tid, dict(getattr(th, "_race_vc", None) or {}), label, 0)
+    base, extra = getattr(th, "_race_vc", None) or (_EMPTY, {})
+    t = Thread(tid, extra, label, 0, base)
     t.created = getattr(th, "_race_site", ())
     _threads[tid] = t
     _local.t = t
@@ -158,17 +247,17 @@ def current() -> Thread:
     return _new_thread()
 
 
-def fork_clock(depth: int) -> tuple[dict[int, int], Stack]:
+def fork_clock(depth: int) -> tuple[Clock, Stack]:
     """The creator's side of go()/Thread.start: its clock and the call site;
     starts a new epoch for the creator."""
     t = current()
-    vc = dict(t.vc)
+    vc = t.snapshot()
     t.c += 1
-    t.vc[t.tid] = t.c
+    t.extra[t.tid] = t.c
     return vc, stack(depth + 1)
 
 
-def note_child(gid: int, vc: dict[int, int], site: Stack) -> None:
+def note_child(gid: int, vc: Clock, site: Stack) -> None:
     """The new goroutine gid starts with vc (called by go()'s hook)."""
     with _go_lock:
         if gid not in _threads:
@@ -182,24 +271,16 @@ _clock_lock = threading.Lock()
 
 def release(sc: SyncClock) -> None:
     t = current()
-    svc = sc.vc
-    get = svc.get
     with _clock_lock:
-        for k, v in t.vc.items():
-            if get(k, 0) < v:
-                svc[k] = v
+        _join(sc, t)
     c = t.c = t.c + 1
-    t.vc[t.tid] = c
+    t.extra[t.tid] = c
 
 
 def acquire(sc: SyncClock) -> None:
     t = current()
-    tvc = t.vc
-    get = tvc.get
     with _clock_lock:
-        for k, v in sc.vc.items():
-            if get(k, 0) < v:
-                tvc[k] = v
+        _join(t, sc)
 
 
 def acq_rel(sc: SyncClock) -> None:
@@ -321,14 +402,14 @@ def read(o: object, key: object, depth: int = 2) -> None:
 def _read_slow(o: object, key: object, rec: _Rec, t: Thread, depth: int) -> None:
     tid = t.tid
     c = t.c
-    vc = t.vc
+    at = t.at
     rvc = rec.r_vc
     wt = rec.w_t
-    if rec.w_c and wt != tid and rec.w_c > vc.get(wt, 0):
+    if rec.w_c and wt != tid and rec.w_c > at(wt):
         _report(o, key, "Read", t, stack(depth + 1), "write", wt, rec.w_st)
     if rvc is None:
         rt = rec.r_t
-        if rt == tid or rec.r_c <= vc.get(rt, 0):
+        if rt == tid or rec.r_c <= at(rt):
             rec.r_t = tid
             rec.r_c = c
             rec.r_st = stack(depth + 1)
@@ -361,23 +442,23 @@ def write(o: object, key: object, depth: int = 2) -> None:
 def _write_slow(o: object, key: object, rec: _Rec, t: Thread, depth: int) -> None:
     tid = t.tid
     c = t.c
-    vc = t.vc
+    at = t.at
     st: Stack | None = None
     wt = rec.w_t
-    if rec.w_c and wt != tid and rec.w_c > vc.get(wt, 0):
+    if rec.w_c and wt != tid and rec.w_c > at(wt):
         st = stack(depth + 1)
         _report(o, key, "Write", t, st, "write", wt, rec.w_st)
     rvc = rec.r_vc
     if rvc is None:
         rt = rec.r_t
-        if rec.r_c and rt != tid and rec.r_c > vc.get(rt, 0):
+        if rec.r_c and rt != tid and rec.r_c > at(rt):
             st = st or stack(depth + 1)
             _report(o, key, "Write", t, st, "read", rt, rec.r_st)
     else:
         sts = rec.r_sts
         assert sts is not None
         for u, cu in rvc.items():
-            if u != tid and cu > vc.get(u, 0):
+            if u != tid and cu > at(u):
                 st = st or stack(depth + 1)
                 _report(o, key, "Write", t, st, "read", u, sts[u])
         rec.r_vc = None

@@ -379,7 +379,7 @@ def _hook_threads() -> None:
             finally:
                 t = _d._local.t
                 if t is not None:
-                    self._race_end = dict(t.vc)
+                    self._race_end = t.snapshot()
 
         return _bootstrap_inner
 
@@ -388,10 +388,7 @@ def _hook_threads() -> None:
             orig(self, timeout)
             end = getattr(self, "_race_end", None)
             if end is not None and not self.is_alive():
-                t = _d.current()
-                for k, v in end.items():
-                    if t.vc.get(k, 0) < v:
-                        t.vc[k] = v
+                _d.acquire(_d.SyncClock(end))
 
         return join
 

@@ -87,15 +87,32 @@ PORTS: dict[str, Port] = {
         ),
         Port(
             "sched",
-            functions=("setup_sched", "set_p", "set_attention", "ready", "park_g", "gwaiter_wake"),
+            functions=(
+                "setup_sched",
+                "set_p",
+                "set_attention",
+                "set_trace_hook",
+                "rec_start",
+                "rec_record",
+                "rec_stop",
+                "rec_take",
+                "ready",
+                "park_g",
+                "gwaiter_wake",
+            ),
             twins=(
                 Twin(f"{_S}:set_p", ("sp_set_p",), "f62886d01647e02f"),
                 Twin(
                     f"{_S}:_set_attention", ("sp_set_attention", "is_attention"), "e373c0a7f19d3e7e"
                 ),
-                Twin(f"{_PROC}:ready", ("ready_impl",), "bb2ec0609dbcfabb"),
-                Twin(f"{_W}:GWaiter.wake", ("sp_gwaiter_wake", "wake"), "1b5833f40ea9ca76"),
-                Twin(f"{_PROC}:park_g", ("park_g_impl",), "a4c13259fd15677d"),
+                Twin("goroutines._runtime.events:_publish", ("sp_set_trace_hook",), "504a728221aad0c4"),
+                Twin("goroutines._runtime.events:rec_start", ("sp_rec_start",), "be9e9d5ddb32512b"),
+                Twin("goroutines._runtime.events:rec_record", ("sp_rec_record", "rec_write"), "aa5dac4a45469525"),
+                Twin("goroutines._runtime.events:rec_stop", ("sp_rec_stop",), "bb1260d640521386"),
+                Twin("goroutines._runtime.events:rec_take", ("sp_rec_take",), "0cbad381824bac6c"),
+                Twin(f"{_PROC}:ready", ("ready_impl", "trace_emit"), "fe20764334356e3a"),
+                Twin(f"{_W}:GWaiter.wake", ("sp_gwaiter_wake", "wake"), "62ede71b4f3d12f2"),
+                Twin(f"{_PROC}:park_g", ("park_g_impl",), "113a71315f19d4b4"),
                 Twin(
                     f"{_PROC}:_find_runnable",
                     ("find_runnable_fast", "park_g_impl"),
@@ -134,7 +151,7 @@ PORTS: dict[str, Port] = {
             "go",
             functions=("setup_go", "setup_public_go", "sched_go", "go"),
             twins=(
-                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "8a6b56ea54b2f7fa"),
+                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "095a8a6dc88d1b15"),
                 Twin("goroutines._go:go", ("sp_go", "go_p", "new_g"), "b5365e9bdb0a6bf2"),
                 Twin("goroutines._runtime.g:G.__init__", ("new_g",), "7cbaf4435147a17b"),
             ),

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from random import random as _random
 from typing import Any, TypeVar
 
+from . import events as _events
 from . import proc as _proc
 from . import sched as _sched
 from .g import WAIT_SYSCALL
@@ -103,6 +104,8 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
     except BaseException:
         _call_done()
         raise
+    if _events.hook is not None:
+        _events.hook(_events.BLOCKING, g, fn)
     try:
         _proc.park(WAIT_SYSCALL, token)
     except BaseException:
@@ -119,6 +122,8 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         raise
     value = w.value
     w.value = None
+    if _events.hook is not None:
+        _events.hook(_events.BLOCKING_DONE, g, fn)
     if w.ok:
         return value  # type: ignore[no-any-return]
     try:

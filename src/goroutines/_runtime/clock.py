@@ -33,26 +33,70 @@ clock), a foreign thread's sleep (it sleeps the OS thread), the grace period
 deadlock detection gives a new daemon thread, the waits at exit, and the C
 accelerator's lock timeouts.
 
-What a synctest bubble will need beyond this hook (Go's
-internal/synctest): one clock per bubble, not one per process, so ``read``
-becomes a function that returns the current goroutine's bubble time (or
-time.monotonic() outside a bubble; installed only while a bubble exists, so
-that the common path stays a plain C call); the bubble's timers kept apart
-from the real ones, since their ``when`` is on another clock; and the
-scheduler, instead of sleeping ``when - now`` for a bubble's timer, advancing
-the bubble's clock to the earliest such timer once every goroutine of the
-bubble is durably blocked (the deadlock detector's test, restricted to the
-bubble).
+A synctest bubble (goroutines/synctest.py, Go's internal/synctest). Each
+bubble has a clock of its own. ``bubble`` is a ContextVar that holds the
+current goroutine's bubble, or nothing: go() runs a goroutine in a copy of
+its creator's context (proc.go, and the accelerator's new_g), so every
+goroutine a bubble's goroutine starts, transitively, inherits it, with no
+hook in go(). While at least one bubble exists, ``read`` is ``_bubble_read``,
+which returns the bubble's fake time in a bubble and ``base()`` elsewhere; with
+none, ``read`` is ``base`` itself, so the common path stays a plain C call.
+``base`` is the runtime clock outside every bubble (what set_clock sets):
+the P timer heaps are on it, and the scheduler reads it for them
+(timers.run_due, proc's idle wait), since scheduler code runs on the stack of
+whichever goroutine parks, a bubble's included. A bubble's timers live in a
+heap of its own (timers.py), on its clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from threading import Lock
 from time import monotonic
+from typing import Any
 
 read: Callable[[], float] = monotonic
 """The clock the runtime reads: call it as ``clock.read()`` (see the module
 docstring); replace it only through set_clock."""
+
+base: Callable[[], float] = monotonic
+"""The runtime's clock outside every synctest bubble: ``read`` when no bubble
+exists. The P timer heaps are on it."""
+
+bubble: ContextVar[Any] = ContextVar("goroutines.synctest.bubble")
+"""The current goroutine's synctest bubble (an object with a float ``now``),
+unset outside every bubble; inherited by the goroutines it starts."""
+
+_nbubbles = 0  # bubbles that exist; changed under _bubbles_lock
+_bubbles_lock = Lock()  # taken by a bubble's creator at its start and end only
+
+
+def _bubble_read() -> float:
+    """``read`` while some bubble exists: its fake time inside it."""
+    b = bubble.get(None)
+    if b is None:
+        return base()
+    now: float = b.now
+    return now
+
+
+def enter_bubble() -> None:
+    """A bubble starts: ``read`` becomes bubble-aware (module docstring)."""
+    global read, _nbubbles
+    with _bubbles_lock:
+        _nbubbles += 1
+        read = _bubble_read
+
+
+def exit_bubble() -> None:
+    """A bubble has ended (every goroutine of it exited)."""
+    global read, _nbubbles
+    with _bubbles_lock:
+        _nbubbles -= 1
+        if _nbubbles <= 0:
+            _nbubbles = 0
+            read = base
 
 
 def now() -> float:
@@ -65,12 +109,15 @@ def now() -> float:
 def set_clock(fn: Callable[[], float] | None) -> Callable[[], float]:
     """Make fn the runtime's clock (None: ``time.monotonic`` again) and return
     the previous one. Only while no timer is pending (module docstring)."""
-    global read
+    global read, base
     if fn is not None and not callable(fn):
         raise TypeError(f"clock must be callable, got {type(fn).__name__}")
-    prev = read
-    read = monotonic if fn is None else fn
+    with _bubbles_lock:
+        if _nbubbles:
+            raise RuntimeError("set_clock: a synctest bubble is running")
+        prev = read
+        read = base = monotonic if fn is None else fn
     return prev
 
 
-__all__ = ["now", "read", "set_clock"]
+__all__ = ["base", "bubble", "enter_bubble", "exit_bubble", "now", "read", "set_clock"]

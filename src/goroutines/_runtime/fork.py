@@ -52,6 +52,7 @@ def _after_fork_child() -> None:
     _graveyard.append(p.free_workers)
     p.free_workers = []
     p.ident = get_ident()
+    p.native_id = threading.get_native_id()
     p.timer_lock = new_lock()
     p.runq.clear()
     p.timerq.clear()

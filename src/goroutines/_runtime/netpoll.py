@@ -19,6 +19,16 @@ after it said EAGAIN; a wait may return without the fd being ready (the
 caller tries again). The ready flag makes that race-free: an edge between
 the failed attempt and the park is never lost.
 
+A reader may skip the attempt when it knows the fd is empty: a stream
+read that returned less than it asked for emptied the socket's queue, and
+every byte that arrives after it makes a new edge, so the next read can wait
+first and try after (net.Conn does; it saves a recv that would say EAGAIN,
+and its exception, per round trip). End of stream and errors are not like
+data: a short read leaves them pending, and the edge that announced them
+may have been consumed already. An edge that says so (EPOLLRDHUP, EPOLLHUP,
+EPOLLERR) sets the PollDesc's sticky ``rhup``, and a reader that sees it
+always tries first.
+
 Who polls. The epoll fd is registered (level-triggered) in every P's own
 selector, beside the P's wake-up pipe: a P sleeping in its idle wait wakes
 when the shared epoll has events, and drains it (``poll``). A busy P polls
@@ -103,6 +113,7 @@ if _HAS_EPOLL:
     _EP_IN = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR | select.EPOLLPRI
     _EP_OUT = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
     _EP_MASK = select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET
+    _EP_HUP = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _POLL_IN = select.POLLIN | select.POLLPRI
 _POLL_OUT = select.POLLOUT
 _MAX_EVENTS = 256
@@ -118,6 +129,8 @@ class PollDesc:
       fd, owned, ident: set at creation, then only read.
       closing: True once the fd is being closed; never goes back.
       rready / wready: an edge came with nobody waiting (consumed by a wait).
+      rhup: an edge said end of stream, hang-up or error (EPOLLRDHUP, EPOLLHUP,
+        EPOLLERR); never goes back (see ``hung_up``).
       rwaiters / wwaiters: GWaiters parked for that direction.
       rthreads / wthreads: the wake-up pipes of threads waiting.
       rdeadline / wdeadline: absolute clock.read() times, 0.0 for none.
@@ -132,6 +145,7 @@ class PollDesc:
         "owned",
         "rawn",
         "rdeadline",
+        "rhup",
         "rready",
         "rthreads",
         "rwaiters",
@@ -149,6 +163,7 @@ class PollDesc:
         self.closing = False
         self.rready = False
         self.wready = False
+        self.rhup = False
         self.rwaiters: list[GWaiter] = []
         self.wwaiters: list[GWaiter] = []
         self.rthreads: list[int] = []
@@ -575,20 +590,22 @@ def _dispatch(fd: int, ev: int) -> None:
         return
     r = ev & _EP_IN
     wr = ev & _EP_OUT
-    rws: list[GWaiter] = []
-    wws: list[GWaiter] = []
+    rws: list[GWaiter] | None = None
+    wws: list[GWaiter] | None = None
     with pd.lock:
         if r:
-            if pd.rwaiters:
-                rws = pd.rwaiters
+            if ev & _EP_HUP:
+                pd.rhup = True
+            rws = pd.rwaiters
+            if rws:
                 pd.rwaiters = []
             else:
                 pd.rready = True
             if pd.rthreads:
                 _poke(pd.rthreads)
         if wr:
-            if pd.wwaiters:
-                wws = pd.wwaiters
+            wws = pd.wwaiters
+            if wws:
                 pd.wwaiters = []
             else:
                 pd.wready = True
@@ -666,14 +683,23 @@ def _check_raw() -> bool:
 def poll(p: P, timeout: float | None) -> None:
     """p's wait in its selector (its wake-up pipe, the shared epoll, nothing
     else), for at most timeout seconds (None: until woken; 0: a look).
+    The shared epoll is drained first: when that readies goroutines, it
+    returns without sleeping (the caller looks for work again).
     epoll counts whole milliseconds and rounds up, so a wait is cut to whole
     milliseconds and the rest slept precisely. A wait longer than MAX_POLL
     (forever: None) is cut to MAX_POLL."""
     if _epoll is not None:
         if _attached.get(id(p.selector)) is not p.selector:
             _attach(p)
-        if timeout != 0 and _raw_waited and _check_raw():
+        if timeout == 0:
+            # A busy P's look (nobody writes its wake-up pipe while it runs):
+            # the shared epoll alone, without the selector's round.
+            poll_shared()
+            return
+        if _raw_waited and _check_raw():
             timeout = 0.0  # goroutines were woken: look, do not sleep
+        elif poll_shared():
+            return  # goroutines were readied: no sleep, and no second epoll_wait
     if timeout is not None and timeout > MAX_POLL:
         timeout = MAX_POLL
     elif timeout is not None and 0 < timeout < 0.001:

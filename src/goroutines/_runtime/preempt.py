@@ -52,10 +52,11 @@ from greenlet import getcurrent
 
 from . import accel, timers
 from . import dump as _dump
+from . import events as _ev
 from . import proc as _proc
 from . import sched as _sched
 from . import sysmon as _sysmon
-from .g import RUNNABLE, RUNNING
+from .g import RUNNABLE, RUNNING, G
 from .netpoll import poll as _poll
 from .panic import sigint_watch
 from .proc import _drain_inbound, _find_runnable, _switch_to
@@ -289,6 +290,7 @@ def _switch_out(p: P) -> None:
         # counts from a schedule, as Go's sysmon counts from schedtick).
         p.schedtick += 1
         return
+    _emit(_ev.PREEMPT, g)
     g.state = RUNNABLE
     p.runq.append(g)
     nxt = _find_runnable(p)
@@ -297,6 +299,15 @@ def _switch_out(p: P) -> None:
         p.curg = g
     else:
         _switch_to(p, nxt)
+    _emit(_ev.RESUME, g)
+
+
+def _emit(kind: int, g: G | None) -> None:
+    """The event layer's hook for the switch above (a separate call: the
+    switch stays as it was when nobody traces)."""
+    h = _ev.hook
+    if h is not None:
+        h(kind, g, None)
 
 
 def _event(*args: Any) -> None:

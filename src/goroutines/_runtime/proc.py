@@ -53,6 +53,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 
 from . import accel, clock, timers
 from . import dump as _dump_mod
+from . import events as _events
 from . import exit as _exit
 from . import g as _gmod
 from . import sched as _sched
@@ -321,6 +322,8 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
         # Not queued, so it never runs: no goroutine was started.
         allgs.pop(g.id, None)
         raise
+    if _events.hook is not None:
+        _events.hook(_events.CREATE, g, g)
     if bp is not None and bp.sleeping:
         try:
             bp.wakeup()
@@ -335,6 +338,8 @@ def ready_from_timer(g: G) -> None:
     if p is None:
         raise throw(f"ready: goroutine {g.id} has no P")
     if p.ident == get_ident():
+        if _events.hook is not None:
+            _events.hook(_events.READY, g, None)
         try:
             p.timerq.append(g)
         except BaseException as e:
@@ -359,6 +364,8 @@ def ready(g: G) -> None:
     appended first (it stays runnext if that fails); for another thread's P,
     g is runnable before that thread can find it in inbound.
     """
+    if _events.hook is not None:
+        _events.hook(_events.READY, g, None)
     p = g.p
     if p is None:
         raise throw(f"ready: goroutine {g.id} has no P")
@@ -400,6 +407,8 @@ def park_g(p: P, g: G, reason: str, token: Token) -> None:
     g.state = WAITING
     g.wait_reason = reason
     g.token = token
+    if _events.hook is not None:
+        _events.hook(_events.PARK, g, reason)
     # Fast path of _find_runnable: hand the P to runnext (the G this one just
     # readied) unless it is time to look at timers, other threads or fairness.
     nxt = p.runnext
@@ -431,6 +440,8 @@ def park_g(p: P, g: G, reason: str, token: Token) -> None:
             gr.switch()
         else:
             _switch_to(p, nxt)
+    if _events.hook is not None:
+        _events.hook(_events.RESUME, g, None)
     exc = g.throw_exc
     if exc is not None:
         g.throw_exc = None
@@ -512,6 +523,8 @@ def _worker() -> None:
         gr.gr_context = g.context
         fn: Any = g.fn
         args: Any = g.args
+        if _events.hook is not None:
+            _events.hook(_events.START, g, None)
         try:
             n = len(args)
             if args.__class__ is KwCall:
@@ -546,6 +559,8 @@ def _worker() -> None:
             # C stack of the thread that collected them (a SIGSEGV).
             g.greenlet = None
             allgs.pop(g.id, None)
+            if _events.hook is not None:
+                _events.hook(_events.FINISH, g, None)
         if p.killing:
             return
         # Next G: the head of the run queue unless the scheduler has more to do.
@@ -682,7 +697,7 @@ def _idle(p: P) -> None:
     when = timers.next_when(p)
     timeout: float | None = None
     if when is not None:
-        timeout = when - clock.read()
+        timeout = when - clock.base()  # a P's timers: never a bubble's clock
         if timeout <= 0:
             p.sleeping = False
             return
@@ -735,6 +750,8 @@ def gosched() -> None:
         raise GreenletExit
     if not (p.runq or p.timerq or p.runnext is not None or p.inbound or p.timers or p.nio):
         return
+    if _events.hook is not None:
+        _events.hook(_events.GOSCHED, g, None)
     g.state = RUNNABLE
     p.runq.append(g)
     nxt = _find_runnable(p)
@@ -743,6 +760,8 @@ def gosched() -> None:
         p.curg = g
     else:
         _switch_to(p, nxt)
+    if _events.hook is not None:
+        _events.hook(_events.RESUME, g, None)
     # The goroutines that ran meanwhile may have panicked: goroutine 1
     # meets the panic here, not at some later call (nothing is lost).
     if attention:

@@ -5,6 +5,7 @@ split along Go's seams; each module states its invariants:
 
     errors.py    the error classes the core raises (re-exported by goroutines.errors)
     accel.py     the C accelerator, if built (the ports replace Python twins)
+    events.py    the event layer: what goroutines do, for the tracer (hook)
     clock.py     now(): the runtime's clock, replaceable (a test clock)
     g.py         G, the goroutine; its states and wait reasons; allgs
     waiter.py    Waiter (Go's sudog) and the park token; proc installs ready/park
@@ -23,7 +24,7 @@ split along Go's seams; each module states its invariants:
     blocking.py  blocking(): calls on helper threads
 
 Import order (a module imports only modules listed before it; ``_runtime``
-imports nothing above it): errors, accel, clock, g, waiter, timers, dump, sched, exit,
+imports nothing above it): errors, accel, events, clock, g, waiter, timers, dump, sched, exit,
 panic, netpoll, deadlock, kill, proc, sysmon, preempt, fork, blocking. One late import breaks the
 order on purpose: getp's first use on a thread attaches it (proc.attach).
 
@@ -77,7 +78,7 @@ from _thread import get_ident
 from collections import deque
 from typing import Any
 
-from . import accel
+from . import accel, events
 from .errors import throw
 from .g import G
 from .waiter import ThreadWaiter, new_lock
@@ -105,6 +106,7 @@ class _TLS(threading.local):
 # This thread's runtime state. Read directly (one thread-local load) by the
 # per-operation code of the modules above: ``tls.p`` is this thread's P.
 tls = _TLS()
+events.register_tls(tls)  # the event recorder's twin reads tls.p
 
 
 def set_p(p: P | None) -> None:
@@ -208,6 +210,7 @@ class P:
         "sleeping",
         "streak",
         "stuck",
+        "native_id",
         "timer_lock",
         "timerq",
         "timers",
@@ -219,6 +222,7 @@ class P:
         # -- Any thread, under the GIL (no lock) ------------------------------
         # The P's thread; set once (and again in a forked child).
         self.ident = get_ident()
+        self.native_id = threading.get_native_id()  # the kernel's id (sysmon reads /proc)
         # P0 is goroutine 1's; the others are numbered as they start.
         self.id = next_p_id()
         # Set by run() (another thread) to ask this P's thread to kill its

@@ -53,6 +53,7 @@ goroutine it moves, and p.stuck.
 from __future__ import annotations
 
 import atexit
+import gc
 import linecache
 import os
 import sys
@@ -62,6 +63,8 @@ from collections.abc import Callable
 from time import monotonic
 from types import FrameType
 
+from . import clock as _clock
+from . import events as _events
 from . import exit as _exit
 from . import netpoll as _netpoll
 from . import proc as _proc
@@ -102,11 +105,12 @@ class _Watch:
         "code",
         "cpu",
         "delayed",
-        "frame_id",
+        "frame",
         "lasti",
         "preempted",
         "reported",
         "same",
+        "seen",
         "since",
         "tick",
     )
@@ -115,7 +119,11 @@ class _Watch:
         self.tick = -1
         self.since = 0.0  # when this tick was first seen
         self.delayed = 0.0  # when other work of the P was first seen waiting (0: none)
-        self.frame_id = 0
+        # The frame object itself, not its id: a frame that ended is kept
+        # alive until the next look, so a new call of the same function (a
+        # loop calling it) can never take its address and look "the same".
+        self.frame: FrameType | None = None
+        self.seen = 0.0  # when that frame was first seen at that instruction
         self.code: object = None
         self.lasti = -1
         self.same = 0  # looks in a row at the same frame and instruction
@@ -185,6 +193,9 @@ def _loop() -> None:
             delay = min(delay * 2, TICK_BUSY if busy else TICK_IDLE)
 
 
+_full_collections = [0]  # gc's count of full collections at the last look
+
+
 def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
     """One look at every P (last: when the previous look was). Returns (some
     goroutine ran through the whole tick, some P is busy).
@@ -195,6 +206,12 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
     goroutine run up to two intervals past PREEMPT_AFTER.)"""
     running = busy = False
     frames: dict[int, FrameType] | None = None
+    # A full collection since the last look explains a frame seen at the
+    # same instruction (the collector ran there, holding the GIL): the
+    # thread was not stuck outside the runtime, so the count starts again.
+    full = gc.get_stats()[2]["collections"]
+    collected = full != _full_collections[0]
+    _full_collections[0] = full
     ps = list(_sched._all_ps)
     if len(_watches) > len(ps):
         for gone in [p for p in _watches if p not in ps]:
@@ -227,19 +244,28 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
         blocked = cpu - w.cpu < 0.1 * TICK_RUNNING
         w.cpu = cpu
         if (
-            id(f) == w.frame_id
+            f is w.frame
+            and not collected
             and f.f_code is w.code
             and f.f_lasti == w.lasti
             and (blocked or gil_free)
         ):
             w.same += 1
         else:
-            w.frame_id, w.code, w.lasti, w.same = id(f), f.f_code, f.f_lasti, 0
+            w.frame, w.code, w.lasti, w.same = f, f.f_code, f.f_lasti, 0
+            w.seen = now
         # Three looks in a row at the same instruction, the thread using no
         # CPU or leaving the GIL free at the last two: a thread that runs
         # Python code but got no CPU for a look (a loaded machine) is not
-        # taken for a stuck one.
+        # taken for a stuck one. Enough to hand work off (a mistake costs a
+        # move); a report needs more: the same for half the report's delay,
+        # and the thread not waiting for a CPU (on a loaded machine a thread
+        # can go unscheduled for several looks at the instruction where it
+        # gave the GIL to this one).
         outside = w.same >= 2
+        if outside and blocked and _waits_for_cpu(p):
+            outside = False  # runnable, not asleep: it only waits for a CPU
+            w.same, w.seen = 0, now
         ran = now - w.since
         if ran >= PREEMPT_AFTER and request_preempt is not None:
             # Again at every look: a request arms the code the goroutine
@@ -253,6 +279,7 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
         elif not w.delayed:
             w.delayed = now
         elif now - w.delayed >= BLOCK_REPORT_AFTER:
+            outside = outside and now - w.seen >= BLOCK_REPORT_AFTER / 2
             p.stuck = (w.since, outside, tick)
             if BLOCK_REPORT and outside and not w.reported:
                 w.reported = True
@@ -266,7 +293,7 @@ def _reset(p: P, w: _Watch, tick: int, now: float) -> None:
     w.tick = tick
     w.since = now
     w.same = 0
-    w.frame_id = 0
+    w.frame = None
     w.code = None
     w.preempted = False
     w.reported = False
@@ -275,6 +302,20 @@ def _reset(p: P, w: _Watch, tick: int, now: float) -> None:
         w.cpu = _thread_cpu(p.ident)
     if p.stuck is not None:
         p.stuck = None
+
+
+def _waits_for_cpu(p: P) -> bool:
+    """p's thread is runnable (Linux: state R in /proc), rather than asleep
+    in a call; False where it cannot be told. Asked of a thread that used no
+    CPU since the last look: runnable then means waiting for a CPU."""
+    try:
+        with open(f"/proc/self/task/{p.native_id}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    # "tid (comm) S ...": comm may hold spaces and parentheses; the state
+    # follows the last ')'.
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"R"
 
 
 def _thread_cpu(ident: int) -> float:
@@ -335,7 +376,7 @@ def handoff(victim: P) -> P | None:
                     g = q.pop()
                 except IndexError:
                     break
-                if g.greenlet is not None or g.p is not victim or g is victim.g1:
+                if g.greenlet is not None or g.p is not victim or g is victim.g1 or _pinned(g):
                     q.append(g)
                     put_back = True
                     break
@@ -350,7 +391,23 @@ def handoff(victim: P) -> P | None:
         return None
     if target.sleeping:
         target.wakeup()
+    _emit_handoff(victim, target, len(moved))
     return target
+
+
+def _emit_handoff(victim: P, target: P, n: int) -> None:
+    """The event layer's record of a hand-off (kept out of handoff's body)."""
+    h = _events.hook
+    if h is not None:
+        h(_events.HANDOFF, None, (victim.id, target.id, n))
+
+
+def _pinned(g: G) -> bool:
+    """A goroutine of a synctest bubble never moves to another P: its bubble's
+    driver runs its timers and watches it from its P's thread (clock.bubble
+    is in the context go() gave it)."""
+    ctx = g.context
+    return ctx is not None and _clock.bubble in ctx
 
 
 def _pick_target(victim: P) -> P | None:

@@ -16,6 +16,14 @@ Invariants, whenever p.timer_lock is free:
   * p.ntimers == number of live entries in p.timers.
 Lock order: a primitive's lock may be held while taking p.timer_lock, never
 the reverse; timer functions run with no lock held.
+
+A synctest bubble's timers are on its fake clock, so they are kept in a heap
+of the bubble's own (a ``Heap``, the same fields as a P's), which only the
+bubble's driver runs (goroutines/synctest.py): ``add`` puts a timer there
+when it is set from inside a bubble (clock.bubble), or when it already
+belongs to one (t.p is that heap); ``delete`` needs nothing more. No P sees a
+bubble's timer: it neither wakes a P nor counts as a waker for deadlock
+detection, which the bubble's driver does for its goroutines.
 """
 
 from __future__ import annotations
@@ -23,14 +31,58 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from itertools import count
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import clock
-
-if TYPE_CHECKING:
-    from .sched import P
+from . import events as _events
 
 _seq = count()
+
+
+class Heap(Protocol):
+    """Where timers live: a P (sched.py), or a synctest bubble's BubbleHeap."""
+
+    timer_lock: Any
+    timers: list[Any]
+    ntimers: int
+
+    def timers_changed(self) -> None: ...
+
+
+class BubbleHeap:
+    """The timers of one synctest bubble, on its fake clock."""
+
+    __slots__ = ("ntimers", "timer_lock", "timers")
+
+    def __init__(self, lock: Any) -> None:
+        self.timer_lock = lock
+        self.timers: list[Any] = []
+        self.ntimers = 0
+
+    def timers_changed(self) -> None:
+        """No thread sleeps on a bubble's timers: its driver looks at them."""
+
+    def pop_due(self, now: float) -> list[RTimer]:
+        """Take every live timer due at now out of the heap, earliest first."""
+        due: list[RTimer] = []
+        heap = self.timers
+        with self.timer_lock:
+            while heap and heap[0][0] <= now:
+                entry = heapq.heappop(heap)
+                t = entry[2]
+                if t is not None:
+                    t.entry = None
+                    self.ntimers -= 1
+                    due.append(t)
+        return due
+
+    def next_when(self) -> float | None:
+        """When the earliest live timer is due, or None."""
+        heap = self.timers
+        with self.timer_lock:
+            while heap and heap[0][2] is None:
+                heapq.heappop(heap)
+            return heap[0][0] if heap else None
 
 
 class RTimer:
@@ -43,11 +95,17 @@ class RTimer:
         self.arg = arg
         self.when = 0.0
         self.entry: list[Any] | None = None
-        self.p: P | None = None
+        self.p: Heap | None = None
 
 
-def add(p: P, t: RTimer, when: float) -> None:
-    """Put t in p's heap to fire at when (moving it if it is elsewhere)."""
+def add(p: Heap, t: RTimer, when: float) -> None:
+    """Put t in p's heap to fire at when (moving it if it is elsewhere).
+
+    Inside a synctest bubble, the bubble's heap instead (module docstring)."""
+    if clock._nbubbles:
+        b = clock.bubble.get(None)
+        if b is not None:
+            p = b.heap
     if t.entry is not None:
         delete(t)
     lock = p.timer_lock
@@ -87,7 +145,7 @@ def delete(t: RTimer) -> bool:
     return True
 
 
-def next_when(p: P) -> float | None:
+def next_when(p: Heap) -> float | None:
     """When p's earliest live timer is due, or None. Drops dead tops."""
     heap = p.timers
     if not heap:
@@ -101,13 +159,13 @@ def next_when(p: P) -> float | None:
     return when
 
 
-def run_due(p: P, now: float | None = None) -> bool:
+def run_due(p: Heap, now: float | None = None) -> bool:
     """Run every timer of p that is due. Returns whether any ran."""
     heap = p.timers
     if not heap:
         return False
     if now is None:
-        now = clock.read()
+        now = clock.base()  # a P's heap: never a bubble's clock (clock.py)
     if heap[0][0] > now:
         return False
     due: list[RTimer] = []
@@ -122,5 +180,7 @@ def run_due(p: P, now: float | None = None) -> bool:
             due.append(t)
     lock.release()
     for t in due:
+        if _events.hook is not None:
+            _events.hook(_events.TIMER, None, t)
         t.f(t.arg, now)
     return bool(due)

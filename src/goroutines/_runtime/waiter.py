@@ -32,6 +32,7 @@ from greenlet import getcurrent, greenlet
 if TYPE_CHECKING:
     from .g import G
 
+from . import events as _events
 from .accel import port as _accel_port
 from .errors import throw
 
@@ -171,6 +172,8 @@ class GWaiter(Waiter):
         # proc.ready, inlined: this runs on every hand-off to a goroutine.
         # Same order, same RuntimeFault on failure (see proc.ready).
         g = self.g
+        if _events.hook is not None:
+            _events.hook(_events.READY, g, None)
         p: Any = g.p
         if p is None:
             raise throw(f"ready: goroutine {g.id} has no P")

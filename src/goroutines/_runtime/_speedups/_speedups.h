@@ -272,6 +272,20 @@ is_attention(void)
     return 0;
 }
 
+/* The event layer's hook (sched.c; events.py is its twin): NULL while no
+   tracer subscribes, so a port pays one pointer test per event site. The
+   kinds are events.py's numbers. trace_emit writes the event to the
+   recorder's buffer while it records (trace_recording) and calls the hook
+   with (kind, g, arg) while one is set; it never fails: an error in the hook
+   is reported as unraisable. */
+extern PyObject *trace_hook;
+extern int trace_recording;
+#define TRACING() (trace_hook != NULL || trace_recording)
+#define EV_PARK 2
+#define EV_READY 3
+#define EV_RESUME 4
+void trace_emit(long kind, PyObject *g, PyObject *arg);
+
 /* ------------------------------------------------------------------------ */
 /* Errors (module.c)                                                        */
 

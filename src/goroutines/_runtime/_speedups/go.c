@@ -22,7 +22,9 @@ static PyObject *
 go_p(void)
 {
     PyObject *p = tls_p;
-    if (p == NULL || is_attention())
+    /* Traced (a hook, or the recorder): the twin, which emits the G's
+       creation; go() is not the hot path tracing would make slow. */
+    if (p == NULL || TRACING() || is_attention())
         return NULL;
     PyObject *ev = PyDict_GetItemWithError(PyImport_GetModuleDict(), str_asyncio_events);
     if (ev != NULL) {

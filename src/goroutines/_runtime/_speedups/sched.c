@@ -54,6 +54,243 @@ sp_set_attention(PyObject *mod, PyObject *value)
 }
 
 
+/* The event layer (events.py): the hook every event goes to while a tracer
+   subscribes, else NULL. */
+PyObject *trace_hook = NULL;
+
+/* Twin: the store of the hook in events._publish (its only caller):
+   set_trace_hook(fn) while something subscribes, set_trace_hook(None) when
+   nothing does. */
+static PyObject *
+sp_set_trace_hook(PyObject *mod, PyObject *hook)
+{
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_Format(PyExc_TypeError, "set_trace_hook() needs a callable or None, got %R", hook);
+        return NULL;
+    }
+    PyObject *old = trace_hook;
+    if (hook == Py_None) {
+        trace_hook = NULL;
+    } else {
+        Py_INCREF(hook);
+        trace_hook = hook;
+    }
+    Py_XDECREF(old);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The event recorder (the tracer's buffer)                                 */
+
+/* Twin: events.rec_start, rec_record, rec_stop, rec_take (the recorder). Events as (monotonic ns, kind, goroutine id, P,
+   arg), written without calling Python: a growing array, or a ring of
+   `capacity` records that overwrites its oldest (Go's flight recorder). The
+   references it holds (the id, the P, the arg) are given back when a record
+   is overwritten or the recording is taken. */
+typedef struct {
+    long long ts;
+    long kind;
+    PyObject *gid; /* the G's id (an int), or NULL: no goroutine */
+    PyObject *p;   /* the P of the thread, or NULL: a thread without one */
+    PyObject *arg;
+} trace_rec;
+
+int trace_recording = 0;
+static trace_rec *recs = NULL;
+static Py_ssize_t rec_cap = 0, rec_len = 0, rec_head = 0; /* head: the oldest, in a ring */
+static int rec_ring = 0;
+static long long rec_dropped = 0;
+
+static void
+rec_clear_one(trace_rec *r)
+{
+    Py_CLEAR(r->gid);
+    Py_CLEAR(r->p);
+    Py_CLEAR(r->arg);
+}
+
+void
+rec_write(long kind, PyObject *g, PyObject *arg)
+{
+    trace_rec *r;
+    if (rec_len < rec_cap) {
+        r = &recs[(rec_head + rec_len) % rec_cap];
+        rec_len++;
+    } else if (rec_ring) {
+        r = &recs[rec_head];
+        rec_clear_one(r);
+        rec_head = (rec_head + 1) % rec_cap;
+        rec_dropped++;
+    } else {
+        Py_ssize_t cap = rec_cap ? rec_cap * 2 : 65536;
+        trace_rec *n = PyMem_RawRealloc(recs, (size_t)cap * sizeof(trace_rec));
+        if (n == NULL) {
+            rec_dropped++; /* out of memory: the event is lost, the program goes on */
+            return;
+        }
+        recs = n;
+        rec_cap = cap;
+        r = &recs[rec_len++];
+    }
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    r->ts = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    r->kind = kind;
+    PyObject *gid = NULL;
+    if (g != NULL && g != Py_None) {
+        if (Py_IS_TYPE(g, g_type))
+            gid = SLOT(g, g_id);
+        else
+            gid = g; /* an id already (the Python recorder's callers pass G's) */
+    }
+    Py_XINCREF(gid);
+    r->gid = gid;
+    Py_XINCREF(tls_p);
+    r->p = tls_p;
+    Py_XINCREF(arg);
+    r->arg = arg;
+}
+
+static void
+rec_free(void)
+{
+    for (Py_ssize_t i = 0; i < rec_len; i++)
+        rec_clear_one(&recs[(rec_head + i) % rec_cap]);
+    PyMem_RawFree(recs);
+    recs = NULL;
+    rec_cap = rec_len = rec_head = 0;
+}
+
+/* Twin: events.rec_start: record from now on into a ring
+   of capacity records (ring true), or a growing array. */
+static PyObject *
+sp_rec_start(PyObject *mod, PyObject *args)
+{
+    Py_ssize_t capacity;
+    int ring;
+    if (!PyArg_ParseTuple(args, "np:rec_start", &capacity, &ring))
+        return NULL;
+    if (trace_recording) {
+        PyErr_SetString(PyExc_RuntimeError, "rec_start: the recorder is already recording");
+        return NULL;
+    }
+    rec_free();
+    rec_ring = ring;
+    rec_dropped = 0;
+    if (ring) {
+        if (capacity < 1) {
+            PyErr_SetString(PyExc_ValueError, "rec_start: a ring needs a capacity of at least 1");
+            return NULL;
+        }
+        recs = PyMem_RawMalloc((size_t)capacity * sizeof(trace_rec));
+        if (recs == NULL)
+            return PyErr_NoMemory();
+        rec_cap = capacity;
+    }
+    trace_recording = 1;
+    Py_RETURN_NONE;
+}
+
+/* Twin: events.rec_record: one event, from Python code. */
+static PyObject *
+sp_rec_record(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "record(kind, g, arg)");
+        return NULL;
+    }
+    long kind = PyLong_AsLong(args[0]);
+    if (kind == -1 && PyErr_Occurred())
+        return NULL;
+    if (trace_recording)
+        rec_write(kind, args[1], args[2]);
+    Py_RETURN_NONE;
+}
+
+/* Twin: events.rec_stop: stop recording; how many records the ring
+   dropped. The records stay, for rec_take. */
+static PyObject *
+sp_rec_stop(PyObject *mod, PyObject *unused)
+{
+    trace_recording = 0;
+    long long dropped = rec_dropped;
+    rec_dropped = 0;
+    return PyLong_FromLongLong(dropped);
+}
+
+/* Twin: events.rec_take: take out up to n of the oldest records, as a list
+   of (ts, kind, goroutine id or 0, P or None, arg) tuples; [] once none is
+   left (the buffer is freed then). Only after rec_stop. */
+static PyObject *
+sp_rec_take(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (trace_recording) {
+        PyErr_SetString(PyExc_RuntimeError, "rec_take: stop the recorder first (rec_stop)");
+        return NULL;
+    }
+    if (n < 0)
+        n = 0;
+    if (n > rec_len)
+        n = rec_len;
+    PyObject *list = PyList_New(n);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        trace_rec *r = &recs[(rec_head + i) % rec_cap];
+        PyObject *t = Py_BuildValue("(LlOOO)", r->ts, r->kind, r->gid ? r->gid : zero,
+                                    r->p ? r->p : Py_None, r->arg ? r->arg : Py_None);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        rec_clear_one(&recs[(rec_head + i) % rec_cap]);
+    if (n > 0) {
+        rec_head = (rec_head + n) % rec_cap;
+        rec_len -= n;
+    }
+    if (rec_len == 0)
+        rec_free();
+    return list;
+}
+
+/* Twin: `if _events.hook is not None: _events.hook(kind, g, arg)` in
+   proc.ready, park_g and GWaiter.wake. Called only where the caller holds no
+   error and at the twin's point (ready: before anything; park: after the
+   G's state, reason and token are stored, before the next G is picked; at
+   resume: before throw_exc is read), so the Python code the hook runs (and a
+   GIL switch inside it) sees the state the twin's would there.
+   The hook's own error is reported, never raised: an event lost, never a
+   runtime broken. */
+void
+trace_emit(long kind, PyObject *g, PyObject *arg)
+{
+    if (trace_recording)
+        rec_write(kind, g, arg);
+    PyObject *hook = trace_hook;
+    if (hook == NULL)
+        return;
+    PyObject *k = PyLong_FromLong(kind);
+    if (k == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    Py_INCREF(hook);
+    PyObject *args[3] = {k, g, arg};
+    PyObject *r = PyObject_Vectorcall(hook, args, 3, NULL);
+    Py_DECREF(k);
+    if (r == NULL)
+        PyErr_WriteUnraisable(hook);
+    else
+        Py_DECREF(r);
+    Py_DECREF(hook);
+}
+
 /* ------------------------------------------------------------------------ */
 /* ready / wake / park_g                                                    */
 
@@ -83,6 +320,8 @@ ready_impl(PyObject *g)
         PyErr_Format(PyExc_TypeError, "ready() needs a goroutine, got %R", g);
         return -1;
     }
+    if (TRACING())
+        trace_emit(EV_READY, g, Py_None);
     PyObject *p = slot_get(g, g_p);
     if (p == NULL)
         return -1;
@@ -286,6 +525,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
     slot_set(g, g_state, s_waiting);
     slot_set(g, g_wait_reason, reason);
     slot_set(g, g_token, token);
+    if (TRACING())
+        trace_emit(EV_PARK, g, reason);
     /* Fast path of _find_runnable: hand the P to runnext (the G this one just
        readied) unless it is time to look at timers, other threads or fairness. */
     PyObject *nxt = SLOT(p, p_runnext);
@@ -339,6 +580,8 @@ park_g_impl(PyObject *p, PyObject *g, PyObject *reason, PyObject *token)
             return -1;
         Py_DECREF(r);
     }
+    if (TRACING())
+        trace_emit(EV_RESUME, g, Py_None);
     PyObject *exc = SLOT(g, g_throw_exc);
     if (exc != NULL && exc != Py_None) {
         Py_INCREF(exc);
@@ -551,6 +794,16 @@ PyMethodDef sched_methods[] = {
     {"set_attention", (PyCFunction)sp_set_attention, METH_O,
      "set_attention(value): sched.attention = value, and the accelerator's hint."},
     {"set_p", (PyCFunction)sp_set_p, METH_O, "set_p(p): this thread's P (or None)."},
+    {"set_trace_hook", (PyCFunction)sp_set_trace_hook, METH_O,
+     "set_trace_hook(fn): the event layer's hook (None: no tracer)."},
+    {"rec_start", (PyCFunction)sp_rec_start, METH_VARARGS,
+     "rec_start(capacity, ring): the event recorder records from now on."},
+    {"rec_record", (PyCFunction)(void (*)(void))sp_rec_record, METH_FASTCALL,
+     "rec_record(kind, g, arg): record one event."},
+    {"rec_stop", (PyCFunction)sp_rec_stop, METH_NOARGS,
+     "rec_stop(): stop recording; the number of records dropped."},
+    {"rec_take", (PyCFunction)sp_rec_take, METH_O,
+     "rec_take(n): take out up to n of the oldest records."},
     {"ready", (PyCFunction)sp_ready, METH_O, "proc.ready(g) in C."},
     {"park_g", (PyCFunction)(void (*)(void))sp_park_g, METH_FASTCALL,
      "proc.park_g(p, g, reason, token) in C."},

@@ -1,0 +1,302 @@
+"""The runtime's event layer: one stream of what goroutines do, for the tools.
+
+Producers are the core's own code at the moments Go's tracer records (a G
+created, started, parked with its wait reason, readied, resumed, finished,
+yielding or preempted; a ``blocking()`` call; a timer firing; sysmon handing
+goroutines to another P; a garbage collection) and the C ports' twins of
+those moments (``trace_emit`` in ``_speedups/sched.c``). Each site is one
+test of a module global:
+
+    if events.hook is not None:
+        events.hook(KIND, g, arg)
+
+so with no subscriber the cost is a global load and a compare (a pointer
+test in C). Consumers (``goroutines.trace``) ``subscribe(fn)``; ``fn(kind, g,
+arg)`` then runs on the thread where the event happened, at the moment it
+happened, and must be quick, take no runtime lock, never park and never
+raise (what it raises is reported as unraisable and dropped, the runtime
+goes on).
+
+Why the C ports emit instead of tracing running the pure path: the race
+detector can turn the accelerator off because it is a command-line mode
+that re-executes the interpreter (``run --race``), while ``trace.start()``
+is called in a running program whose channels and goroutines already use
+the ports. Only three of the ports' sites see state changes that no Python
+code sees (park, resume and ready: ``park_g`` and ``ready`` in C); the C go
+port hands go() to its twin while a hook is set (creating a G is not the hot
+path), and the channel and select events are recorded by the tracer around
+the public methods, which the ports do not bypass.
+
+The event numbers are part of the C code (``EV_*`` in ``_speedups.h``).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections import deque
+from collections.abc import Callable
+from time import monotonic_ns
+from typing import Any
+
+from . import accel
+
+CREATE = 0  # g was created (arg: g itself, for its name and parent); emitted by its creator
+START = 1  # g starts running its function, on this thread
+PARK = 2  # g parks (arg: the wait reason)
+READY = 3  # g is made runnable by the current goroutine or thread
+RESUME = 4  # g runs again after a park, a yield or a preemption
+FINISH = 5  # g's function returned or raised
+GOSCHED = 6  # g yields (gosched): runnable, at the back of the run queue
+PREEMPT = 7  # g is preempted (arg: None)
+BLOCKING = 8  # g hands a call to a blocking() helper (arg: the function)
+BLOCKING_DONE = 9  # the blocking() call returned or raised (arg: the function)
+TIMER = 10  # a timer fires on this thread (arg: the timer); g: None
+HANDOFF = 11  # sysmon moved goroutines to another P (g: None; arg: (from P id, to P id, n))
+GC_START = 12  # a garbage collection starts (g: None; arg: the generation)
+GC_END = 13  # it ends (arg: the generation)
+CHAN = 14  # a channel operation starts (arg: (op, chan)), --trace-chan only
+CHAN_DONE = 15  # it ends (arg: (op, chan, ok))
+SELECT = 16  # a select starts (arg: number of cases)
+SELECT_DONE = 17  # it ends (arg: the chosen case, -1 for default)
+
+NAMES = (
+    "create",
+    "start",
+    "park",
+    "ready",
+    "resume",
+    "finish",
+    "gosched",
+    "preempt",
+    "blocking",
+    "blocking done",
+    "timer",
+    "handoff",
+    "gc start",
+    "gc end",
+    "chan",
+    "chan done",
+    "select",
+    "select done",
+)
+
+Hook = Callable[[int, Any, Any], None]
+# A recorded event: (monotonic ns, kind, goroutine id or 0, the thread's P or
+# None, arg).
+Record = tuple[int, int, int, Any, Any]
+
+# What every event site calls; None while nothing subscribes. Written only by
+# _publish, under _lock.
+hook: Hook | None = None
+
+_lock = threading.Lock()  # a leaf: subscribing, unsubscribing, the recorder
+_subscribers: list[Hook] = []
+_recording = False
+
+# sched.tls (this thread's P), registered by sched at its import: the
+# recorder's twin reads the P from it (sched comes after this module).
+_tls: Any = None
+
+
+def register_tls(tls: Any) -> None:
+    """sched registers its thread-local state (tls.p) here."""
+    global _tls
+    _tls = tls
+
+
+# -- the recorder: the tracer's buffer -----------------------------------------
+# A consumer that is not a Python function: the accelerator's rec_* write
+# each event into a C array (no Python call, no object per event until
+# rec_take), the twins below into a list or a bounded deque. The C ports'
+# park, ready and resume sites write to it directly (trace_emit), so the hook
+# the accelerator calls leaves the recorder out (_publish).
+
+_rec_buf: list[Record] | deque[Record] | None = None
+_rec_left: deque[Record] = deque()  # stopped, not yet taken
+_rec_count = 0
+
+
+def rec_start(capacity: int, ring: bool) -> None:
+    """Record from now on: into a ring of capacity records that drops the
+    oldest (ring), else into a growing list."""
+    global _rec_buf, _rec_count
+    if _rec_buf is not None:
+        raise RuntimeError("rec_start: the recorder is already recording")
+    _rec_left.clear()  # what an earlier recording left untaken
+    if ring:
+        if capacity < 1:
+            raise ValueError("rec_start: a ring needs a capacity of at least 1")
+        _rec_buf = deque(maxlen=capacity)
+    else:
+        _rec_buf = []
+    _rec_count = 0
+
+
+def rec_record(kind: int, g: Any, arg: Any) -> None:
+    """Record one event (from Python code: the event sites call it through
+    hook)."""
+    global _rec_count
+    buf = _rec_buf
+    if buf is not None:
+        p = None if _tls is None else _tls.p
+        buf.append((monotonic_ns(), kind, 0 if g is None else g.id, p, arg))
+        _rec_count += 1
+
+
+def rec_stop() -> int:
+    """Stop recording; how many records the ring dropped. The records stay,
+    for rec_take."""
+    global _rec_buf, _rec_left
+    buf = _rec_buf
+    _rec_buf = None
+    if buf is None:
+        return 0
+    _rec_left = deque(buf)
+    return _rec_count - len(buf)
+
+
+def rec_take(n: int) -> list[Record]:
+    """Take out up to n of the oldest records; [] once none is left. Only
+    after rec_stop."""
+    if _rec_buf is not None:
+        raise RuntimeError("rec_take: stop the recorder first (rec_stop)")
+    left = _rec_left
+    out: list[Record] = []
+    while left and len(out) < n:
+        out.append(left.popleft())
+    return out
+
+
+def start_recording(capacity: int | None = None) -> None:
+    """Record every event (the tracer): all of them, or the last capacity."""
+    global _recording
+    with _lock:
+        if _recording:
+            raise RuntimeError("the event recorder is already recording")
+        rec_start(capacity or 0, capacity is not None)
+        _recording = True
+        _publish()
+
+
+def stop_recording() -> int:
+    """Stop recording; the number of events the ring dropped. Take the
+    records with take_records()."""
+    global _recording
+    with _lock:
+        _recording = False
+        _publish()
+        return rec_stop()
+
+
+def take_records(n: int = 65536) -> list[Record]:
+    """Up to n of the oldest recorded events, taken out; [] once none is
+    left. Only after stop_recording()."""
+    return rec_take(n)
+
+
+def subscribe(fn: Hook) -> None:
+    """Send every event to fn(kind, g, arg) from now on."""
+    if not callable(fn):
+        raise TypeError(f"subscribe() needs a callable, got {fn!r}")
+    with _lock:
+        _subscribers.append(fn)
+        _publish()
+
+
+def unsubscribe(fn: Hook) -> None:
+    """Stop sending events to fn (no error if it was not subscribed)."""
+    with _lock:
+        if fn in _subscribers:
+            _subscribers.remove(fn)
+        _publish()
+
+
+def subscribed() -> bool:
+    """Whether any consumer listens (the event sites' ``hook is not None``)."""
+    return hook is not None
+
+
+def _fan_out(subs: tuple[Hook, ...]) -> Hook:
+    def fan_out(kind: int, g: Any, arg: Any) -> None:
+        for fn in subs:
+            fn(kind, g, arg)
+
+    return fan_out
+
+
+def _gc_phase(phase: str, info: dict[str, int]) -> None:
+    h = hook
+    if h is not None:
+        h(GC_START if phase == "start" else GC_END, None, info.get("generation", 0))
+
+
+def _combine(subs: tuple[Hook, ...]) -> Hook | None:
+    if not subs:
+        return None
+    if len(subs) == 1:
+        return subs[0]
+    return _fan_out(subs)
+
+
+def _publish() -> None:
+    """Set hook (and the accelerator's copy of it) from _subscribers and the
+    recorder; the GC callback is installed while anything listens. The
+    accelerator's copy leaves its own recorder out: its sites write to it
+    directly."""
+    global hook
+    subs = tuple(_subscribers)
+    h = _combine((*subs, rec_record) if _recording else subs)
+    hook = h
+    speedups = accel.port("sched")
+    if speedups is not None:
+        speedups.set_trace_hook(_combine(subs))
+    if h is None:
+        if _gc_phase in gc.callbacks:
+            gc.callbacks.remove(_gc_phase)
+    elif _gc_phase not in gc.callbacks:
+        gc.callbacks.append(_gc_phase)
+
+
+# The accelerator's recorder while its port "sched" is on.
+if accel.port("sched") is not None:
+    _sp: Any = accel.port("sched")
+    rec_start = _sp.rec_start
+    rec_record = _sp.rec_record
+    rec_stop = _sp.rec_stop
+    rec_take = _sp.rec_take
+
+__all__ = [
+    "BLOCKING",
+    "BLOCKING_DONE",
+    "CHAN",
+    "CHAN_DONE",
+    "CREATE",
+    "FINISH",
+    "GC_END",
+    "GC_START",
+    "GOSCHED",
+    "HANDOFF",
+    "NAMES",
+    "PARK",
+    "PREEMPT",
+    "READY",
+    "Record",
+    "RESUME",
+    "SELECT",
+    "SELECT_DONE",
+    "START",
+    "TIMER",
+    "hook",
+    "rec_record",
+    "rec_start",
+    "rec_stop",
+    "rec_take",
+    "register_tls",
+    "start_recording",
+    "stop_recording",
+    "subscribe",
+    "subscribed",
+    "take_records",
+    "unsubscribe",
+]

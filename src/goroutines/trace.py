@@ -1,0 +1,514 @@
+"""The execution tracer (Go's ``runtime/trace``), written as trace-event JSON.
+
+``start(path)`` records what every goroutine does until ``stop()``; the file
+is Chrome's / Perfetto's trace-event format (``{"traceEvents": [...]}``), so
+it opens in https://ui.perfetto.dev or ``chrome://tracing``, and
+``python -m goroutines trace out.json -o out.html`` turns it into a
+self-contained HTML timeline. ``python -m goroutines run --trace out.json
+script.py`` traces a whole program.
+
+What is recorded, by default: each goroutine's creation, start, parks (with
+the wait reason), readies (by whom), resumptions, yields, preemptions and
+end; ``blocking()`` calls; timers firing; the monitor handing goroutines to
+another P; garbage collections. With ``chan=True`` (``--trace-chan``) also
+every channel send, receive and close and every ``select`` (with the case
+chosen), and flow arrows from the goroutine that completed an operation to
+the partner it woke. Channel operations can be tens of millions of events,
+hence the option.
+
+``ring_mb=N`` keeps only the last ~N MB of events (Go's flight recorder):
+the buffer holds as many events as N MB of this file's output takes.
+
+How it is recorded: the runtime's event layer (``_runtime/events.py``)
+has a recorder: with the accelerator, the C sites of ``park_g`` and
+``ready`` write each event into a C buffer without calling Python, and the
+Python sites call the recorder's C function; on the pure path its Python
+twin appends ``(monotonic ns, kind, goroutine id, P, arg)`` tuples (see
+events.py for why the ports emit rather than tracing selecting the pure
+path). ``stop()`` takes the records a chunk at a time and writes the file
+as it goes (gzipped when the path ends in ``.gz``). Channel operations are
+recorded by wrapping the ``Chan`` methods and ``select`` while a channel
+trace runs (``stop()`` restores them); ``select`` is wrapped in
+``goroutines`` and ``goroutines._select``, so a module that imported it by
+name before ``start()`` keeps the unwrapped one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from operator import itemgetter
+from time import monotonic_ns
+from typing import Any
+
+from . import _chan
+from . import _select as _select_mod
+from ._runtime import events as _ev
+from ._runtime.g import allgs
+from ._runtime.sched import tls as _tls
+
+# Measured on this format's output (tests/test_trace.py checks the ring
+# buffer's bound with it): a recorded event of the default kinds becomes
+# about this many bytes of JSON (one state slice; counters and metadata
+# spread over them).
+BYTES_PER_EVENT = 90
+
+_Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
+
+# The trace's processes: 1, a track (thread) per goroutine (and, from
+# _CHAN_TID on, one of channel operations per goroutine); 2, a track per P
+# (OS thread running goroutines); 3, the runtime (GC, timers, sysmon).
+_CHAN_TID = 1_000_000  # channel-operation tracks: _CHAN_TID + goroutine id
+_SNAPSHOT = -1  # a goroutine's state when tracing started (arg: (state, reason))
+COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this often
+
+
+class _Tracer:
+    def __init__(self, path: str, chan: bool, ring_mb: float | None) -> None:
+        self.path = path
+        self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / BYTES_PER_EVENT))
+        self.t0 = monotonic_ns()
+        self.restore: list[tuple[Any, str, Any]] = []
+        self.names: dict[int, str] = {}
+        self.parents: dict[int, int] = {}
+        self.snap: list[_Rec] = []
+
+    def snapshot(self) -> None:
+        """The goroutines that exist when tracing starts, in their states."""
+        now = monotonic_ns()
+        for g in list(allgs.values()):
+            if g.state in ("running", "runnable", "waiting"):
+                self.names[g.id] = _gname(g)
+                self.parents[g.id] = g.parent_id
+                self.snap.append((now, _SNAPSHOT, g.id, g.p, (g.state, g.wait_reason)))
+
+
+_tracer: _Tracer | None = None
+_lock = threading.Lock()
+
+
+def start(
+    path: str | os.PathLike[str], *, chan: bool = False, ring_mb: float | None = None
+) -> None:
+    """Start tracing into ``path`` (written by ``stop()``).
+
+    ``chan=True`` records channel operations and selects too (many more
+    events); ``ring_mb`` keeps only the last ~``ring_mb`` MB of events (a
+    flight recorder). Raises RuntimeError if a trace is already running.
+    """
+    global _tracer
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"trace.start: path must be a str path, got {path!r}")
+    if ring_mb is not None and (isinstance(ring_mb, bool) or not ring_mb > 0):
+        raise ValueError(f"trace.start: ring_mb must be a positive number, got {ring_mb!r}")
+    with _lock:
+        if _tracer is not None:
+            raise RuntimeError("trace.start: tracing is already enabled")
+        t = _Tracer(path, chan, ring_mb)
+        t.snapshot()
+        _ev.start_recording(t.capacity)
+        if chan:
+            _wrap_channels(t)
+        _tracer = t
+
+
+def stop() -> str:
+    """Stop tracing and write the trace file; returns its path. Raises
+    RuntimeError if no trace is running."""
+    global _tracer
+    with _lock:
+        t = _tracer
+        if t is None:
+            raise RuntimeError("trace.stop: tracing is not enabled")
+        _unwrap(t)
+        dropped = _ev.stop_recording()
+        _tracer = None
+        t_end = monotonic_ns()
+        _write(t, dropped, t_end)
+    return t.path
+
+
+def _chunks(first: list[_Rec]) -> Iterator[list[_Rec]]:
+    if first:
+        yield first
+    while True:
+        chunk = _ev.take_records(65536)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _write(t: _Tracer, dropped: int, t_end: int) -> None:
+    """Write t's file from the recorder's records, taken a chunk at a time
+    (the trace is never all in memory as Python objects)."""
+    for g in list(allgs.values()):  # goroutines first met mid-trace (a ring)
+        if g.id not in t.names:
+            t.names[g.id] = _gname(g)
+            t.parents[g.id] = g.parent_id
+    tmp = t.path + ".tmp"
+    f: Any
+    if t.path.endswith(".gz"):  # Perfetto and chrome://tracing read it gzipped
+        f = gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3)
+    else:
+        f = open(tmp, "w", encoding="utf-8")
+    with f:
+        chunks = _chunks([] if dropped else t.snap)
+        for text in _encode(chunks, t.names, t.parents, t.t0, t_end, dropped):
+            f.write(text)
+    os.replace(tmp, t.path)
+
+
+def tracing() -> bool:
+    """Whether a trace is being recorded."""
+    return _tracer is not None
+
+
+# -- channel operations -------------------------------------------------------
+
+
+def _wrap_channels(t: _Tracer) -> None:
+    cls = _chan.Chan
+
+    def rec(kind: int, g: Any, arg: Any) -> None:
+        h = _ev.hook
+        if h is not None:
+            h(kind, g, arg)
+
+    def cur() -> Any:
+        p = _tls.p
+        return None if p is None else p.curg
+
+    def op(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(self: Any, *args: Any) -> Any:
+            g = cur()
+            rec(_ev.CHAN, g, (name, id(self)))
+            ok = True
+            try:
+                r = fn(self, *args)
+                if name == "recv_ok":
+                    ok = bool(r[1])
+                return r
+            except BaseException:
+                ok = False
+                raise
+            finally:
+                rec(_ev.CHAN_DONE, g, (name, id(self), ok))
+
+        wrapper.__name__ = getattr(fn, "__name__", name)
+        wrapper.__qualname__ = getattr(fn, "__qualname__", name)
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        return wrapper
+
+    for name in ("send", "recv", "recv_ok", "close"):
+        orig = cls.__dict__[name]
+        t.restore.append((cls, name, orig))
+        setattr(cls, name, op(name, orig))
+
+    def iterate(self: Any) -> Iterator[Any]:
+        recv_ok = self.recv_ok
+        while True:
+            v, ok = recv_ok()
+            if not ok:
+                return
+            yield v
+
+    t.restore.append((cls, "__iter__", cls.__dict__["__iter__"]))
+    cls.__iter__ = iterate  # type: ignore[method-assign]
+
+    orig_select = _select_mod.select
+
+    def select(*cases: Any, default: bool = False) -> tuple[int, Any]:
+        g = cur()
+        rec(_ev.SELECT, g, len(cases))
+        chosen = -2
+        try:
+            r = orig_select(*cases, default=default)
+            chosen = r[0]
+            return r
+        finally:
+            rec(_ev.SELECT_DONE, g, chosen)
+
+    select.__doc__ = orig_select.__doc__
+    import goroutines
+
+    for mod in (_select_mod, goroutines):
+        t.restore.append((mod, "select", mod.select))
+        setattr(mod, "select", select)  # noqa: B010 (two module types: mypy)
+
+
+def _unwrap(t: _Tracer) -> None:
+    for target, name, orig in reversed(t.restore):
+        setattr(target, name, orig)
+    t.restore.clear()
+
+
+# -- the trace-event document --------------------------------------------------
+
+
+def _gname(g: Any) -> str:
+    try:
+        return f"G{g.id} {g.name}"
+    except Exception:  # a G whose function's name cannot be read
+        return f"G{g.id}"
+
+
+def _encode(
+    chunks: Iterator[list[_Rec]],
+    names: dict[int, str],
+    parents: dict[int, int],
+    t0: int,
+    t_end: int,
+    dropped: int = 0,
+) -> Iterator[str]:
+    """The trace-event JSON of the records (chunks of them, oldest first, each
+    sorted here: the recorder's twin may append two threads' events out of
+    order), in pieces: a track per goroutine with
+    its states as complete ("X") slices (running, runnable, or the wait
+    reason), a track per P with the goroutine it runs (when there were
+    several Ps), counters of runnable and total goroutines, GC, timers and
+    hand-offs, and, for channel traces, a track of operations per goroutine
+    with flow arrows from the goroutine that completed an operation to the
+    partner it woke."""
+    dumps = json.dumps
+    out: list[str] = []
+    emit = out.append
+    # Per goroutine id: [state, since ns, name, extra args json, P id].
+    cur: dict[int, list[Any]] = {}
+    gs: set[int] = set()
+    on_p: dict[int, tuple[int, int]] = {}  # P id -> (goroutine id, since)
+    ps: set[int] = set()
+    p_slices: list[str] = []
+    runnable: set[int] = set()
+    alive: set[int] = set()
+    blocking_fn: dict[int, str] = {}
+    chan_ids: dict[int, int] = {}
+    chan_op: dict[int, list[Any]] = {}  # G id -> [op, chan no, since, partners, blocked ns]
+    woke_by: dict[int, tuple[int, int]] = {}  # woken G id -> (flow id, waker G id)
+    flow_seq = 0
+    gc_since: int | None = None
+    last_count: tuple[int, int] | None = None
+    last_count_ts = -1e18
+
+    def us(ns: int) -> str:
+        return f"{(ns - t0) / 1000.0:.3f}"
+
+    def close(gid: int, ts: int) -> None:
+        s = cur.pop(gid, None)
+        if s is None:
+            return
+        state, since, name, extra, pno = s
+        if state == "waiting" and gid in blocking_fn:
+            extra = (extra + "," if extra else "") + '"call":' + dumps(blocking_fn[gid])
+            op = None
+        if state == "waiting":
+            op = chan_op.get(gid)
+            if op is not None:
+                op[4] += ts - since
+        if pno >= 0 and state == "running":
+            extra = (extra + "," if extra else "") + f'"p":{pno}'
+        args = f',"args":{{{extra}}}' if extra else ""
+        emit(
+            f'{{"ph":"X","pid":1,"tid":{gid},"ts":{us(since)},'
+            f'"dur":{max(0, ts - since) / 1000.0:.3f},"name":{dumps(name)}{args}}},\n'
+        )
+        if state == "running" and pno >= 0:
+            held = on_p.get(pno)
+            if held is not None and held[0] == gid:
+                del on_p[pno]
+                (emit if len(ps) > 1 else p_slices.append)(
+                    f'{{"ph":"X","pid":2,"tid":{pno},"ts":{us(held[1])},'
+                    f'"dur":{max(0, ts - held[1]) / 1000.0:.3f},"name":"G{gid}"}},\n'
+                )
+
+    def open_(gid: int, state: str, ts: int, p: Any, name: str, extra: str = "") -> int:
+        gs.add(gid)
+        close(gid, ts)
+        pno = -1 if p is None else p.id
+        cur[gid] = [state, ts, name, extra, pno]
+        alive.add(gid)
+        if state == "runnable":
+            runnable.add(gid)
+        else:
+            runnable.discard(gid)
+        if state == "running" and pno >= 0:
+            on_p[pno] = (gid, ts)
+            if pno not in ps:
+                ps.add(pno)
+                if len(ps) == 2:  # several Ps after all: their tracks go out
+                    out.extend(p_slices)
+                    p_slices.clear()
+        return gid
+
+    yield '{"traceEvents":[\n'
+    started = False
+    for chunk in chunks:
+        chunk.sort(key=itemgetter(0))
+        if not started:
+            started = True
+            t0 = chunk[0][0]  # the first event (not the start: a ring, run's imports)
+        for ts, kind, g, p, arg in chunk:
+            if g and g not in cur and kind in (_ev.PARK, _ev.GOSCHED, _ev.PREEMPT, _ev.FINISH):
+                # First met leaving the CPU (goroutine 1, or the ring dropped its
+                # start): it ran since the trace's first event at least.
+                open_(g, "running", t0, p, "running")
+            if kind == _ev.PARK:
+                open_(g, "waiting", ts, p, arg or "waiting")
+            elif kind == _ev.RESUME or kind == _ev.START:
+                open_(g, "running", ts, p, "running")
+            elif kind == _ev.READY:
+                pno = -1 if p is None else p.id
+                held = on_p.get(pno) if pno >= 0 else None
+                waker = held[0] if held is not None else 0
+                by = f'"by":"G{waker}"' if waker else '"by":"runtime"'
+                gid = open_(g, "runnable", ts, None, "runnable", by)
+                op = chan_op.get(waker) if waker else None
+                if op is not None:
+                    flow_seq += 1
+                    op[3].append(gid)
+                    woke_by[gid] = (flow_seq, waker)
+                    emit(
+                        f'{{"ph":"s","pid":1,"tid":{_CHAN_TID + waker},"ts":{us(ts)},'
+                        f'"id":{flow_seq},"name":"chan","cat":"flow"}},\n'
+                    )
+            elif kind == _ev.CREATE:
+                names[g] = _gname(arg)
+                parent = parents[g] = arg.parent_id
+                open_(g, "runnable", ts, None, "runnable", f'"created_by":"G{parent}"')
+            elif kind == _ev.GOSCHED or kind == _ev.PREEMPT:
+                why = '"preempted":true' if kind == _ev.PREEMPT else '"gosched":true'
+                open_(g, "runnable", ts, None, "runnable", why)
+            elif kind == _ev.FINISH:
+                gid = g
+                gs.add(gid)
+                close(gid, ts)
+                alive.discard(gid)
+                runnable.discard(gid)
+            elif kind == _SNAPSHOT:
+                state, reason = arg
+                open_(g, state, ts, p, reason if state == "waiting" else state)
+            elif kind == _ev.BLOCKING:
+                blocking_fn[g] = getattr(arg, "__qualname__", None) or repr(arg)
+            elif kind == _ev.BLOCKING_DONE:
+                blocking_fn.pop(g, None)
+            elif kind == _ev.TIMER:
+                emit(f'{{"ph":"i","s":"t","pid":3,"tid":1,"ts":{us(ts)},"name":"timer fired"}},\n')
+            elif kind == _ev.HANDOFF:
+                src, dst, n = arg
+                emit(
+                    f'{{"ph":"i","s":"t","pid":3,"tid":2,"ts":{us(ts)},"name":"handoff",'
+                    f'"args":{{"from_p":{src},"to_p":{dst},"goroutines":{n}}}}},\n'
+                )
+            elif kind == _ev.GC_START:
+                gc_since = ts
+            elif kind == _ev.GC_END:
+                if gc_since is not None:
+                    emit(
+                        f'{{"ph":"X","pid":3,"tid":0,"ts":{us(gc_since)},'
+                        f'"dur":{(ts - gc_since) / 1000.0:.3f},"name":"GC",'
+                        f'"args":{{"generation":{int(arg)}}}}},\n'
+                    )
+                    gc_since = None
+            elif kind == _ev.CHAN or kind == _ev.SELECT:
+                if not g:
+                    continue
+                gs.add(g)
+                if kind == _ev.CHAN:
+                    n = chan_ids.get(arg[1])
+                    if n is None:
+                        n = chan_ids[arg[1]] = len(chan_ids) + 1
+                    chan_op[g] = [arg[0], n, ts, [], 0]
+                else:
+                    chan_op[g] = ["select", 0, ts, [], 0]
+            elif kind == _ev.CHAN_DONE or kind == _ev.SELECT_DONE:
+                if not g:
+                    continue
+                gid = g
+                op = chan_op.pop(gid, None)
+                if op is None:
+                    continue
+                name, cno, since, partners, blocked = op
+                flow = woke_by.pop(gid, None)
+                if flow is not None:
+                    partners.append(flow[1])
+                if kind == _ev.CHAN_DONE:
+                    title = f"{name} ch{cno}"
+                    more = f'"chan":{cno},"ok":{"true" if arg[2] else "false"}'
+                else:
+                    title = f"select case {arg}" if arg >= 0 else "select default"
+                    more = f'"case":{int(arg)}'
+                plist = ",".join(f'"G{x}"' for x in partners)
+                emit(
+                    f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + gid},"ts":{us(since)},'
+                    f'"dur":{(ts - since) / 1000.0:.3f},"name":"{title}","cat":"chan",'
+                    f'"args":{{"op":"{name}",{more},"partners":[{plist}],'
+                    f'"blocked_us":{blocked / 1000.0:.3f}}}}},\n'
+                )
+                if flow is not None:
+                    emit(
+                        f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + gid},'
+                        f'"ts":{us(max(since, ts - 1))},"id":{flow[0]},"name":"chan","cat":"flow"}},\n'
+                    )
+            else:
+                continue
+            if ts - last_count_ts >= COUNTER_EVERY_US * 1000:
+                c = (len(runnable), len(alive))
+                if c != last_count:
+                    last_count = c
+                    last_count_ts = ts
+                    emit(
+                        f'{{"ph":"C","pid":1,"ts":{us(ts)},"name":"goroutines",'
+                        f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
+                    )
+        yield "".join(out)
+        out.clear()
+    for gid in list(cur):
+        close(gid, t_end)
+    c = (len(runnable), len(alive))
+    emit(
+        f'{{"ph":"C","pid":1,"ts":{us(t_end)},"name":"goroutines",'
+        f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
+    )
+    meta = [
+        (1, None, "process_name", "goroutines"),
+        (2, None, "process_name", "Ps (threads)"),
+        (3, None, "process_name", "runtime"),
+        (3, 0, "thread_name", "GC"),
+        (3, 1, "thread_name", "timers"),
+        (3, 2, "thread_name", "sysmon"),
+    ]
+    for gid in sorted(gs):
+        meta.append((1, gid, "thread_name", names.get(gid, f"G{gid}")))
+    if len(ps) > 1:
+        for pno in sorted(ps):
+            meta.append((2, pno, "thread_name", f"P{pno}"))
+    for pid, tid, what, name in meta:
+        t = "" if tid is None else f',"tid":{tid}'
+        emit(f'{{"ph":"M","pid":{pid}{t},"name":"{what}","args":{{"name":{dumps(name)}}}}},\n')
+        if tid is not None and pid == 1:
+            emit(
+                f'{{"ph":"M","pid":1,"tid":{tid},"name":"thread_sort_index",'
+                f'"args":{{"sort_index":{tid}}}}},\n'
+            )
+            if chan_ids:
+                emit(
+                    f'{{"ph":"M","pid":1,"tid":{_CHAN_TID + tid},"name":"thread_name",'
+                    f'"args":{{"name":{dumps(name + " (channel ops)")}}}}},\n'
+                )
+    yield "".join(out)
+    other = {
+        "source": "goroutines.trace",
+        "goroutines": {str(gid): names.get(gid, f"G{gid}") for gid in sorted(gs)},
+        "parents": {str(gid): parents[gid] for gid in sorted(gs) if gid in parents},
+        "dropped_events": dropped,
+    }
+    yield (
+        '{"ph":"M","pid":1,"name":"process_sort_index","args":{"sort_index":1}}\n],'
+        '"displayTimeUnit":"ms","otherData":' + dumps(other) + "}\n"
+    )
+
+
+__all__ = ["start", "stop", "tracing"]
