@@ -267,9 +267,17 @@ def _tick(now: float, gil_free: bool, last: float) -> tuple[bool, bool]:
             outside = False  # runnable, not asleep: it only waits for a CPU
             w.same, w.seen = 0, now
         ran = now - w.since
-        if ran >= PREEMPT_AFTER and request_preempt is not None:
-            # Again at every look: a request arms the code the goroutine
-            # runs now, which may not be the code it ran at the last one.
+        if (
+            ran >= PREEMPT_AFTER
+            and request_preempt is not None
+            and (_delayed(p, now) or _sched.attention or p.kill_req is not None)
+        ):
+            # Only when something waits for the thread (a goroutine, a due
+            # timer, a panic for goroutine 1, a kill): a preemption with
+            # nothing else to run is all cost (the armed events fire on every
+            # line of the program until a safe point). Again at every look: a
+            # request arms the code the goroutine runs now, which may not be
+            # the code it ran at the last one.
             w.preempted = True
             request_preempt(p)
         if outside and ran >= HANDOFF_AFTER and _sched.procs >= 2 and _unstarted_tail(p):
