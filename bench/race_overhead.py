@@ -1,7 +1,7 @@
 """The race detector's overhead: each workload plain and under ``--race``,
 in the same run, medians of repeated runs.
 
-    python bench/race_overhead.py [--repeat 5]
+    python bench/race_overhead.py [--repeat 5] [--only W2,W8]
 
 Each run is ``python -m goroutines run [--race] bench/race_workloads/X.py``
 in a fresh process; the workload prints the CPU time of its measured part
@@ -27,7 +27,11 @@ CASES = [("W2 ping-pong", "w2_ping_pong.py", "20000"), ("W3 buffered", "w3_buffe
          ("W5 prime sieve", "w5_prime_sieve.py", "300"),
          ("W6 select fan-in", "w6_select_fan_in.py", "5000"),
          ("W7 worker pool", "w7_worker_pool.py", "20000"),
-         ("compute loop", "compute.py", "200000")]  # fmt: skip
+         ("compute loop", "compute.py", "200000"),
+         # Reported, not gated: many live goroutines (clocks grow with them).
+         ("W1 spawn", "w1_spawn.py", "100000"),
+         ("W4 daisy chain", "w4_daisy_chain.py", "10000"),
+         ("W8 parked goroutines", "w8_memory.py", "100000")]  # fmt: skip
 
 
 def one(script: Path, n: str, race: bool, pure: bool) -> float:
@@ -58,11 +62,15 @@ def rss(script: Path, n: str, race: bool, pure: bool) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated workload labels' first words (W2,W8)")
     args = ap.parse_args()
+    only = {w for w in args.only.split(",") if w}
     print("| workload | default CPU s | pure CPU s | --race CPU s | --race / pure | --race / default "
           "| RSS pure MiB | RSS --race MiB |")
     print("|---|---|---|---|---|---|---|---|")
     for label, name, n in CASES:
+        if only and label.split()[0] not in only:
+            continue
         script = WORKLOADS / name
         res: dict[str, list[float]] = {"default": [], "pure": [], "race": []}
         for _ in range(args.repeat):  # round-robin: the modes share the machine's state
