@@ -527,6 +527,17 @@ class _NetFD:
     _pd: _np.PollDesc
     _mu: _FdMutex
 
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def _init_fd(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self._sock = sock
@@ -607,17 +618,6 @@ class Conn(_NetFD):
     def __repr__(self) -> str:
         state = " closed" if self._mu.closing else ""
         return f"<{type(self).__name__} {self._laddr!r} -> {self._raddr!r}{state}>"
-
-    def __enter__(self: T) -> T:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def local_addr(self) -> Any:
@@ -814,17 +814,6 @@ class Listener(_NetFD):
     def __repr__(self) -> str:
         state = " closed" if self._mu.closing else ""
         return f"<Listener {self._addr!r}{state}>"
-
-    def __enter__(self) -> Listener:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def addr(self) -> Any:
@@ -1049,17 +1038,6 @@ class PacketConn(_NetFD):
     def __repr__(self) -> str:
         state = " closed" if self._mu.closing else ""
         return f"<PacketConn {self._addr!r}{state}>"
-
-    def __enter__(self) -> PacketConn:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def local_addr(self) -> Any:
