@@ -28,7 +28,7 @@ import pytest
 
 import goroutines as gr
 from _monitor import Monitor
-from goroutines._runtime import accel, preempt
+from goroutines._runtime import accel, preempt, sysmon
 from goroutines._runtime import sched as _sched
 
 needs_preempt = pytest.mark.skipif(
@@ -43,6 +43,15 @@ def monitor() -> Iterator[Monitor]:
         yield m
 
 
+@pytest.fixture
+def no_sysmon() -> Iterator[None]:
+    """The runtime's monitor looks at no P: a test sees its own requests only
+    (sysmon asks a P whose goroutine 1 waits in a thread's join() with work
+    queued behind it to yield, and cancels when the P schedules)."""
+    with sysmon.held():
+        yield
+
+
 def test_supported_where_documented() -> None:
     expected = (
         sys.version_info >= (3, 12)
@@ -52,7 +61,7 @@ def test_supported_where_documented() -> None:
     assert preempt.supported() is expected
 
 
-def test_request_arms_nothing_where_unsupported(monitor: Monitor) -> None:
+def test_request_arms_nothing_where_unsupported(monitor: Monitor, no_sysmon: None) -> None:
     if preempt.supported():
         pytest.skip("preemption is supported here")
     stop = False
@@ -484,7 +493,7 @@ def test_never_preempted_during_an_import(tmp_path: Path, monitor: Monitor) -> N
 
 
 @needs_preempt
-def test_a_preemption_consumes_the_request_and_disarms() -> None:
+def test_a_preemption_consumes_the_request_and_disarms(no_sysmon: None) -> None:
     """One request, no monitor: the spinner is switched out once (the
     goroutine queued behind it runs: the events were armed on its code), and
     every code object armed is disarmed again."""
@@ -549,7 +558,7 @@ def test_not_preempted_while_a_debugger_traces_the_thread(monitor: Monitor) -> N
 
 
 @needs_preempt
-def test_cancel_disarms() -> None:
+def test_cancel_disarms(no_sysmon: None) -> None:
     def main() -> None:
         p = _sched.tls.p
         assert p is not None
@@ -688,7 +697,7 @@ def _forget_a_requested_p() -> None:
 
 
 @needs_preempt
-def test_a_p_that_run_forgets_keeps_no_request() -> None:
+def test_a_p_that_run_forgets_keeps_no_request(no_sysmon: None) -> None:
     """run() on a thread of its own makes a P and forgets it on return: a
     request pending then, or made on it afterwards (the monitor looked at it
     just before), is dropped with it, the thread disarmed."""

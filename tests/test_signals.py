@@ -275,6 +275,65 @@ def test_sigquit_prints_the_dump_and_exits_2() -> None:
     assert "selectors" not in err, "the dump shows the scheduler's frames"
 
 
+# The signal's C-level handler runs on a plain thread (pthread_kill) while
+# goroutine 1's P sleeps in its poller: the state a signal leaves when it
+# lands after the P's last look at its queue but before epoll_wait. Only the
+# wakeup fd can end that sleep (an hour here) before the handler runs.
+SIGNAL_OFF_THE_MAIN_THREAD = """
+import os, signal, threading, time
+os.environ["GOROUTINES_DEADLOCK"] = "0"  # else a live thread bounds the sleep
+import goroutines
+from goroutines import Chan, current, go, gosched, sleep
+
+def in_epoll_wait(native_id):
+    # The kernel's view of the thread: asleep in epoll_wait (x86-64 and
+    # arm64 syscall numbers), which no bytecode can follow.
+    try:
+        with open(f"/proc/self/task/{{native_id}}/syscall") as f:
+            nr = f.read().split()[0]
+    except OSError:
+        return True
+    return nr in ("232", "281", "441", "22")
+
+def poke(p):
+    while not (p.sleeping and in_epoll_wait(p.native_id)):
+        time.sleep(0.001)
+    signal.pthread_kill(threading.get_ident(), {sig})
+    threading.Event().wait()  # a thread's end would wake the P: never end
+
+def main():
+    p = current().p
+    go(sleep, 3600)
+    threading.Thread(target=poke, args=(p,), daemon=True).start()
+    try:
+        Chan().recv()
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+
+if {fork}:  # the scenario in a fork child of a process whose P had its pipe
+    goroutines.run(sleep, 0)
+    pid = os.fork()
+    if pid:
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+goroutines.run(main)
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("fork", [False, True], ids=["", "fork"])
+@pytest.mark.parametrize("sig", ["SIGQUIT", "SIGINT"])
+def test_a_signal_handled_off_the_main_thread_wakes_the_sleeping_p(sig: str, fork: bool) -> None:
+    for _ in range(3):
+        child = Child(SIGNAL_OFF_THE_MAIN_THREAD.format(sig=f"signal.{sig}", fork=fork))
+        out, err = child.finish(timeout=15)
+        if sig == "SIGQUIT":
+            assert child.proc.returncode == 2, (child.proc.returncode, err)
+            assert "goroutine 1 [chan receive]:" in err, err
+        else:
+            assert child.proc.returncode == 0, (child.proc.returncode, err)
+            assert out == "interrupted\n", (out, err)
+
+
 @pytest.mark.timeout(30)
 def test_sigquit_while_main_computes_prints_the_dump_and_exits_2() -> None:
     child = Child(

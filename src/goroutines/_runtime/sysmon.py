@@ -59,7 +59,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import monotonic
 from types import FrameType
 
@@ -140,6 +141,29 @@ _wake = threading.Event()
 _stopping = False
 
 
+_held = 0  # held(): while > 0, the loop looks at nothing
+_look_lock = threading.Lock()  # a look in progress; guards _held
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """No look at any P while inside (one in progress is waited for), no
+    request left from before: for tests of the preemption interface itself,
+    which must see only their own requests."""
+    global _held
+    with _look_lock:
+        _held += 1
+    try:
+        cancel = cancel_preempt
+        if cancel is not None:
+            for p in list(_sched._all_ps):
+                cancel(p)
+        yield
+    finally:
+        with _look_lock:
+            _held -= 1
+
+
 def start() -> None:
     """Start the monitor thread if it is not running (called when a P is made)."""
     global _thread, ENABLED
@@ -172,15 +196,18 @@ def _loop() -> None:
         now = monotonic()
         gil_free = now - woke_at < GIL_FREE
         try:
-            running, busy = _tick(now, gil_free, last)
-            if busy and now - polled >= NETPOLL_EVERY:
-                # Busy Ps poll only every TIMER_CHECK_MASK+1 schedules, and a
-                # goroutine that holds its P's thread not at all: ready
-                # sockets must not wait for them (Go's sysmon rule).
-                polled = now
-                _netpoll.poll_shared()
-            for fn in _on_tick:
-                fn(now)
+            with _look_lock:
+                if _held:
+                    continue
+                running, busy = _tick(now, gil_free, last)
+                if busy and now - polled >= NETPOLL_EVERY:
+                    # Busy Ps poll only every TIMER_CHECK_MASK+1 schedules, and
+                    # a goroutine that holds its P's thread not at all: ready
+                    # sockets must not wait for them (Go's sysmon rule).
+                    polled = now
+                    _netpoll.poll_shared()
+                for fn in _on_tick:
+                    fn(now)
         except Exception as e:  # pragma: no cover - a bug; sysmon must survive it
             try:
                 sys.stderr.write(f"goroutines: sysmon: {e!r}\n")
