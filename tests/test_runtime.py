@@ -870,8 +870,11 @@ def test_max_procs_rejects_a_non_int(bad: object) -> None:
         max_procs(bad)  # type: ignore[arg-type]
 
 
-def test_max_procs_defaults_to_env_gomaxprocs_else_cpu_count() -> None:
-    code = "import goroutines, os; print(goroutines.max_procs(), os.cpu_count())"
+def test_max_procs_defaults_to_env_gomaxprocs_else_the_usable_cpus() -> None:
+    code = (
+        "import goroutines, os; print(goroutines.max_procs(),"
+        " len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count())"
+    )
     proc = run_child(code, GOMAXPROCS="3")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == "3", proc.stdout
@@ -881,6 +884,22 @@ def test_max_procs_defaults_to_env_gomaxprocs_else_cpu_count() -> None:
     )
     procs, cpus = proc.stdout.split()
     assert procs == cpus, proc.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity masks here")
+def test_max_procs_counts_the_cpus_the_affinity_mask_allows() -> None:
+    """A process pinned to one CPU (taskset, a cpuset) gets one P, as Go's
+    GOMAXPROCS does, however many CPUs the machine has."""
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))});"
+        " import goroutines; print(goroutines.max_procs())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GOMAXPROCS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1"], proc.stdout
 
 
 # ---------------------------------------------------------------------------

@@ -308,11 +308,16 @@ def next_p_id() -> int:
 
 
 def default_procs() -> int:
-    """GOMAXPROCS from the environment, else the CPU count."""
+    """GOMAXPROCS from the environment, else the number of CPUs the process
+    may run on: its affinity mask's (taskset, a container's cpuset), as Go
+    counts them, where the platform has one; else the CPU count."""
     env = os.environ.get("GOMAXPROCS", "")
     if env.isdigit() and int(env) >= 1:
         return int(env)
-    return os.cpu_count() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 # How many Ps may run goroutines (max_procs). Read by sysmon when it hands
