@@ -722,6 +722,27 @@ def run_children(code: str, runs: int) -> list[subprocess.CompletedProcess[str]]
     return done
 
 
+@pytest.mark.parametrize(
+    ("waited", "used", "give_up"),
+    [
+        (0.05, [0.0], False),  # early
+        (0.2, [0.1], True),  # computing without schedule points
+        (0.2, [0.01, 0.1], True),  # one of two Ps does
+        (0.6, [0.0], True),  # asleep in a call
+        (0.6, [0.0, 0.001], True),  # both asleep
+        (0.6, [0.02], False),  # running slowly on a loaded machine: it will get there
+        (0.6, [0.0, 0.02], False),  # one still makes progress
+        (5.0, [0.02], True),  # never for ever
+    ],
+)
+def test_exit_waits_for_a_slow_p_but_not_for_a_stuck_one(
+    waited: float, used: list[float], give_up: bool
+) -> None:
+    from goroutines._runtime import exit as _exit
+
+    assert _exit._give_up(waited, used) is give_up
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("state", EXIT_STATES)
 def test_a_p_at_interpreter_exit_parks_and_the_interpreter_finalizes(

@@ -46,8 +46,14 @@ from .sched import P, _set_attention
 # raising an exception in the busy goroutine (it would run finally blocks,
 # which Go does not do at exit, and only from the next line of Python code);
 # waiting for it (a goroutine that never parks would keep the process alive).
+# EXIT_PARK_LIMIT is for threads asleep in a call (less than EXIT_PARK_ASLEEP
+# of CPU meanwhile). One that runs, slowly (a machine with ten times more
+# runnable threads than CPUs gives it a slice now and then), is waited for
+# until it has used EXIT_PARK_WAIT of CPU, or EXIT_PARK_LOADED in all.
 EXIT_PARK_WAIT = 0.1
 EXIT_PARK_LIMIT = 0.5
+EXIT_PARK_ASLEEP = 0.005
+EXIT_PARK_LOADED = 5.0
 _exiting = False
 _exit_cond = threading.Condition(threading.Lock())  # guards _exit_parked
 _exit_parked: set[P] = set()
@@ -130,13 +136,19 @@ def _stop_ps_for_exit() -> None:
                 return
             for p in busy:
                 cpu0.setdefault(p, _thread_cpu(p))
-            waited = monotonic() - start
-            if waited >= EXIT_PARK_LIMIT or (
-                waited >= EXIT_PARK_WAIT
-                and any(_thread_cpu(p) - cpu0[p] >= EXIT_PARK_WAIT for p in busy)
-            ):
+            if _give_up(monotonic() - start, [_thread_cpu(p) - cpu0[p] for p in busy]):
                 _exit_without_finalizing(busy)
             _exit_cond.wait(0.01)
+
+
+def _give_up(waited: float, used: list[float]) -> bool:
+    """Whether to stop waiting for the busy Ps to park at exit, after waited
+    seconds in which their threads used `used` seconds of CPU each."""
+    if waited >= EXIT_PARK_LOADED:
+        return True
+    if waited >= EXIT_PARK_WAIT and any(u >= EXIT_PARK_WAIT for u in used):
+        return True  # computing without schedule points
+    return waited >= EXIT_PARK_LIMIT and all(u < EXIT_PARK_ASLEEP for u in used)
 
 
 def _thread_cpu(p: P) -> float:
