@@ -189,6 +189,20 @@ def stop_recording() -> int:
         return rec_stop()
 
 
+def forget_recording() -> None:
+    """In the child of a fork: stop recording and drop what was recorded (the
+    parent writes it). The lock may have been held by a thread that does not
+    exist in the child: it is replaced."""
+    global _lock, _recording
+    _lock = threading.Lock()
+    if _recording:
+        _recording = False
+        _publish()
+        rec_stop()
+        rec_start(0, False)  # frees the inherited records
+        rec_stop()
+
+
 def take_records(n: int = 65536) -> list[Record]:
     """Up to n of the oldest recorded events, taken out; [] once none is
     left. Only after stop_recording()."""
@@ -287,6 +301,7 @@ __all__ = [
     "SELECT_DONE",
     "START",
     "TIMER",
+    "forget_recording",
     "hook",
     "rec_record",
     "rec_start",
