@@ -535,3 +535,80 @@ def test_a_forked_child_stops_tracing_and_may_start_its_own(tmp_path: Path) -> N
         names = set(thread_names(doc).values())
         assert any(n.endswith("child_traced") for n in names), names
         assert not any(n.endswith(("before", "child_untraced")) for n in names), names
+
+
+SELECT_BY_NAME = """
+    from goroutines import Chan, go, trace
+    from goroutines import select, recv, send  # bound before the trace starts
+
+    def main_program():
+        a, b = Chan(), Chan(1)
+        b.send(5)
+        picks = [select(recv(a), recv(b))[0]]
+        done = Chan()
+        go(lambda: done.send(select(recv(a), send(Chan(), 1), default=True)[0]))
+        picks.append(done.recv())
+        return picks
+
+    trace.start(PATH, chan=True)
+    print(main_program())
+    trace.stop()
+"""
+
+
+def test_a_select_imported_by_name_before_the_trace_is_recorded(tmp_path: Path) -> None:
+    for pure in (False, True):
+        out = tmp_path / f"sel{pure}.json"
+        script = write(tmp_path, SELECT_BY_NAME.replace("PATH", repr(str(out))))
+        env = dict(os.environ)
+        if pure:
+            env.update(GOROUTINES_PURE="1", GOROUTINES_EXPECT_SPEEDUPS="0")
+        r = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert r.returncode == 0 and r.stdout.strip() == "[1, -1]", (r.stdout, r.stderr)
+        doc = load(out)
+        check_format(doc)
+        ops = [e for e in doc["traceEvents"] if e.get("cat") == "chan"]
+        names = sorted(e["name"] for e in ops if e["args"]["op"] == "select")
+        assert names == ["select case 1", "select default"], ops
+
+
+def test_asyncio_operations_and_select_async_are_recorded(tmp_path: Path) -> None:
+    import asyncio
+
+    from goroutines import select_async
+
+    for i in range(5):
+        path = tmp_path / f"a{i}.json"
+
+        async def main(a: Chan[int], b: Chan[int]) -> None:
+            await a.send_async(1)  # each would complete at once (a fast path)
+            assert await a.recv_async() == 1
+            await b.send_async(5)
+            assert await select_async(recv(Chan()), recv(b)) == (1, 5)
+
+        trace.start(path, chan=True)
+        asyncio.run(main(Chan(1), Chan(1)))
+        trace.stop()
+        doc = load(path)
+        check_format(doc)
+        names = thread_names(doc)
+        task_lanes = {
+            tid for tid, name in names.items() if tid < CHAN_TID and name.startswith("asyncio task")
+        }
+        assert len(task_lanes) == 1, names
+        ops = [
+            e
+            for e in doc["traceEvents"]
+            if e.get("cat") == "chan" and e["tid"] - CHAN_TID in task_lanes
+        ]
+        assert [e["args"]["op"] for e in sorted(ops, key=lambda e: e["ts"])] == [
+            "send",
+            "recv_ok",
+            "send",
+            "select",
+        ], ops
+        assert ops[-1]["name"] == "select case 1"
+        page = _tracehtml.render(doc)
+        assert "asyncio task" in page

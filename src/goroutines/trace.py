@@ -27,10 +27,10 @@ twin appends ``(monotonic ns, kind, goroutine id, P, arg)`` tuples (see
 events.py for why the ports emit rather than tracing selecting the pure
 path). ``stop()`` takes the records a chunk at a time and writes the file
 as it goes (gzipped when the path ends in ``.gz``). Channel operations are
-recorded by wrapping the ``Chan`` methods and ``select`` while a channel
-trace runs (``stop()`` restores them); ``select`` is wrapped in
-``goroutines`` and ``goroutines._select``, so a module that imported it by
-name before ``start()`` keeps the unwrapped one.
+recorded by wrapping the ``Chan`` methods while a channel trace runs
+(``stop()`` restores them), and ``select`` through a hook it calls
+first (``_select.set_traced``), so that a ``select`` imported by name before
+``start()`` is recorded too.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import threading
+from _thread import get_ident
 from array import array
 from collections.abc import Callable, Iterator
 from operator import itemgetter
@@ -63,6 +65,7 @@ _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 # _CHAN_TID on, one of channel operations per goroutine); 2, a track per P
 # (OS thread running goroutines); 3, the runtime (GC, timers, sysmon).
 _CHAN_TID = 1_000_000  # channel-operation tracks: _CHAN_TID + goroutine id
+_ACTOR_BASE = 900_000  # lanes of threads and asyncio tasks making channel operations
 _SNAPSHOT = -1  # a goroutine's state when tracing started (arg: (state, reason))
 COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this often
 _RUNNABLE = ',"name":"runnable"'
@@ -83,6 +86,7 @@ class _Tracer:
         self.names: dict[int, str] = {}
         self.parents: dict[int, int] = {}
         self.snap: list[_Rec] = []
+        self.traced_select = False
 
     def snapshot(self) -> None:
         """The goroutines that exist when tracing starts, in their states."""
@@ -199,13 +203,37 @@ def _wrap_channels(t: _Tracer) -> None:
     cls = _chan.Chan
 
     def rec(kind: int, g: Any, arg: Any) -> None:
+        if type(g) is int:  # not a goroutine (see cur): for the recorder only
+            _ev.rec_record(kind, g, arg)
+            return
         h = _ev.hook
         if h is not None:
             h(kind, g, arg)
 
+    actors: dict[tuple[str, int], int] = {}
+
     def cur() -> Any:
+        """The goroutine making the operation; else an id of a lane of its own
+        for the thread or asyncio task making it (goroutine 1 for the main
+        thread before the runtime attached it)."""
         p = _tls.p
-        return None if p is None else p.curg
+        if p is not None and p.curg is not None:
+            return p.curg
+        aio = sys.modules.get("asyncio")
+        task = None
+        if aio is not None and aio.events._get_running_loop() is not None:
+            task = aio.current_task()
+        if task is not None:
+            key, label = ("task", id(task)), f"asyncio task {task.get_name()}"
+        elif threading.current_thread() is threading.main_thread() and not _tls.foreign:
+            return 1
+        else:
+            key, label = ("thread", get_ident()), f"thread {threading.current_thread().name}"
+        n = actors.get(key)
+        if n is None:
+            n = actors[key] = _ACTOR_BASE + len(actors)
+            t.names[n] = label
+        return n
 
     def op(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, *args: Any) -> Any:
@@ -241,31 +269,38 @@ def _wrap_channels(t: _Tracer) -> None:
                 return
             yield v
 
+    t.restore.append((_chan, "_traced", False))
+    _chan._traced = True  # the asyncio operations take the recorded methods
     t.restore.append((cls, "__iter__", cls.__dict__["__iter__"]))
     cls.__iter__ = iterate  # type: ignore[method-assign]
 
-    orig_select = _select_mod.select
+    inside: set[int] = set()  # threads in a recorded select, until its nested call
 
-    def select(*cases: Any, default: bool = False) -> tuple[int, Any]:
+    def select(cases: tuple[Any, ...], default: bool) -> tuple[int, Any] | None:
+        key = get_ident()
+        if key in inside:  # the nested call below: run it
+            inside.discard(key)
+            return None
         g = cur()
         rec(_ev.SELECT, g, len(cases))
         chosen = -2
+        inside.add(key)
         try:
-            r = orig_select(*cases, default=default)
+            r: tuple[int, Any] = _select_mod.select(*cases, default=default)
             chosen = r[0]
             return r
         finally:
+            inside.discard(key)  # (an error before the nested call reached select)
             rec(_ev.SELECT_DONE, g, chosen)
 
-    select.__doc__ = orig_select.__doc__
-    import goroutines
-
-    for mod in (_select_mod, goroutines):
-        t.restore.append((mod, "select", mod.select))
-        setattr(mod, "select", select)  # noqa: B010 (two module types: mypy)
+    _select_mod.set_traced(select)
+    t.traced_select = True
 
 
 def _unwrap(t: _Tracer) -> None:
+    if t.traced_select:
+        _select_mod.set_traced(None)
+        t.traced_select = False
     for target, name, orig in reversed(t.restore):
         setattr(target, name, orig)
     t.restore.clear()

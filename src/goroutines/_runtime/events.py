@@ -135,12 +135,13 @@ def rec_start(capacity: int, ring: bool) -> None:
 
 def rec_record(kind: int, g: Any, arg: Any) -> None:
     """Record one event (from Python code: the event sites call it through
-    hook)."""
+    hook; g is a G, None, or an id of the tracer's own)."""
     global _rec_count
     buf = _rec_buf
     if buf is not None:
         p = None if _tls is None else _tls.p
-        buf.append((monotonic_ns(), kind, 0 if g is None else g.id, p, arg))
+        gid = 0 if g is None else g if type(g) is int else g.id  # a G, or its id
+        buf.append((monotonic_ns(), kind, gid, p, arg))
         _rec_count += 1
 
 
