@@ -10,8 +10,11 @@ partner; and a summary: per goroutine, time running, runnable and blocked by
 reason; per channel, operations and time blocked.
 
 It reads any trace written by ``goroutines.trace`` (the trace-event format's
-"X" slices of process 1 are the goroutines' states, tids of 1,000,000 and up
-their channel operations, process 3's tid 0 the GC).
+"X" slices of process 1 are the goroutines' stretches off the CPU, each
+park's split at its ``args.ready`` into blocked and runnable; the time
+between them within the goroutine's life, ``otherData.lives``, is running;
+tids of 1,000,000 and up are channel operations, process 3's tid 0 the GC).
+A trace with explicit "running" slices and no ``lives`` reads as it is.
 """
 
 from __future__ import annotations

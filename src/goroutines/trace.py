@@ -13,8 +13,18 @@ end; ``blocking()`` calls; timers firing; the monitor handing goroutines to
 another P; garbage collections. With ``chan=True`` (``--trace-chan``) also
 every channel send, receive and close and every ``select`` (with the case
 chosen), and flow arrows from the goroutine that completed an operation to
-the partner it woke. Channel operations can be tens of millions of events,
-hence the option.
+the partner it woke; the operations of asyncio tasks (``recv_async``,
+``select_async``...) and of threads outside goroutines go on a lane of
+their own. Channel operations can be tens of millions of events, hence the
+option.
+
+The file's layout (see _encode): a goroutine's track has one slice per
+stretch off the CPU, named by its wait reason, with the moment it became
+runnable and the goroutine that made it so in the slice's args; it ran in
+between. One object per park-ready-resume cycle, about 35 bytes an event.
+
+A forked child does not trace (the parent writes the trace; the child may
+start its own): see _after_fork_in_child.
 
 ``ring_mb=N`` keeps only the last ~N MB of events (Go's flight recorder):
 the buffer holds as many events as N MB of this file's output takes.
@@ -28,8 +38,9 @@ events.py for why the ports emit rather than tracing selecting the pure
 path). ``stop()`` takes the records a chunk at a time and writes the file
 as it goes (gzipped when the path ends in ``.gz``). Channel operations are
 recorded by wrapping the ``Chan`` methods while a channel trace runs
-(``stop()`` restores them), and ``select`` through a hook it calls
-first (``_select.set_traced``), so that a ``select`` imported by name before
+(``stop()`` restores them; the asyncio operations skip their fast paths
+meanwhile, ``_chan._traced``), and ``select`` through a hook it calls first
+(``_select.set_traced``), so that a ``select`` imported by name before
 ``start()`` is recorded too.
 """
 
