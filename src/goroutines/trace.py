@@ -378,11 +378,11 @@ def _encode(
     last_count_ts = -(10**18)
     count_every = int(COUNTER_EVERY_US * 1000)
 
-    def tenth(ns: int) -> int:  # ns -> tenths of a µs since t0 (events are sorted: >= 0)
+    def tenth(ns: int) -> int:  # ns -> tenths of a µs since t0
         return (ns - t0 + 50) // 100
 
     def us(ns: int) -> str:
-        t = (ns - t0 + 50) // 100
+        t = max(0, (ns - t0 + 50) // 100)
         return f"{t // 10}.{t % 10}"
 
     def name_of(reason: str) -> str:
@@ -392,7 +392,7 @@ def _encode(
         return j
 
     def p_slice(pno: int, gid: int, since: int, until: int) -> None:
-        d = tenth(until) - tenth(since)
+        d = max(0, tenth(until) - tenth(since))
         emit(
             f'{{"ph":"X","pid":2,"tid":{pno},"ts":{us(since)},'
             f'"dur":{d // 10}.{d % 10},"name":"G{gid}"}},\n'
@@ -410,10 +410,10 @@ def _encode(
 
     def slice_(gid: int, o: list[Any], ts: int) -> None:
         since, name, ready, by, extra = o
-        a = (since - t0 + 50) // 100
-        d = (ts - t0 + 50) // 100 - a
-        if ready:
-            r = (ready - t0 + 50) // 100 - a
+        a = max(0, (since - t0 + 50) // 100)
+        d = max(0, (ts - t0 + 50) // 100 - a)  # (>= 0 but for two threads' events
+        if ready:  # out of order across chunks, on the pure path)
+            r = min(d, max(0, (ready - t0 + 50) // 100 - a))
             if extra:
                 extra += ","
             if by:
