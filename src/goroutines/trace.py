@@ -69,6 +69,9 @@ from ._runtime.sched import tls as _tls
 # about this many bytes of JSON (a park, its ready and its resume make one
 # slice of about 100 bytes; counters and metadata spread over them).
 BYTES_PER_EVENT = 35
+# With channel operations: an operation's two events make a slice of about
+# 170 bytes, and a flow arrow's two ends about 180.
+BYTES_PER_EVENT_CHAN = 90
 
 _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 
@@ -91,7 +94,8 @@ _FORMAT_NOTE = (
 class _Tracer:
     def __init__(self, path: str, chan: bool, ring_mb: float | None) -> None:
         self.path = path
-        self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / BYTES_PER_EVENT))
+        per_event = BYTES_PER_EVENT_CHAN if chan else BYTES_PER_EVENT
+        self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / per_event))
         self.t0 = monotonic_ns()
         self.restore: list[tuple[Any, str, Any]] = []
         self.names: dict[int, str] = {}
