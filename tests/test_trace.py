@@ -17,7 +17,19 @@ from typing import Any
 import pytest
 
 import goroutines
-from goroutines import Chan, WaitGroup, after, blocking, go, recv, run, select, sleep, trace
+from goroutines import (
+    Chan,
+    WaitGroup,
+    _tracehtml,
+    after,
+    blocking,
+    go,
+    recv,
+    run,
+    select,
+    sleep,
+    trace,
+)
 from goroutines._runtime import accel, events
 from goroutines._runtime import sysmon as _sysmon
 
@@ -62,6 +74,15 @@ def slices(doc: dict[str, Any], gid: int) -> list[dict[str, Any]]:
     return sorted(xs, key=lambda e: e["ts"])
 
 
+def states(doc: dict[str, Any], gid: int) -> list[tuple[float, float, str, str]]:
+    """The goroutine's states in order, as the timeline page reads them
+    (running where the lane has no slice, each park split at args.ready)."""
+    data = _tracehtml.timeline_data(doc)
+    strings = data["strings"]
+    lane = next(lane for lane in data["lanes"] if lane["g"] == gid)
+    return [(ts, dur, strings[n], strings[x]) for ts, dur, n, x in sorted(lane["s"])]
+
+
 def thread_names(doc: dict[str, Any]) -> dict[int, str]:
     return {
         e["tid"]: e["args"]["name"]
@@ -94,13 +115,25 @@ def test_a_goroutines_life_is_recorded(tmp_path: Path) -> None:
         assert trace.stop() == str(path)
         doc = load(path)
         check_format(doc)
-        names = [e["name"] for e in slices(doc, gid)]
-        # created (runnable), started, parked receiving, readied, ran to its end
-        assert names[:5] == ["runnable", "running", "chan receive", "runnable", "running"], names
-        ready = slices(doc, gid)[3]
-        main_id = ready["args"]["by"]
-        assert main_id.startswith("G") and main_id != f"G{gid}", ready
-        assert slices(doc, gid)[0]["args"]["created_by"] == main_id
+        # one slice per stretch off the CPU: created (runnable), parked receiving
+        xs = slices(doc, gid)
+        assert [e["name"] for e in xs] == ["runnable", "chan receive"], xs
+        park = xs[1]
+        assert 0 < park["args"]["ready"] <= park["dur"], park
+        main_id = park["args"]["by"]
+        assert isinstance(main_id, int) and main_id != gid, park
+        assert doc["otherData"]["parents"][str(gid)] == main_id
+        life = doc["otherData"]["lives"][str(gid)]
+        assert len(life) == 2 and life[0] == xs[0]["ts"] and life[1] >= park["ts"] + park["dur"]
+        assert any(
+            e["ph"] == "i" and e["name"] == "end" and e["tid"] == gid and e["ts"] == life[1]
+            for e in doc["traceEvents"]
+        )
+        # the states the timeline shows: created, started, parked receiving,
+        # readied, ran to its end
+        names = [s[2] for s in states(doc, gid)]
+        assert names == ["runnable", "running", "chan receive", "runnable", "running"], names
+        assert states(doc, gid)[3][3] == f"by=G{main_id}"
         assert thread_names(doc)[gid].endswith("receiver")
         # the runnable/total counters
         counters = [e for e in doc["traceEvents"] if e["ph"] == "C"]
@@ -108,14 +141,52 @@ def test_a_goroutines_life_is_recorded(tmp_path: Path) -> None:
         assert max(c["args"]["total"] for c in counters) >= 2
 
 
-def test_slices_of_a_goroutine_tile_its_life(tmp_path: Path) -> None:
+def test_states_of_a_goroutine_tile_its_life(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     trace.start(path)
     gid = run(_known_program)
     trace.stop()
-    xs = slices(load(path), gid)
+    doc = load(path)
+    xs = states(doc, gid)
     for a, b in itertools.pairwise(xs):
-        assert abs(a["ts"] + a["dur"] - b["ts"]) < 0.01, (a, b)
+        assert abs(a[0] + a[1] - b[0]) < 0.01, (a, b)
+    life = doc["otherData"]["lives"][str(gid)]
+    assert xs[0][0] == life[0] and abs(xs[-1][0] + xs[-1][1] - life[1]) < 0.01
+
+
+def test_a_trace_is_compact(tmp_path: Path) -> None:
+    """A park, a ready and a resume make one object of JSON: a goroutine
+    ping-ponging on unbuffered channels costs well under 40 bytes an event."""
+    path = tmp_path / "pp.json"
+    n = 20_000
+
+    def main() -> None:
+        ping: Chan[int] = Chan()
+        pong: Chan[int] = Chan()
+
+        def echo() -> None:
+            for v in ping:
+                pong.send(v)
+
+        go(echo)
+        for i in range(n):
+            ping.send(i)
+            pong.recv()
+        ping.close()
+
+    events.start_recording()
+    run(main)
+    events.stop_recording()
+    count = 0
+    while chunk := events.take_records(65536):
+        count += len(chunk)
+    assert count >= 4 * n  # each side parks, is readied and resumes per round trip
+    trace.start(path)
+    run(main)
+    trace.stop()
+    check_format(load(path))
+    per_event = os.path.getsize(path) / count
+    assert per_event < 40, per_event
 
 
 def test_channel_operations_and_flow_arrows(tmp_path: Path) -> None:
@@ -211,16 +282,17 @@ def test_ring_buffer_keeps_the_last_events_within_its_bound(tmp_path: Path) -> N
         wg.go(last)
         wg.wait()
 
-    trace.start(path, ring_mb=ring_mb)
-    run(main)
-    trace.stop()
-    doc = load(path)
-    check_format(doc)
-    size = os.path.getsize(path)
-    assert doc["otherData"]["dropped_events"] > 0
-    # the bound, with room for the metadata and the counters
-    assert size <= ring_mb * 1e6 * 1.5, size
-    assert any(n.endswith("last") for n in thread_names(doc).values())
+    for chan in (False, True):
+        trace.start(path, ring_mb=ring_mb, chan=chan)
+        run(main)
+        trace.stop()
+        doc = load(path)
+        check_format(doc)
+        size = os.path.getsize(path)
+        assert doc["otherData"]["dropped_events"] > 0
+        # the bound, with room for the metadata and the counters
+        assert ring_mb * 1e6 * 0.5 <= size <= ring_mb * 1e6 * 1.5, (chan, size)
+        assert any(n.endswith("last") for n in thread_names(doc).values())
 
 
 def test_start_and_stop_errors(tmp_path: Path) -> None:
@@ -406,3 +478,138 @@ def test_tracing_off_leaves_no_hook() -> None:
         speedups.set_trace_hook(None)  # idempotent, accepted
         with pytest.raises(TypeError):
             speedups.set_trace_hook(42)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_stops_tracing_and_may_start_its_own(tmp_path: Path) -> None:
+    parent, child = tmp_path / "parent.json", tmp_path / "child.json"
+    code = f"""
+        import os, sys, traceback
+        from goroutines import Chan, go, trace
+        from goroutines._runtime import events
+
+        send = Chan.__dict__["send"]
+
+        def before(ch): ch.send(1)
+        def after(ch): ch.send(1)
+        def child_untraced(ch): ch.send(1)
+        def child_traced(ch): ch.send(1)
+
+        def work(fn):
+            ch = Chan()
+            go(fn, ch)
+            return ch.recv()
+
+        trace.start({str(parent)!r}, chan=True)
+        work(before)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                assert not trace.tracing(), "the child still traces"
+                assert events.hook is None, "the child still records"
+                assert Chan.__dict__["send"] is send, "the child's channels are still wrapped"
+                work(child_untraced)
+                trace.start({str(child)!r})
+                work(child_traced)
+                trace.stop()
+            except BaseException:
+                traceback.print_exc()
+                sys.stderr.flush()
+                os._exit(1)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        work(after)
+        trace.stop()
+        print(os.waitstatus_to_exitcode(status))
+    """
+    script = write(tmp_path, code)
+    for _ in range(3):
+        r = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0 and r.stdout.strip() == "0", (r.stdout, r.stderr)
+        names = set(thread_names(load(parent)).values())
+        assert any(n.endswith("before") for n in names) and any(n.endswith("after") for n in names)
+        assert not any("child" in n for n in names), names
+        doc = load(child)
+        check_format(doc)
+        names = set(thread_names(doc).values())
+        assert any(n.endswith("child_traced") for n in names), names
+        assert not any(n.endswith(("before", "child_untraced")) for n in names), names
+
+
+SELECT_BY_NAME = """
+    from goroutines import Chan, go, trace
+    from goroutines import select, recv, send  # bound before the trace starts
+
+    def main_program():
+        a, b = Chan(), Chan(1)
+        b.send(5)
+        picks = [select(recv(a), recv(b))[0]]
+        done = Chan()
+        go(lambda: done.send(select(recv(a), send(Chan(), 1), default=True)[0]))
+        picks.append(done.recv())
+        return picks
+
+    trace.start(PATH, chan=True)
+    print(main_program())
+    trace.stop()
+"""
+
+
+def test_a_select_imported_by_name_before_the_trace_is_recorded(tmp_path: Path) -> None:
+    for pure in (False, True):
+        out = tmp_path / f"sel{pure}.json"
+        script = write(tmp_path, SELECT_BY_NAME.replace("PATH", repr(str(out))))
+        env = dict(os.environ)
+        if pure:
+            env.update(GOROUTINES_PURE="1", GOROUTINES_EXPECT_SPEEDUPS="0")
+        r = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert r.returncode == 0 and r.stdout.strip() == "[1, -1]", (r.stdout, r.stderr)
+        doc = load(out)
+        check_format(doc)
+        ops = [e for e in doc["traceEvents"] if e.get("cat") == "chan"]
+        names = sorted(e["name"] for e in ops if e["args"]["op"] == "select")
+        assert names == ["select case 1", "select default"], ops
+
+
+def test_asyncio_operations_and_select_async_are_recorded(tmp_path: Path) -> None:
+    import asyncio
+
+    from goroutines import select_async
+
+    for i in range(5):
+        path = tmp_path / f"a{i}.json"
+
+        async def main(a: Chan[int], b: Chan[int]) -> None:
+            await a.send_async(1)  # each would complete at once (a fast path)
+            assert await a.recv_async() == 1
+            await b.send_async(5)
+            assert await select_async(recv(Chan()), recv(b)) == (1, 5)
+
+        trace.start(path, chan=True)
+        asyncio.run(main(Chan(1), Chan(1)))
+        trace.stop()
+        doc = load(path)
+        check_format(doc)
+        names = thread_names(doc)
+        task_lanes = {
+            tid for tid, name in names.items() if tid < CHAN_TID and name.startswith("asyncio task")
+        }
+        assert len(task_lanes) == 1, names
+        ops = [
+            e
+            for e in doc["traceEvents"]
+            if e.get("cat") == "chan" and e["tid"] - CHAN_TID in task_lanes
+        ]
+        assert [e["args"]["op"] for e in sorted(ops, key=lambda e: e["ts"])] == [
+            "send",
+            "recv_ok",
+            "send",
+            "select",
+        ], ops
+        assert ops[-1]["name"] == "select case 1"
+        page = _tracehtml.render(doc)
+        assert "asyncio task" in page

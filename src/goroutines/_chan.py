@@ -683,20 +683,25 @@ def unwrap(ch: object) -> Chan[Any] | None:
 
 # -- asyncio (see _aio.py) --------------------------------------------------
 
+# True while a channel trace runs (goroutines.trace): the asyncio operations
+# then skip their fast paths and always run the (recorded) blocking method.
+_traced = False
+
 
 async def _send_async(c: Chan[T], value: T) -> None:
     """Chan.send_async (see _aio.py)."""
     _aio.note_thread()
-    if not c.try_send(value):
+    if _traced or not c.try_send(value):
         await _aio.call(c.send, value)
 
 
 async def _recv_ok_async(c: Chan[T]) -> tuple[T | None, bool]:
     """Chan.recv_ok_async (see _aio.py)."""
     _aio.note_thread()
-    value, ok, received = c.try_recv()
-    if received:
-        return value, ok
+    if not _traced:
+        value, ok, received = c.try_recv()
+        if received:
+            return value, ok
     return await _aio.call(c.recv_ok)
 
 

@@ -37,6 +37,7 @@ select), and no other tuple can pass for one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from random import random, sample
 from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypeVar, final, overload
 
@@ -203,6 +204,24 @@ def _select_busy(cases: tuple[Case[Any], ...], default: bool) -> tuple[int, Any]
     if i < 0 and not default:
         raise RuntimeError(REENTERED)
     return i, result
+
+
+# The channel tracer's hook (goroutines.trace), None while no channel trace
+# runs: select calls it first; it returns select's result after recording
+# the select around a nested call of select, or None (that nested call: go
+# on). A hook here, not a wrapper of the module's name, so that a select
+# imported by name before the trace started is recorded too.
+_traced: Callable[[tuple[Any, ...], bool], tuple[int, Any] | None] | None = None
+
+
+def set_traced(fn: Callable[[tuple[Any, ...], bool], tuple[int, Any] | None] | None) -> None:
+    """Install (or with None remove) the channel tracer's hook; the
+    accelerator's select leaves every select to this module meanwhile."""
+    global _traced
+    _traced = fn
+    speedups = _accel.port("select")
+    if speedups is not None:
+        speedups.set_select_traced(fn is not None)
 
 
 def check_default(default: object) -> None:
@@ -433,6 +452,10 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     that channel's cases as not ready and, if it would have to wait, raises
     RuntimeError instead of waiting forever. Go: ``select { ... }``.
     """
+    if _traced is not None:  # a channel trace runs (see set_traced)
+        traced = _traced(cases, default)
+        if traced is not None:
+            return traced
     if default is not False and default is not True:
         check_default(default)
     if _sched.attention:

@@ -10,8 +10,11 @@ partner; and a summary: per goroutine, time running, runnable and blocked by
 reason; per channel, operations and time blocked.
 
 It reads any trace written by ``goroutines.trace`` (the trace-event format's
-"X" slices of process 1 are the goroutines' states, tids of 1,000,000 and up
-their channel operations, process 3's tid 0 the GC).
+"X" slices of process 1 are the goroutines' stretches off the CPU, each
+park's split at its ``args.ready`` into blocked and runnable; the time
+between them within the goroutine's life, ``otherData.lives``, is running;
+tids of 1,000,000 and up are channel operations, process 3's tid 0 the GC).
+A trace with explicit "running" slices and no ``lives`` reads as it is.
 """
 
 from __future__ import annotations
@@ -71,8 +74,19 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
         end = max(end, ts + dur)
         args = e.get("args") or {}
         if pid == 1 and isinstance(tid, int) and tid < _CHAN_TID:
-            extra = ", ".join(f"{k}={v}" for k, v in args.items())
-            states[tid].append([ts, dur, intern(str(e.get("name", ""))), intern(extra)])
+            name = str(e.get("name", ""))
+            ready = args.get("ready")
+            if isinstance(ready, (int, float)) and 0 <= ready <= dur:
+                # a park: blocked until ready, then runnable (format 2)
+                rest = ", ".join(f"{k}={v}" for k, v in args.items() if k not in ("ready", "by"))
+                states[tid].append([ts, float(ready), intern(name), intern(rest)])
+                by = args.get("by")
+                states[tid].append(
+                    [ts + ready, dur - ready, intern("runnable"), intern(f"by=G{by}" if by else "")]
+                )
+            else:
+                extra = ", ".join(f"{k}={v}" for k, v in args.items())
+                states[tid].append([ts, dur, intern(name), intern(extra)])
         elif pid == 1 and isinstance(tid, int):
             partners = [int(str(x)[1:]) for x in args.get("partners", []) if str(x)[1:].isdigit()]
             ops[tid - _CHAN_TID].append(
@@ -88,6 +102,12 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
             )
         elif pid == 3 and tid == 0:
             gc.append([ts, dur])
+    other = doc.get("otherData")
+    lives = other.get("lives") if isinstance(other, dict) else None
+    if isinstance(lives, dict):  # format 2: a goroutine ran where its lane has no slice
+        for key, bounds in lives.items():
+            if str(key).isdigit() and isinstance(bounds, list):
+                _fill_running(states[int(key)], bounds, end, intern("running"), intern(""))
     gids = sorted(set(states) | set(ops))
     lanes = []
     for gid in gids:
@@ -95,6 +115,30 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
         ops[gid].sort(key=lambda s: s[0])
         lanes.append({"g": gid, "name": names.get(gid, f"G{gid}"), "s": states[gid], "o": ops[gid]})
     return {"lanes": lanes, "strings": strings, "gc": gc, "end": end}
+
+
+def _fill_running(
+    s: list[list[Any]], bounds: list[Any], end: float, running: int, empty: int
+) -> None:
+    """Add a "running" state to s (a goroutine's states) for each stretch of
+    its lives (bounds: [start, end or None] pairs) that no state covers."""
+    s.sort(key=lambda x: x[0])
+    gaps = []
+    j = 0
+    for k in range(0, len(bounds) - 1, 2):
+        lo, hi = bounds[k], bounds[k + 1]
+        if not isinstance(lo, (int, float)):
+            continue
+        hi = float(hi) if isinstance(hi, (int, float)) else end
+        t = float(lo)
+        while j < len(s) and s[j][0] < hi:
+            if s[j][0] > t:
+                gaps.append([t, s[j][0] - t, running, empty])
+            t = max(t, s[j][0] + s[j][1])
+            j += 1
+        if hi > t:
+            gaps.append([t, hi - t, running, empty])
+    s.extend(gaps)
 
 
 def summary(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

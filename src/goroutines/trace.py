@@ -13,8 +13,18 @@ end; ``blocking()`` calls; timers firing; the monitor handing goroutines to
 another P; garbage collections. With ``chan=True`` (``--trace-chan``) also
 every channel send, receive and close and every ``select`` (with the case
 chosen), and flow arrows from the goroutine that completed an operation to
-the partner it woke. Channel operations can be tens of millions of events,
-hence the option.
+the partner it woke; the operations of asyncio tasks (``recv_async``,
+``select_async``...) and of threads outside goroutines go on a lane of
+their own. Channel operations can be tens of millions of events, hence the
+option.
+
+The file's layout (see _encode): a goroutine's track has one slice per
+stretch off the CPU, named by its wait reason, with the moment it became
+runnable and the goroutine that made it so in the slice's args; it ran in
+between. One object per park-ready-resume cycle, about 35 bytes an event.
+
+A forked child does not trace (the parent writes the trace; the child may
+start its own): see _after_fork_in_child.
 
 ``ring_mb=N`` keeps only the last ~N MB of events (Go's flight recorder):
 the buffer holds as many events as N MB of this file's output takes.
@@ -27,10 +37,11 @@ twin appends ``(monotonic ns, kind, goroutine id, P, arg)`` tuples (see
 events.py for why the ports emit rather than tracing selecting the pure
 path). ``stop()`` takes the records a chunk at a time and writes the file
 as it goes (gzipped when the path ends in ``.gz``). Channel operations are
-recorded by wrapping the ``Chan`` methods and ``select`` while a channel
-trace runs (``stop()`` restores them); ``select`` is wrapped in
-``goroutines`` and ``goroutines._select``, so a module that imported it by
-name before ``start()`` keeps the unwrapped one.
+recorded by wrapping the ``Chan`` methods while a channel trace runs
+(``stop()`` restores them; the asyncio operations skip their fast paths
+meanwhile, ``_chan._traced``), and ``select`` through a hook it calls first
+(``_select.set_traced``), so that a ``select`` imported by name before
+``start()`` is recorded too.
 """
 
 from __future__ import annotations
@@ -38,7 +49,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import threading
+from _thread import get_ident
+from array import array
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from time import monotonic_ns
@@ -52,9 +66,12 @@ from ._runtime.sched import tls as _tls
 
 # Measured on this format's output (tests/test_trace.py checks the ring
 # buffer's bound with it): a recorded event of the default kinds becomes
-# about this many bytes of JSON (one state slice; counters and metadata
-# spread over them).
-BYTES_PER_EVENT = 90
+# about this many bytes of JSON (a park, its ready and its resume make one
+# slice of about 100 bytes; counters and metadata spread over them).
+BYTES_PER_EVENT = 35
+# With channel operations: an operation's two events make a slice of about
+# 170 bytes, and a flow arrow's two ends about 180.
+BYTES_PER_EVENT_CHAN = 90
 
 _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 
@@ -62,19 +79,29 @@ _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 # _CHAN_TID on, one of channel operations per goroutine); 2, a track per P
 # (OS thread running goroutines); 3, the runtime (GC, timers, sysmon).
 _CHAN_TID = 1_000_000  # channel-operation tracks: _CHAN_TID + goroutine id
+_ACTOR_BASE = 900_000  # lanes of threads and asyncio tasks making channel operations
 _SNAPSHOT = -1  # a goroutine's state when tracing started (arg: (state, reason))
 COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this often
+_RUNNABLE = ',"name":"runnable"'
+_FORMAT_NOTE = (
+    "a goroutine's track has a slice per stretch it spent off the CPU, named by its wait "
+    "reason or 'runnable'; args.ready: when it became runnable (us after the slice's start), "
+    "args.by: the goroutine that made it so; between its slices, from its first moment in "
+    "the trace to its end, it ran"
+)
 
 
 class _Tracer:
     def __init__(self, path: str, chan: bool, ring_mb: float | None) -> None:
         self.path = path
-        self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / BYTES_PER_EVENT))
+        per_event = BYTES_PER_EVENT_CHAN if chan else BYTES_PER_EVENT
+        self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / per_event))
         self.t0 = monotonic_ns()
         self.restore: list[tuple[Any, str, Any]] = []
         self.names: dict[int, str] = {}
         self.parents: dict[int, int] = {}
         self.snap: list[_Rec] = []
+        self.traced_select = False
 
     def snapshot(self) -> None:
         """The goroutines that exist when tracing starts, in their states."""
@@ -167,6 +194,23 @@ def tracing() -> bool:
     return _tracer is not None
 
 
+def _after_fork_in_child() -> None:
+    """The child of a fork does not trace: the parent writes the trace (with
+    the events recorded before the fork), and the child may start its own."""
+    global _tracer, _lock
+    _lock = threading.Lock()
+    t = _tracer
+    if t is None:
+        return
+    _tracer = None
+    _unwrap(t)
+    _ev.forget_recording()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 # -- channel operations -------------------------------------------------------
 
 
@@ -174,13 +218,37 @@ def _wrap_channels(t: _Tracer) -> None:
     cls = _chan.Chan
 
     def rec(kind: int, g: Any, arg: Any) -> None:
+        if type(g) is int:  # not a goroutine (see cur): for the recorder only
+            _ev.rec_record(kind, g, arg)
+            return
         h = _ev.hook
         if h is not None:
             h(kind, g, arg)
 
+    actors: dict[tuple[str, int], int] = {}
+
     def cur() -> Any:
+        """The goroutine making the operation; else an id of a lane of its own
+        for the thread or asyncio task making it (goroutine 1 for the main
+        thread before the runtime attached it)."""
         p = _tls.p
-        return None if p is None else p.curg
+        if p is not None and p.curg is not None:
+            return p.curg
+        aio = sys.modules.get("asyncio")
+        task = None
+        if aio is not None and aio.events._get_running_loop() is not None:
+            task = aio.current_task()
+        if task is not None:
+            key, label = ("task", id(task)), f"asyncio task {task.get_name()}"
+        elif threading.current_thread() is threading.main_thread() and not _tls.foreign:
+            return 1
+        else:
+            key, label = ("thread", get_ident()), f"thread {threading.current_thread().name}"
+        n = actors.get(key)
+        if n is None:
+            n = actors[key] = _ACTOR_BASE + len(actors)
+            t.names[n] = label
+        return n
 
     def op(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, *args: Any) -> Any:
@@ -216,31 +284,38 @@ def _wrap_channels(t: _Tracer) -> None:
                 return
             yield v
 
+    t.restore.append((_chan, "_traced", False))
+    _chan._traced = True  # the asyncio operations take the recorded methods
     t.restore.append((cls, "__iter__", cls.__dict__["__iter__"]))
     cls.__iter__ = iterate  # type: ignore[method-assign]
 
-    orig_select = _select_mod.select
+    inside: set[int] = set()  # threads in a recorded select, until its nested call
 
-    def select(*cases: Any, default: bool = False) -> tuple[int, Any]:
+    def select(cases: tuple[Any, ...], default: bool) -> tuple[int, Any] | None:
+        key = get_ident()
+        if key in inside:  # the nested call below: run it
+            inside.discard(key)
+            return None
         g = cur()
         rec(_ev.SELECT, g, len(cases))
         chosen = -2
+        inside.add(key)
         try:
-            r = orig_select(*cases, default=default)
+            r: tuple[int, Any] = _select_mod.select(*cases, default=default)
             chosen = r[0]
             return r
         finally:
+            inside.discard(key)  # (an error before the nested call reached select)
             rec(_ev.SELECT_DONE, g, chosen)
 
-    select.__doc__ = orig_select.__doc__
-    import goroutines
-
-    for mod in (_select_mod, goroutines):
-        t.restore.append((mod, "select", mod.select))
-        setattr(mod, "select", select)  # noqa: B010 (two module types: mypy)
+    _select_mod.set_traced(select)
+    t.traced_select = True
 
 
 def _unwrap(t: _Tracer) -> None:
+    if t.traced_select:
+        _select_mod.set_traced(None)
+        t.traced_select = False
     for target, name, orig in reversed(t.restore):
         setattr(target, name, orig)
     t.restore.clear()
@@ -266,172 +341,248 @@ def _encode(
 ) -> Iterator[str]:
     """The trace-event JSON of the records (chunks of them, oldest first, each
     sorted here: the recorder's twin may append two threads' events out of
-    order), in pieces: a track per goroutine with
-    its states as complete ("X") slices (running, runnable, or the wait
-    reason), a track per P with the goroutine it runs (when there were
-    several Ps), counters of runnable and total goroutines, GC, timers and
-    hand-offs, and, for channel traces, a track of operations per goroutine
-    with flow arrows from the goroutine that completed an operation to the
-    partner it woke."""
+    order), in pieces.
+
+    A goroutine's track (process 1, thread = its id) holds one complete
+    ("X") slice per stretch it spent off the CPU: from its creation, a
+    park, a yield or a preemption to the moment it ran again, named by the
+    wait reason (or "runnable"); for a park, ``args.ready`` says when in
+    the slice it became runnable (µs after its start) and ``args.by`` which
+    goroutine made it so. The gaps between a goroutine's slices, from its
+    creation to its end (an instant event "end"), are where it ran: one
+    object per park-ready-resume cycle instead of three slices (see
+    _FORMAT_NOTE). Then a track per P with the goroutine it runs (when there
+    were several Ps), counters of runnable and total goroutines, GC, timers
+    and hand-offs, and, for channel traces, a track of operations per
+    goroutine with flow arrows from the goroutine that completed an
+    operation to the partner it woke. Times are µs with a tenth of a µs.
+    """
     dumps = json.dumps
     out: list[str] = []
     emit = out.append
-    # Per goroutine id: [state, since ns, name, extra args json, P id].
-    cur: dict[int, list[Any]] = {}
-    gs: set[int] = set()
+    # Per goroutine id, while it is off the CPU: [since ns, name json, ready
+    # ns or 0, waker id or 0, extra args json].
+    off: dict[int, list[Any]] = {}
+    life: dict[int, int] = {}  # goroutine id -> its first moment in the trace (ns)
+    lives: dict[int, list[float | None]] = {}  # goroutine id -> [start, end (µs)] * n
     on_p: dict[int, tuple[int, int]] = {}  # P id -> (goroutine id, since)
     ps: set[int] = set()
-    p_slices: list[str] = []
+    p_held = array("q")  # P slices (P id, goroutine id, since, until) while one P is seen
     runnable: set[int] = set()
     alive: set[int] = set()
     blocking_fn: dict[int, str] = {}
     chan_ids: dict[int, int] = {}
+    chan_gs: set[int] = set()  # goroutines with channel operations
     chan_op: dict[int, list[Any]] = {}  # G id -> [op, chan no, since, partners, blocked ns]
     woke_by: dict[int, tuple[int, int]] = {}  # woken G id -> (flow id, waker G id)
+    name_json: dict[str, str] = {}
     flow_seq = 0
     gc_since: int | None = None
     last_count: tuple[int, int] | None = None
-    last_count_ts = -1e18
+    last_count_ts = -(10**18)
+    count_every = int(COUNTER_EVERY_US * 1000)
+
+    def tenth(ns: int) -> int:  # ns -> tenths of a µs since t0
+        return (ns - t0 + 50) // 100
 
     def us(ns: int) -> str:
-        return f"{(ns - t0) / 1000.0:.3f}"
+        t = max(0, (ns - t0 + 50) // 100)
+        return f"{t // 10}.{t % 10}"
 
-    def close(gid: int, ts: int) -> None:
-        s = cur.pop(gid, None)
-        if s is None:
-            return
-        state, since, name, extra, pno = s
-        if state == "waiting" and gid in blocking_fn:
-            extra = (extra + "," if extra else "") + '"call":' + dumps(blocking_fn[gid])
-            op = None
-        if state == "waiting":
-            op = chan_op.get(gid)
-            if op is not None:
-                op[4] += ts - since
-        if pno >= 0 and state == "running":
-            extra = (extra + "," if extra else "") + f'"p":{pno}'
-        args = f',"args":{{{extra}}}' if extra else ""
+    def name_of(reason: str) -> str:
+        j = name_json.get(reason)
+        if j is None:
+            j = name_json[reason] = ',"name":' + dumps(reason)
+        return j
+
+    def p_slice(pno: int, gid: int, since: int, until: int) -> None:
+        d = max(0, tenth(until) - tenth(since))
         emit(
-            f'{{"ph":"X","pid":1,"tid":{gid},"ts":{us(since)},'
-            f'"dur":{max(0, ts - since) / 1000.0:.3f},"name":{dumps(name)}{args}}},\n'
+            f'{{"ph":"X","pid":2,"tid":{pno},"ts":{us(since)},'
+            f'"dur":{d // 10}.{d % 10},"name":"G{gid}"}},\n'
         )
-        if state == "running" and pno >= 0:
-            held = on_p.get(pno)
-            if held is not None and held[0] == gid:
-                del on_p[pno]
-                (emit if len(ps) > 1 else p_slices.append)(
-                    f'{{"ph":"X","pid":2,"tid":{pno},"ts":{us(held[1])},'
-                    f'"dur":{max(0, ts - held[1]) / 1000.0:.3f},"name":"G{gid}"}},\n'
-                )
 
-    def open_(gid: int, state: str, ts: int, p: Any, name: str, extra: str = "") -> int:
-        gs.add(gid)
-        close(gid, ts)
-        pno = -1 if p is None else p.id
-        cur[gid] = [state, ts, name, extra, pno]
-        alive.add(gid)
-        if state == "runnable":
-            runnable.add(gid)
+    def off_cpu(gid: int, pno: int, ts: int) -> None:
+        """gid leaves P pno's CPU at ts."""
+        held = on_p.get(pno)
+        if held is not None and held[0] == gid:
+            del on_p[pno]
+            if len(ps) > 1:
+                p_slice(pno, gid, held[1], ts)
+            else:
+                p_held.extend((pno, gid, held[1], ts))
+
+    def slice_(gid: int, o: list[Any], ts: int) -> None:
+        since, name, ready, by, extra = o
+        a = max(0, (since - t0 + 50) // 100)
+        d = max(0, (ts - t0 + 50) // 100 - a)  # (>= 0 but for two threads' events
+        if ready:  # out of order across chunks, on the pure path)
+            r = min(d, max(0, (ready - t0 + 50) // 100 - a))
+            if extra:
+                extra += ","
+            if by:
+                args = f',"args":{{{extra}"ready":{r // 10}.{r % 10},"by":{by}}}'
+            else:
+                args = f',"args":{{{extra}"ready":{r // 10}.{r % 10}}}'
+        elif extra:
+            args = ',"args":{' + extra + "}"
         else:
-            runnable.discard(gid)
-        if state == "running" and pno >= 0:
-            on_p[pno] = (gid, ts)
-            if pno not in ps:
-                ps.add(pno)
-                if len(ps) == 2:  # several Ps after all: their tracks go out
-                    out.extend(p_slices)
-                    p_slices.clear()
-        return gid
+            args = ""
+        emit(
+            f'{{"ph":"X","pid":1,"tid":{gid},"ts":{a // 10}.{a % 10},'
+            f'"dur":{d // 10}.{d % 10}{name}{args}}},\n'
+        )
+        if chan_op:
+            op = chan_op.get(gid)
+            if op is not None and name != _RUNNABLE:
+                op[4] += (ready or ts) - since
 
     yield '{"traceEvents":[\n'
     started = False
+    PARK, READY, RESUME, START = _ev.PARK, _ev.READY, _ev.RESUME, _ev.START
+    CREATE, FINISH, GOSCHED, PREEMPT = _ev.CREATE, _ev.FINISH, _ev.GOSCHED, _ev.PREEMPT
     for chunk in chunks:
         chunk.sort(key=itemgetter(0))
         if not started:
             started = True
             t0 = chunk[0][0]  # the first event (not the start: a ring, run's imports)
         for ts, kind, g, p, arg in chunk:
-            if g and g not in cur and kind in (_ev.PARK, _ev.GOSCHED, _ev.PREEMPT, _ev.FINISH):
-                # First met leaving the CPU (goroutine 1, or the ring dropped its
-                # start): it ran since the trace's first event at least.
-                open_(g, "running", t0, p, "running")
-            if kind == _ev.PARK:
-                open_(g, "waiting", ts, p, arg or "waiting")
-            elif kind == _ev.RESUME or kind == _ev.START:
-                open_(g, "running", ts, p, "running")
-            elif kind == _ev.READY:
-                pno = -1 if p is None else p.id
+            pno = -1 if p is None else p.id
+            if kind == PARK:
+                if g not in life:  # first met leaving the CPU: it ran since the start
+                    life[g] = t0
+                    alive.add(g)
+                if pno >= 0:
+                    off_cpu(g, pno, ts)
+                extra = ""
+                if g in blocking_fn:
+                    extra = '"call":' + dumps(blocking_fn[g])
+                off[g] = [ts, name_of(arg or "waiting"), 0, 0, extra]
+            elif kind == READY:
                 held = on_p.get(pno) if pno >= 0 else None
                 waker = held[0] if held is not None else 0
-                by = f'"by":"G{waker}"' if waker else '"by":"runtime"'
-                gid = open_(g, "runnable", ts, None, "runnable", by)
+                o = off.get(g)
+                if o is None:  # first met runnable (the ring dropped its park)
+                    o = off[g] = [ts, _RUNNABLE, 0, 0, ""]
+                    if g not in life:
+                        life[g] = ts
+                        alive.add(g)
+                else:
+                    o[2] = ts
+                    o[3] = waker
+                runnable.add(g)
                 op = chan_op.get(waker) if waker else None
                 if op is not None:
                     flow_seq += 1
-                    op[3].append(gid)
-                    woke_by[gid] = (flow_seq, waker)
+                    op[3].append(g)
+                    woke_by[g] = (flow_seq, waker)
                     emit(
                         f'{{"ph":"s","pid":1,"tid":{_CHAN_TID + waker},"ts":{us(ts)},'
                         f'"id":{flow_seq},"name":"chan","cat":"flow"}},\n'
                     )
-            elif kind == _ev.CREATE:
+            elif kind == RESUME or kind == START:
+                o = off.pop(g, None)
+                if o is not None:
+                    slice_(g, o, ts)
+                elif g not in life:
+                    life[g] = t0 if kind == RESUME else ts
+                    alive.add(g)
+                runnable.discard(g)
+                if pno >= 0:
+                    on_p[pno] = (g, ts)
+                    if pno not in ps:
+                        ps.add(pno)
+                        if len(ps) == 2:  # several Ps after all: their tracks go out
+                            for i in range(0, len(p_held), 4):
+                                p_slice(*p_held[i : i + 4])
+                            del p_held[:]
+            elif kind == CREATE:
                 names[g] = _gname(arg)
-                parent = parents[g] = arg.parent_id
-                open_(g, "runnable", ts, None, "runnable", f'"created_by":"G{parent}"')
-            elif kind == _ev.GOSCHED or kind == _ev.PREEMPT:
-                why = '"preempted":true' if kind == _ev.PREEMPT else '"gosched":true'
-                open_(g, "runnable", ts, None, "runnable", why)
-            elif kind == _ev.FINISH:
-                gid = g
-                gs.add(gid)
-                close(gid, ts)
-                alive.discard(gid)
-                runnable.discard(gid)
+                parents[g] = arg.parent_id
+                life[g] = ts
+                alive.add(g)
+                runnable.add(g)
+                off[g] = [ts, _RUNNABLE, 0, 0, ""]
+            elif kind == GOSCHED or kind == PREEMPT:
+                if g not in life:
+                    life[g] = t0
+                    alive.add(g)
+                if pno >= 0:
+                    off_cpu(g, pno, ts)
+                why = '"why":"preempted"' if kind == PREEMPT else '"why":"gosched"'
+                off[g] = [ts, _RUNNABLE, 0, 0, why]
+                runnable.add(g)
+            elif kind == FINISH:
+                o = off.pop(g, None)
+                if o is not None:
+                    slice_(g, o, ts)
+                elif g not in life:
+                    life[g] = t0
+                if pno >= 0:
+                    off_cpu(g, pno, ts)
+                lives.setdefault(g, []).extend((tenth(life.pop(g)) / 10, tenth(ts) / 10))
+                alive.discard(g)
+                runnable.discard(g)
+                emit(f'{{"ph":"i","s":"t","pid":1,"tid":{g},"ts":{us(ts)},"name":"end"}},\n')
             elif kind == _SNAPSHOT:
                 state, reason = arg
-                open_(g, state, ts, p, reason if state == "waiting" else state)
+                life[g] = ts
+                alive.add(g)
+                if state == "running":
+                    if pno >= 0:
+                        on_p[pno] = (g, ts)
+                        ps.add(pno)
+                elif state == "waiting":
+                    off[g] = [ts, name_of(reason or "waiting"), 0, 0, ""]
+                else:
+                    off[g] = [ts, _RUNNABLE, 0, 0, ""]
+                    runnable.add(g)
             elif kind == _ev.BLOCKING:
                 blocking_fn[g] = getattr(arg, "__qualname__", None) or repr(arg)
+                continue
             elif kind == _ev.BLOCKING_DONE:
                 blocking_fn.pop(g, None)
+                continue
             elif kind == _ev.TIMER:
                 emit(f'{{"ph":"i","s":"t","pid":3,"tid":1,"ts":{us(ts)},"name":"timer fired"}},\n')
+                continue
             elif kind == _ev.HANDOFF:
                 src, dst, n = arg
                 emit(
                     f'{{"ph":"i","s":"t","pid":3,"tid":2,"ts":{us(ts)},"name":"handoff",'
                     f'"args":{{"from_p":{src},"to_p":{dst},"goroutines":{n}}}}},\n'
                 )
+                continue
             elif kind == _ev.GC_START:
                 gc_since = ts
+                continue
             elif kind == _ev.GC_END:
                 if gc_since is not None:
+                    a = tenth(gc_since)
                     emit(
-                        f'{{"ph":"X","pid":3,"tid":0,"ts":{us(gc_since)},'
-                        f'"dur":{(ts - gc_since) / 1000.0:.3f},"name":"GC",'
+                        f'{{"ph":"X","pid":3,"tid":0,"ts":{a / 10},'
+                        f'"dur":{(tenth(ts) - a) / 10},"name":"GC",'
                         f'"args":{{"generation":{int(arg)}}}}},\n'
                     )
                     gc_since = None
+                continue
             elif kind == _ev.CHAN or kind == _ev.SELECT:
-                if not g:
-                    continue
-                gs.add(g)
-                if kind == _ev.CHAN:
-                    n = chan_ids.get(arg[1])
-                    if n is None:
-                        n = chan_ids[arg[1]] = len(chan_ids) + 1
-                    chan_op[g] = [arg[0], n, ts, [], 0]
-                else:
-                    chan_op[g] = ["select", 0, ts, [], 0]
+                if g:
+                    chan_gs.add(g)
+                    if kind == _ev.CHAN:
+                        n = chan_ids.get(arg[1])
+                        if n is None:
+                            n = chan_ids[arg[1]] = len(chan_ids) + 1
+                        chan_op[g] = [arg[0], n, ts, [], 0]
+                    else:
+                        chan_op[g] = ["select", 0, ts, [], 0]
+                continue
             elif kind == _ev.CHAN_DONE or kind == _ev.SELECT_DONE:
-                if not g:
-                    continue
-                gid = g
-                op = chan_op.pop(gid, None)
+                op = chan_op.pop(g, None) if g else None
                 if op is None:
                     continue
                 name, cno, since, partners, blocked = op
-                flow = woke_by.pop(gid, None)
+                flow = woke_by.pop(g, None)
                 if flow is not None:
                     partners.append(flow[1])
                 if kind == _ev.CHAN_DONE:
@@ -441,20 +592,22 @@ def _encode(
                     title = f"select case {arg}" if arg >= 0 else "select default"
                     more = f'"case":{int(arg)}'
                 plist = ",".join(f'"G{x}"' for x in partners)
+                a = tenth(since)
                 emit(
-                    f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + gid},"ts":{us(since)},'
-                    f'"dur":{(ts - since) / 1000.0:.3f},"name":"{title}","cat":"chan",'
+                    f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + g},"ts":{a / 10},'
+                    f'"dur":{(tenth(ts) - a) / 10},"name":"{title}","cat":"chan",'
                     f'"args":{{"op":"{name}",{more},"partners":[{plist}],'
-                    f'"blocked_us":{blocked / 1000.0:.3f}}}}},\n'
+                    f'"blocked_us":{tenth(t0 + blocked) / 10}}}}},\n'
                 )
                 if flow is not None:
                     emit(
-                        f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + gid},'
+                        f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + g},'
                         f'"ts":{us(max(since, ts - 1))},"id":{flow[0]},"name":"chan","cat":"flow"}},\n'
                     )
+                continue
             else:
                 continue
-            if ts - last_count_ts >= COUNTER_EVERY_US * 1000:
+            if ts - last_count_ts >= count_every:
                 c = (len(runnable), len(alive))
                 if c != last_count:
                     last_count = c
@@ -465,13 +618,19 @@ def _encode(
                     )
         yield "".join(out)
         out.clear()
-    for gid in list(cur):
-        close(gid, t_end)
+    for gid, o in list(off.items()):
+        slice_(gid, o, t_end)
+    if len(ps) > 1:
+        for pno, (gid, since) in on_p.items():
+            p_slice(pno, gid, since, t_end)
     c = (len(runnable), len(alive))
     emit(
         f'{{"ph":"C","pid":1,"ts":{us(t_end)},"name":"goroutines",'
         f'"args":{{"runnable":{c[0]},"total":{c[1]}}}}},\n'
     )
+    for gid, since in life.items():  # alive at the end
+        lives.setdefault(gid, []).extend((tenth(since) / 10, None))
+    gs = sorted(set(lives) | chan_gs)
     meta = [
         (1, None, "process_name", "goroutines"),
         (2, None, "process_name", "Ps (threads)"),
@@ -480,7 +639,7 @@ def _encode(
         (3, 1, "thread_name", "timers"),
         (3, 2, "thread_name", "sysmon"),
     ]
-    for gid in sorted(gs):
+    for gid in gs:
         meta.append((1, gid, "thread_name", names.get(gid, f"G{gid}")))
     if len(ps) > 1:
         for pno in sorted(ps):
@@ -501,8 +660,13 @@ def _encode(
     yield "".join(out)
     other = {
         "source": "goroutines.trace",
-        "goroutines": {str(gid): names.get(gid, f"G{gid}") for gid in sorted(gs)},
-        "parents": {str(gid): parents[gid] for gid in sorted(gs) if gid in parents},
+        "format": 2,
+        "lanes": _FORMAT_NOTE,
+        "goroutines": {str(gid): names.get(gid, f"G{gid}") for gid in gs},
+        "parents": {str(gid): parents[gid] for gid in gs if gid in parents},
+        # goroutine id -> [first moment in the trace, end or null (alive at
+        # the trace's end)] (µs), repeated for an id used again (several run()s)
+        "lives": {str(gid): v for gid, v in lives.items()},
         "dropped_events": dropped,
     }
     yield (

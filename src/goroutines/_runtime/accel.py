@@ -107,7 +107,7 @@ PORTS: dict[str, Port] = {
                 ),
                 Twin("goroutines._runtime.events:_publish", ("sp_set_trace_hook",), "504a728221aad0c4"),
                 Twin("goroutines._runtime.events:rec_start", ("sp_rec_start",), "be9e9d5ddb32512b"),
-                Twin("goroutines._runtime.events:rec_record", ("sp_rec_record", "rec_write"), "aa5dac4a45469525"),
+                Twin("goroutines._runtime.events:rec_record", ("sp_rec_record", "rec_write"), "69bebbb06d94be30"),
                 Twin("goroutines._runtime.events:rec_stop", ("sp_rec_stop",), "bb1260d640521386"),
                 Twin("goroutines._runtime.events:rec_take", ("sp_rec_take",), "0cbad381824bac6c"),
                 Twin(f"{_PROC}:ready", ("ready_impl", "trace_emit"), "fe20764334356e3a"),
@@ -220,10 +220,11 @@ PORTS: dict[str, Port] = {
                 "case_recv",
                 "case_recv_ok",
                 "case_send",
+                "set_select_traced",
             ),
             twins=(
                 Twin(
-                    "goroutines._select:select", ("sp_select", "select_pass3"), "e27720a8237801ae"
+                    "goroutines._select:select", ("sp_select", "select_pass3"), "badb51e75fd3bdc5"
                 ),
                 Twin("goroutines._select:recv", ("sp_case_recv",), "89bd6763d9d7b3aa"),
                 Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "1a8ee0bfd38a328f"),

@@ -135,12 +135,13 @@ def rec_start(capacity: int, ring: bool) -> None:
 
 def rec_record(kind: int, g: Any, arg: Any) -> None:
     """Record one event (from Python code: the event sites call it through
-    hook)."""
+    hook; g is a G, None, or an id of the tracer's own)."""
     global _rec_count
     buf = _rec_buf
     if buf is not None:
         p = None if _tls is None else _tls.p
-        buf.append((monotonic_ns(), kind, 0 if g is None else g.id, p, arg))
+        gid = 0 if g is None else g if type(g) is int else g.id  # a G, or its id
+        buf.append((monotonic_ns(), kind, gid, p, arg))
         _rec_count += 1
 
 
@@ -187,6 +188,20 @@ def stop_recording() -> int:
         _recording = False
         _publish()
         return rec_stop()
+
+
+def forget_recording() -> None:
+    """In the child of a fork: stop recording and drop what was recorded (the
+    parent writes it). The lock may have been held by a thread that does not
+    exist in the child: it is replaced."""
+    global _lock, _recording
+    _lock = threading.Lock()
+    if _recording:
+        _recording = False
+        _publish()
+        rec_stop()
+        rec_start(0, False)  # frees the inherited records
+        rec_stop()
 
 
 def take_records(n: int = 65536) -> list[Record]:
@@ -287,6 +302,7 @@ __all__ = [
     "SELECT_DONE",
     "START",
     "TIMER",
+    "forget_recording",
     "hook",
     "rec_record",
     "rec_start",

@@ -194,11 +194,25 @@ select_pass3(PyObject **waiters, Py_ssize_t nw, int *failed)
     return winner;
 }
 
+/* Set while a channel trace runs (_select.set_traced): every select goes to
+   the Python twin, where the tracer records it. */
+static int select_traced = 0;
+
+static PyObject *
+sp_set_select_traced(PyObject *mod, PyObject *flag)
+{
+    int on = PyObject_IsTrue(flag);
+    if (on < 0)
+        return NULL;
+    select_traced = on;
+    Py_RETURN_NONE;
+}
+
 /* Twin: _select.select, passes 1-3, for a goroutine whose cases are all on
    plain channels. Leaves to Python (before anything was locked or changed):
    a caller without a running goroutine, a timer channel or a channel not
    made by Chan.__init__ among the cases, a pending panic or signal, no
-   channel at all, malformed cases, more than MAX_CASES. */
+   channel at all, malformed cases, more than MAX_CASES, a channel trace. */
 static PyObject *
 sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -212,7 +226,7 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
             goto python; /* the twin's TypeError */
         dflt = args[ncases] == Py_True;
     }
-    if (ncases == 0 || ncases > MAX_CASES || is_attention())
+    if (ncases == 0 || ncases > MAX_CASES || is_attention() || select_traced)
         goto python;
     PyObject *p = tls_p;
     if (p == NULL || running_g(p) == NULL)
@@ -605,6 +619,8 @@ PyMethodDef select_methods[] = {
      "_select.recv_ok(ch) in C."},
     {"case_send", (PyCFunction)(void (*)(void))sp_case_send, METH_FASTCALL,
      "_select.send(ch, value) in C."},
+    {"set_select_traced", (PyCFunction)sp_set_select_traced, METH_O,
+     "set_select_traced(flag): every select goes to the Python twin (a channel trace)."},
     {"setup_cases", (PyCFunction)sp_setup_cases, METH_VARARGS,
      "setup_cases(recv, recv_ok, send): the Python twins of the case constructors."},
     {"setup_select", (PyCFunction)(void (*)(void))sp_setup_select, METH_VARARGS | METH_KEYWORDS,
