@@ -4,6 +4,32 @@
 static PyObject *py_send, *py_recv, *py_recv_ok;
 
 /* ------------------------------------------------------------------------ */
+/* synctest bubbles                                                         */
+
+static PyObject *bubble_var;   /* clock.bubble, the ContextVar of the caller's bubble */
+static PyObject *clock_dict;   /* clock's globals: "_nbubbles" is read by Chan.__init__ */
+static PyObject *str_nbubbles; /* "_nbubbles" */
+
+/* Twin: _chan.check_bubble, for a channel whose _bubble slot holds b, a
+   bubble (not None, not unset): 0 if the caller runs in b, else -1 with
+   ChannelClosedError(msg), Go's words. Callers test the slot against None
+   first, one pointer compare, so a channel made outside every bubble pays
+   nothing more. */
+int
+bubble_check(PyObject *b, const char *msg)
+{
+    PyObject *cur;
+    if (PyContextVar_Get(bubble_var, NULL, &cur) < 0)
+        return -1;
+    int inside = cur == b;
+    Py_XDECREF(cur);
+    if (inside)
+        return 0;
+    PyErr_SetString(closed_error, msg);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Chan.send / recv / recv_ok                                               */
 
 /* Lock a channel that chan_is_plain accepted. */
@@ -80,6 +106,14 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (nargs < 1 || nargs > 2 || !Py_IS_TYPE(args[0], chan_type) ||
         (nargs == 2 && !PyLong_CheckExact(args[1])))
         goto python;
+    /* While some synctest bubble exists (clock._nbubbles is not 0), the twin
+       looks the creator's bubble up; else the channel's bubble is None. */
+    PyObject *nbubbles = PyDict_GetItemWithError(clock_dict, str_nbubbles);
+    if (nbubbles != zero) {
+        if (nbubbles == NULL && PyErr_Occurred())
+            return NULL;
+        goto python;
+    }
     PyObject *self = args[0];
     PyObject *cap = nargs == 2 ? args[1] : zero;
     int neg = PyObject_RichCompareBool(cap, zero, Py_LT);
@@ -113,6 +147,7 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 #undef TAKE
     slot_set(self, c_closed, Py_False);
     slot_set(self, c_timer, Py_None);
+    slot_set(self, c_bubble, Py_None);
     Py_RETURN_NONE;
 python:
     return PyObject_Vectorcall(py_chan_init, args, nargs, NULL);
@@ -215,6 +250,13 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
     if (p == NULL && note_use() < 0)
         return NULL;
+    PyObject *bubble = SLOT(self, c_bubble);
+    if (bubble != Py_None) {
+        if (bubble == NULL) /* never initialised: the twin's AttributeError */
+            return PyObject_Vectorcall(py_send, args, nargs, NULL);
+        if (bubble_check(bubble, "send on synctest channel from outside bubble") < 0)
+            return NULL;
+    }
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return NULL;
@@ -272,7 +314,8 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
    Chan._recv_block (park_on): 1 with *value (new
    ref) and *ok set, 0 if Python must do it (a self that is not a plain Chan,
    attention, a timer channel, a caller without a goroutine: nothing was
-   changed), -1 on error. */
+   changed), -1 on error (a receive from outside the channel's synctest
+   bubble among them: bubble_check). */
 static int
 chan_recv_impl(PyObject *self, PyObject **value, int *ok)
 {
@@ -287,6 +330,13 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         return 0;
     if (p == NULL && note_use() < 0)
         return -1;
+    PyObject *bubble = SLOT(self, c_bubble);
+    if (bubble != Py_None) {
+        if (bubble == NULL) /* never initialised: the twin's AttributeError */
+            return 0;
+        if (bubble_check(bubble, "receive on synctest channel from outside bubble") < 0)
+            return -1;
+    }
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return -1;
@@ -527,18 +577,21 @@ static const SlotTarget chan_slots[] = {
     {&c_recvq, &chan_type},  /* Chan._recvq */
     {&c_sendq, &chan_type},  /* Chan._sendq */
     {&c_timer, &chan_type},  /* Chan._timer */
+    {&c_bubble, &chan_type}, /* Chan._bubble */
 };
 
 /* setup_chan(slots, cls=, closed_error=, no_buffer=, py_init=, py_send=,
-   py_recv=, py_recv_ok=, py_iter=): the channel class, the error a send on a closed channel
-   raises, the unbuffered channel's buffer, and the Python methods the ports
-   fall back to. */
+   py_recv=, py_recv_ok=, py_iter=, bubble=, clock_globals=): the channel
+   class, the error a send on a closed channel raises, the unbuffered
+   channel's buffer, the Python methods the ports fall back to, the
+   ContextVar of the caller's synctest bubble and the clock module's
+   globals (where _nbubbles counts the bubbles that exist). */
 static PyObject *
 sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
 {
     static const char *const names[] = {
         "cls", "closed_error", "no_buffer", "py_init", "py_send", "py_recv", "py_recv_ok",
-        "py_iter",
+        "py_iter", "bubble", "clock_globals",
     };
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *o[N], *slots;
@@ -562,6 +615,15 @@ sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
     keep(&py_recv, o[5]);
     keep(&py_recv_ok, o[6]);
     keep(&py_chan_iter, o[7]);
+    if (!PyContextVar_CheckExact(o[8]) || !PyDict_Check(o[9])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "setup_chan(): bubble must be a ContextVar and clock_globals a dict");
+        return NULL;
+    }
+    keep(&bubble_var, o[8]);
+    keep(&clock_dict, o[9]);
+    if (str_nbubbles == NULL && (str_nbubbles = PyUnicode_InternFromString("_nbubbles")) == NULL)
+        return NULL;
     Py_RETURN_NONE;
 }
 
