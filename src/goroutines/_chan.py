@@ -36,7 +36,8 @@ bubble, after the bubble has ended - raise ChannelClosedError with Go's
 words ("send on synctest channel from outside bubble"), before anything is
 done (check_bubble). len and cap are not checked (Go's chanlen and chancap
 are not). Costs outside bubbles: the creator reads ``clock._nbubbles`` (the
-bubble's ContextVar only while some bubble exists); an operation compares
+accelerator a C copy of it, kept by clock.watch_bubbles; the bubble's
+ContextVar is read only while some bubble exists); an operation compares
 ``c._bubble`` with None.
 
 Timer channels (``Timer.c``, ``after``, ``tick``) carry ``c._timer``: a receive
@@ -796,5 +797,5 @@ if _accel.port("chan") is not None:
         py_recv_ok=Chan.recv_ok,
         py_iter=Chan.__iter__,
         bubble=_clock.bubble,
-        clock_globals=vars(_clock),
     )
+    _clock.watch_bubbles(_accel.speedups.chan_bubbles)

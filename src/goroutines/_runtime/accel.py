@@ -172,6 +172,7 @@ PORTS: dict[str, Port] = {
                 "chan_recv",
                 "chan_recv_ok",
                 "chan_iter",
+                "chan_bubbles",
             ),
             twins=(
                 Twin("goroutines._chan:Chan.__init__", ("sp_chan_init",), "38ebb7d133fa72f7"),

@@ -6,9 +6,21 @@ static PyObject *py_send, *py_recv, *py_recv_ok;
 /* ------------------------------------------------------------------------ */
 /* synctest bubbles                                                         */
 
-static PyObject *bubble_var;   /* clock.bubble, the ContextVar of the caller's bubble */
-static PyObject *clock_dict;   /* clock's globals: "_nbubbles" is read by Chan.__init__ */
-static PyObject *str_nbubbles; /* "_nbubbles" */
+static PyObject *bubble_var; /* clock.bubble, the ContextVar of the caller's bubble */
+/* clock._nbubbles, the bubbles that exist (set by chan_bubbles, which
+   clock.watch_bubbles calls at each change): read by Chan.__init__ alone. */
+static Py_ssize_t nbubbles;
+
+/* chan_bubbles(n): clock._nbubbles is n now. */
+static PyObject *
+sp_chan_bubbles(PyObject *mod, PyObject *n)
+{
+    Py_ssize_t v = PyLong_AsSsize_t(n);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    nbubbles = v;
+    Py_RETURN_NONE;
+}
 
 /* Twin: _chan.check_bubble, for a channel whose _bubble slot holds b, a
    bubble (not None, not unset): 0 if the caller runs in b, else -1 with
@@ -108,12 +120,8 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         goto python;
     /* While some synctest bubble exists (clock._nbubbles is not 0), the twin
        looks the creator's bubble up; else the channel's bubble is None. */
-    PyObject *nbubbles = PyDict_GetItemWithError(clock_dict, str_nbubbles);
-    if (nbubbles != zero) {
-        if (nbubbles == NULL && PyErr_Occurred())
-            return NULL;
+    if (nbubbles != 0)
         goto python;
-    }
     PyObject *self = args[0];
     PyObject *cap = nargs == 2 ? args[1] : zero;
     int neg = PyObject_RichCompareBool(cap, zero, Py_LT);
@@ -581,17 +589,16 @@ static const SlotTarget chan_slots[] = {
 };
 
 /* setup_chan(slots, cls=, closed_error=, no_buffer=, py_init=, py_send=,
-   py_recv=, py_recv_ok=, py_iter=, bubble=, clock_globals=): the channel
-   class, the error a send on a closed channel raises, the unbuffered
-   channel's buffer, the Python methods the ports fall back to, the
-   ContextVar of the caller's synctest bubble and the clock module's
-   globals (where _nbubbles counts the bubbles that exist). */
+   py_recv=, py_recv_ok=, py_iter=, bubble=): the channel class, the error
+   a send on a closed channel raises, the unbuffered channel's buffer, the
+   Python methods the ports fall back to, and the ContextVar of the caller's
+   synctest bubble. */
 static PyObject *
 sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
 {
     static const char *const names[] = {
         "cls", "closed_error", "no_buffer", "py_init", "py_send", "py_recv", "py_recv_ok",
-        "py_iter", "bubble", "clock_globals",
+        "py_iter", "bubble",
     };
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *o[N], *slots;
@@ -615,15 +622,11 @@ sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
     keep(&py_recv, o[5]);
     keep(&py_recv_ok, o[6]);
     keep(&py_chan_iter, o[7]);
-    if (!PyContextVar_CheckExact(o[8]) || !PyDict_Check(o[9])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "setup_chan(): bubble must be a ContextVar and clock_globals a dict");
+    if (!PyContextVar_CheckExact(o[8])) {
+        PyErr_SetString(PyExc_TypeError, "setup_chan(): bubble must be a ContextVar");
         return NULL;
     }
     keep(&bubble_var, o[8]);
-    keep(&clock_dict, o[9]);
-    if (str_nbubbles == NULL && (str_nbubbles = PyUnicode_InternFromString("_nbubbles")) == NULL)
-        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -640,5 +643,7 @@ PyMethodDef chan_methods[] = {
      "Chan.__init__(self, capacity=0) in C."},
     {"chan_iter", (PyCFunction)(void (*)(void))sp_chan_iter, METH_FASTCALL,
      "Chan.__iter__(self) in C."},
+    {"chan_bubbles", (PyCFunction)sp_chan_bubbles, METH_O,
+     "chan_bubbles(n): the number of synctest bubbles that exist (clock.watch_bubbles)."},
     {NULL, NULL, 0, NULL},
 };
