@@ -25,15 +25,23 @@ from goroutines import (
     go,
     now,
     recv,
+    recv_ok,
     select,
+    send,
     sleep,
     synctest,
     tick,
 )
 from goroutines._runtime import clock, sysmon
 from goroutines._runtime import sched as _sched
-from goroutines.context import DeadlineExceeded, background, with_deadline, with_timeout
-from goroutines.errors import Deadlock
+from goroutines.context import (
+    DeadlineExceeded,
+    background,
+    with_cancel,
+    with_deadline,
+    with_timeout,
+)
+from goroutines.errors import ChannelClosedError, Deadlock
 
 EPOCH = 946684800.0
 
@@ -545,3 +553,368 @@ def _served_from_outside() -> str | None:
         return synctest.test(body)
     finally:
         t.join(10)
+
+
+# ---------------------------------------------------------------------------
+# A bubble's channels and timers belong to it (Go 1.25: a channel made in a
+# bubble, used from outside it, panics with these words).
+
+OUTSIDE_SEND = "send on synctest channel from outside bubble"
+OUTSIDE_RECV = "receive on synctest channel from outside bubble"
+OUTSIDE_CLOSE = "close of synctest channel from outside bubble"
+OUTSIDE_SELECT = "select on synctest channel from outside bubble"
+OUTSIDE_STOP = "stop of synctest timer from outside bubble"
+OUTSIDE_RESET = "reset of synctest timer from outside bubble"
+
+
+def _made_in_a_bubble(cap: int = 1, value: object = None) -> Chan[Any]:
+    """A channel made by a goroutine of a bubble that has ended; holding value
+    if one is given."""
+
+    def body() -> Chan[Any]:
+        c: Chan[Any] = Chan(cap)
+        if value is not None:
+            c.send(value)
+        return c
+
+    return synctest.test(body)
+
+
+# Each operation on a channel c (of capacity 1, holding a value), with the
+# words Go uses when it comes from outside c's bubble.
+OUTSIDE_OPS: list[tuple[str, Any, str]] = [
+    ("send", lambda c: c.send(2), OUTSIDE_SEND),  # would block: the check comes first
+    ("try_send", lambda c: c.try_send(2), OUTSIDE_SEND),
+    ("recv", lambda c: c.recv(), OUTSIDE_RECV),
+    ("recv_ok", lambda c: c.recv_ok(), OUTSIDE_RECV),
+    ("try_recv", lambda c: c.try_recv(), OUTSIDE_RECV),
+    ("close", lambda c: c.close(), OUTSIDE_CLOSE),
+    ("iter", lambda c: next(iter(c)), OUTSIDE_RECV),
+    ("select recv", lambda c: select(recv(c)), OUTSIDE_SELECT),
+    ("select recv_ok default", lambda c: select(recv_ok(c), default=True), OUTSIDE_SELECT),
+    ("select send default", lambda c: select(send(c, 2), default=True), OUTSIDE_SELECT),
+    ("recv_only view", lambda c: c.recv_only().recv(), OUTSIDE_RECV),
+    ("send_only view", lambda c: c.send_only().try_send(2), OUTSIDE_SEND),
+    ("send_only close", lambda c: c.send_only().close(), OUTSIDE_CLOSE),
+]
+
+
+@pytest.mark.parametrize(("name", "op", "words"), OUTSIDE_OPS, ids=[o[0] for o in OUTSIDE_OPS])
+def test_bubble_channel_used_from_outside_raises_and_is_left_as_it_was(
+    name: str, op: Any, words: str
+) -> None:
+    """From goroutine 1, outside every bubble, after the bubble has ended (Go:
+    the channel stays the bubble's): Go's words, and nothing was done."""
+    c = _made_in_a_bubble(1, "v")
+    with pytest.raises(ChannelClosedError) as e:
+        op(c)
+    assert str(e.value) == words
+    assert len(c) == 1 and c.cap == 1 and not c.closed  # len and cap are not checked
+    assert not c._recvq and not c._sendq
+
+
+def _every_operation_inside() -> list[object]:
+    """Every operation on a channel made by the caller, none blocking."""
+    c: Chan[Any] = Chan(1)
+    assert c._bubble is clock.bubble.get()
+    c.send("v")
+    out: list[object] = [c.try_send(2), c.recv(), c.try_send(3), c.recv_ok(), c.try_recv()]
+    out += [select(send(c, 4)), select(recv(c)), select(recv_ok(c), default=True)]
+    out += [select(send(c, 5), default=True), c.recv_only().recv(), c.send_only().try_send(6)]
+    out += [next(iter(c)), len(c), c.cap]
+    c.send_only().close()
+    out += [list(c), c.recv_ok()]
+    return out
+
+
+EVERY_OPERATION = [
+    *(False, "v", True, (3, True), (None, False, False), (0, None), (0, 4), (-1, None)),
+    *((0, None), 5, True, 6, 0, 1, [], (None, False)),
+]
+
+
+def test_bubble_channel_used_inside_its_bubble_works(short: bool) -> None:
+    """By the goroutine that made it and by the goroutines it starts, transitively."""
+    for _ in range(rounds(short, 20)):
+
+        def body() -> tuple[list[object], list[object] | None]:
+            mine = _every_operation_inside()
+            done: Chan[list[object]] = Chan()
+            c: Chan[Any] = Chan()
+
+            def child() -> None:
+                def grandchild() -> None:
+                    c.send("to the root")
+                    done.send(_every_operation_inside())
+
+                go(grandchild)
+
+            go(child)
+            assert c.recv() == "to the root"
+            return mine, done.recv()
+
+        assert synctest.test(body) == (EVERY_OPERATION, EVERY_OPERATION)
+
+
+def test_bubble_channel_used_from_another_bubble_raises() -> None:
+    c = _made_in_a_bubble(1, "v")
+    for _, op, words in OUTSIDE_OPS:
+
+        def body(op: Any = op) -> str:
+            try:
+                op(c)
+            except ChannelClosedError as e:
+                return str(e)
+            return "no error"
+
+        assert synctest.test(body) == words
+    assert len(c) == 1 and not c.closed
+
+
+def test_bubble_channel_used_from_outside_while_the_bubble_runs(
+    monkeypatch: pytest.MonkeyPatch, short: bool
+) -> None:
+    """A goroutine outside the bubble gets the channel (through a channel made
+    outside) while the bubble's root waits on it: each operation raises, and
+    the bubble's own goroutines go on."""
+    monkeypatch.setattr(synctest, "_GRACE", 10.0)  # the outsider runs within it
+    for _ in range(rounds(short, 10)):
+        seen, got = _outsider_round()
+        assert seen == [OUTSIDE_SEND, OUTSIDE_RECV, OUTSIDE_CLOSE, OUTSIDE_SELECT]
+        assert got == 7
+
+
+def _outsider_round() -> tuple[list[str] | None, int | None]:
+    box: Chan[Chan[int]] = Chan(1)  # made outside: usable from both sides
+    report: Chan[list[str]] = Chan(1)
+
+    def outsider() -> None:
+        c = box.recv()
+        assert c is not None
+        seen: list[str] = []
+        for op in (lambda: c.send(1), c.recv, c.close, lambda: select(recv(c))):
+            try:
+                op()
+            except ChannelClosedError as e:
+                seen.append(str(e))
+        report.send(seen)
+
+    go(outsider)
+
+    def body() -> tuple[list[str] | None, int | None]:
+        c: Chan[int] = Chan()
+        box.send(c)
+        seen = report.recv()  # made outside: the outsider's send wakes it
+        go(lambda: c.send(7))
+        return seen, c.recv()
+
+    return synctest.test(body)
+
+
+def test_bubble_channel_used_from_a_plain_thread_raises() -> None:
+    import threading
+
+    c = _made_in_a_bubble(1, "v")
+    seen: list[str] = []
+
+    def thread() -> None:
+        for _, op, _words in OUTSIDE_OPS:
+            try:
+                op(c)
+            except ChannelClosedError as e:
+                seen.append(str(e))
+
+    t = threading.Thread(target=thread)
+    t.start()
+    t.join(10)
+    assert seen == [words for _, _, words in OUTSIDE_OPS]
+    assert len(c) == 1 and not c.closed
+
+
+def test_channel_made_outside_is_usable_inside_and_belongs_to_no_bubble() -> None:
+    c: Chan[int] = Chan(1)
+    assert c._bubble is None
+
+    def body() -> tuple[int | None, bool]:
+        c.send(1)
+        got = c.recv()
+        c.close()
+        return got, c.recv_ok()[1]
+
+    assert synctest.test(body) == (1, False)
+    assert Chan()._bubble is None  # the bubble has ended: back to none
+
+
+def test_select_mixing_bubble_and_outside_channels() -> None:
+    outside: Chan[int] = Chan(1)
+    c = _made_in_a_bubble(1, "v")
+    outside.send(5)
+    # A ready case on an outside channel does not excuse a bubble channel's case.
+    with pytest.raises(ChannelClosedError, match=OUTSIDE_SELECT):
+        select(recv(outside), recv(c))
+    with pytest.raises(ChannelClosedError, match=OUTSIDE_SELECT):
+        select(recv(c), recv(outside), default=True)
+    assert outside.recv() == 5  # untouched
+    assert select(recv(None), recv(outside), default=True) == (-1, None)
+
+
+def test_timer_and_ticker_of_a_bubble_used_from_outside_raise() -> None:
+    def body() -> tuple[Timer, Ticker, Timer]:
+        return Timer(10), Ticker(1), after_func(10, lambda: None)
+
+    t, tk, f = synctest.test(body)
+    cases: list[tuple[Any, str]] = [
+        (t.stop, OUTSIDE_STOP),
+        (lambda: t.reset(1), OUTSIDE_RESET),
+        (t.c.recv, OUTSIDE_RECV),
+        (t.c.try_recv, OUTSIDE_RECV),
+        (lambda: select(recv(t.c), default=True), OUTSIDE_SELECT),
+        (tk.stop, OUTSIDE_STOP),
+        (lambda: tk.reset(2), OUTSIDE_RESET),
+        (tk.c.recv, OUTSIDE_RECV),
+        (f.stop, OUTSIDE_STOP),
+        (lambda: f.reset(1), OUTSIDE_RESET),
+    ]
+    for op, words in cases:
+        with pytest.raises(ChannelClosedError) as e:
+            op()
+        assert str(e.value) == words
+    # from another bubble as well
+    for op, words in cases:
+
+        def other(op: Any = op) -> str:
+            try:
+                op()
+            except ChannelClosedError as e:
+                return str(e)
+            return "no error"
+
+        assert synctest.test(other) == words
+
+
+def test_timer_made_outside_is_usable_inside_a_bubble() -> None:
+    t = Timer(3600)
+    tk = Ticker(3600)
+
+    def body() -> tuple[bool, bool]:
+        stopped = t.stop()
+        t.reset(3600)
+        tk.reset(7200)
+        tk.stop()
+        return stopped, t.stop()
+
+    assert synctest.test(body) == (True, True)
+
+
+def test_context_cancelled_from_outside_its_bubble_raises() -> None:
+    """A context made outside whose done channel was first asked for inside a
+    bubble (by with_cancel's propagation, as Go's propagateCancel does) is the
+    bubble's: cancelling it from outside is Go's error, and so is cancelling
+    from outside a context made in the bubble. No lock is left held."""
+    parent, cancel_parent = with_cancel(background())
+
+    def body() -> Any:
+        ctx, cancel = with_cancel(parent)  # parent.done() is made now, in the bubble
+        ctx.done()
+        return ctx, cancel
+
+    ctx, cancel = synctest.test(body)
+    assert parent.done()._bubble is not None
+    with pytest.raises(ChannelClosedError, match=OUTSIDE_CLOSE):
+        cancel_parent()
+    cancel_parent()  # cancelled already: takes and frees its lock, returns
+    with pytest.raises(ChannelClosedError, match=OUTSIDE_CLOSE):
+        cancel()
+    cancel()
+    assert parent.err() is not None and ctx.err() is not None
+
+    # Asked for outside first, the parent's channel is nobody's: the child's
+    # own channel, made in the bubble, is still the bubble's.
+    parent, cancel_parent = with_cancel(background())
+    parent.done()
+    ctx, cancel = synctest.test(body)
+    assert parent.done()._bubble is None
+    with pytest.raises(ChannelClosedError, match=OUTSIDE_CLOSE):
+        cancel_parent()  # closes the parent's channel, then fails on the child's
+    assert parent.done().closed
+
+
+_BOTH_PATHS = r"""
+import json, threading
+from goroutines import Chan, Timer, go, recv, run, select, send, synctest
+from goroutines.errors import ChannelClosedError
+
+def probe(op):
+    try:
+        r = op()
+    except ChannelClosedError as e:
+        return "raised: " + str(e)
+    return "ok: " + repr(r)
+
+def ops(c):
+    return [
+        lambda: c.send(2), lambda: c.try_send(2), c.recv, c.recv_ok, c.try_recv,
+        lambda: next(iter(c)), lambda: select(recv(c)), lambda: select(send(c, 2), default=True),
+        lambda: (len(c), c.cap), c.close,
+    ]
+
+def main():
+    out = {}
+    made = synctest.test(lambda: (Chan(1), Timer(5)))
+    c, t = made
+    out["outside"] = [probe(op) for op in ops(c)]
+    out["timer"] = [probe(t.stop), probe(lambda: t.reset(1)), probe(t.c.recv)]
+    out["other bubble"] = synctest.test(lambda: [probe(op) for op in ops(c)])
+    def inside():
+        d = Chan(1)
+        return [probe(op) for op in (
+            lambda: d.send(1), lambda: d.try_send(2), d.recv, lambda: d.try_send(3), d.recv_ok,
+            d.try_recv, lambda: select(send(d, 4)), lambda: next(iter(d)),
+            lambda: select(send(d, 5), default=True), lambda: select(recv(d)),
+            lambda: (len(d), d.cap), d.close,
+        )]
+    out["inside"] = synctest.test(inside)
+    box = []
+    th = threading.Thread(target=lambda: box.extend(probe(op) for op in ops(c)))
+    th.start(); th.join(10)
+    out["thread"] = box
+    print(json.dumps(out, sort_keys=True))
+
+run(main)
+"""
+
+
+def test_both_paths_give_the_same_answers(tmp_path: Any) -> None:
+    """The same program on the accelerator's ports and on their Python twins
+    (GOROUTINES_PURE=1), each in a process of its own: the same results, Go's
+    words for every operation from outside the bubble."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "both.py"
+    script.write_text(_BOTH_PATHS)
+    answers = []
+    for pure in ("0", "1"):
+        env = {**os.environ, "GOROUTINES_PURE": pure, "GOROUTINES_EXPECT_SPEEDUPS": "0"}
+        proc = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr
+        answers.append(json.loads(proc.stdout))
+    accel, pure = answers
+    assert accel == pure
+    words = [
+        OUTSIDE_SEND, OUTSIDE_SEND, OUTSIDE_RECV, OUTSIDE_RECV, OUTSIDE_RECV, OUTSIDE_RECV,
+        OUTSIDE_SELECT, OUTSIDE_SELECT,
+    ]
+    expected = [f"raised: {w}" for w in words] + ["ok: (0, 1)", f"raised: {OUTSIDE_CLOSE}"]
+    assert accel["outside"] == expected
+    assert accel["other bubble"] == expected
+    assert accel["thread"] == expected
+    assert accel["timer"] == [f"raised: {w}" for w in (OUTSIDE_STOP, OUTSIDE_RESET, OUTSIDE_RECV)]
+    assert accel["inside"] == [
+        "ok: None", "ok: False", "ok: 1", "ok: True", "ok: (3, True)", "ok: (None, False, False)",
+        "ok: (0, None)", "ok: 4", "ok: (0, None)", "ok: (0, 5)", "ok: (0, 1)", "ok: None",
+    ]

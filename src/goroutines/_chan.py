@@ -28,6 +28,18 @@ A plain thread's operation, blocking or not, registers it as a possible waker
 for deadlock detection (sched.note_use; one thread-local read for a goroutine,
 none on the accelerator's ports, which read the P anyway).
 
+A channel made by a goroutine of a synctest bubble belongs to it
+(``c._bubble``, Go 1.25's hchan.bubble; None outside every bubble): send,
+receive (try_*, iteration and the asyncio forms included), close and select
+on it from any other goroutine or thread - outside every bubble, in another
+bubble, after the bubble has ended - raise ChannelClosedError with Go's
+words ("send on synctest channel from outside bubble"), before anything is
+done (check_bubble). len and cap are not checked (Go's chanlen and chancap
+are not). Costs outside bubbles: the creator reads ``clock._nbubbles`` (the
+accelerator a C copy of it, kept by clock.watch_bubbles; the bubble's
+ContextVar is read only while some bubble exists); an operation compares
+``c._bubble`` with None.
+
 Timer channels (``Timer.c``, ``after``, ``tick``) carry ``c._timer``: a receive
 first lets an expired timer fill the channel (Go's maybeRunChan), and a
 blocked receiver puts the timer in a heap for as long as it waits (Go 1.23's
@@ -44,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final,
 from . import _aio
 from . import errors as _errors
 from ._runtime import accel as _accel
+from ._runtime import clock as _clock
 from ._runtime import dump as _dump
 from ._runtime import proc as _proc
 from ._runtime import sched as _sched
@@ -106,6 +119,23 @@ def _check_capacity(capacity: object) -> int:
     return capacity
 
 
+# Go's words (runtime/chan.go, select.go) for an operation on a channel of a
+# synctest bubble from outside it.
+OUTSIDE_SEND: Final = "send on synctest channel from outside bubble"
+OUTSIDE_RECV: Final = "receive on synctest channel from outside bubble"
+OUTSIDE_CLOSE: Final = "close of synctest channel from outside bubble"
+OUTSIDE_SELECT: Final = "select on synctest channel from outside bubble"
+
+
+def check_bubble(c: Chan[Any], msg: str) -> None:
+    """Raise ChannelClosedError(msg) unless the caller runs in c's synctest
+    bubble; only for a channel made in one (c._bubble is not None). msg is
+    one of the OUTSIDE_* words above. Go: chansend's, chanrecv's, closechan's
+    and selectgo's bubble checks."""
+    if _clock.bubble.get(None) is not c._bubble:
+        raise ChannelClosedError(msg)
+
+
 @final
 class Chan(Generic[T]):
     """A channel: unbuffered (rendezvous) when capacity is 0, else a FIFO buffer.
@@ -114,7 +144,17 @@ class Chan(Generic[T]):
     Go: ``make(chan T, capacity)``.
     """
 
-    __slots__ = ("__weakref__", "_buf", "_cap", "_closed", "_lock", "_recvq", "_sendq", "_timer")
+    __slots__ = (
+        "__weakref__",
+        "_bubble",
+        "_buf",
+        "_cap",
+        "_closed",
+        "_lock",
+        "_recvq",
+        "_sendq",
+        "_timer",
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # @final, enforced: the runtime (and its C ports, which check for
@@ -134,6 +174,8 @@ class Chan(Generic[T]):
         self._recvq: deque[Waiter] = deque()
         self._sendq: deque[Waiter] = deque()
         self._timer: Any = None
+        # The creator's synctest bubble, or None (the module docstring).
+        self._bubble: Any = _clock.bubble.get(None) if _clock._nbubbles else None
 
     # -- send ---------------------------------------------------------------
 
@@ -149,6 +191,8 @@ class Chan(Generic[T]):
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_SEND)
         lock.acquire()
         if self._closed:
             lock.release()
@@ -198,6 +242,8 @@ class Chan(Generic[T]):
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_SEND)
         if lock._is_owned():
             return False
         lock.acquire()
@@ -238,6 +284,8 @@ class Chan(Generic[T]):
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_RECV)
         if timer is not None:
             timer._maybe_run()
         lock = self._lock
@@ -276,6 +324,8 @@ class Chan(Generic[T]):
         if p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         timer = self._timer
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_RECV)
         if timer is not None:
             timer._maybe_run()
         lock = self._lock
@@ -375,6 +425,8 @@ class Chan(Generic[T]):
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_RECV)
         if lock._is_owned():
             return None, False, False
         timer = self._timer
@@ -431,6 +483,8 @@ class Chan(Generic[T]):
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._lock
+        if self._bubble is not None:
+            check_bubble(self, OUTSIDE_CLOSE)
         lock.acquire()
         if self._closed:
             lock.release()
@@ -747,4 +801,6 @@ if _accel.port("chan") is not None:
         py_recv=Chan.recv,
         py_recv_ok=Chan.recv_ok,
         py_iter=Chan.__iter__,
+        bubble=_clock.bubble,
     )
+    _clock.watch_bubbles(_accel.speedups.chan_bubbles)

@@ -41,7 +41,16 @@ from collections.abc import Callable
 from random import random, sample
 from typing import Any, Final, Generic, Literal, NoReturn, TypeAlias, TypeVar, final, overload
 
-from ._chan import Chan, RecvChan, RecvOnly, SendChan, SendOnly, unwrap
+from ._chan import (
+    OUTSIDE_SELECT,
+    Chan,
+    RecvChan,
+    RecvOnly,
+    SendChan,
+    SendOnly,
+    check_bubble,
+    unwrap,
+)
 from ._runtime import accel as _accel
 from ._runtime import proc as _proc
 from ._runtime import sched as _sched
@@ -450,7 +459,10 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
     closed channel raises ChannelClosedError. Called by a finalizer or signal
     handler that interrupted an operation on one of its channels, it counts
     that channel's cases as not ready and, if it would have to wait, raises
-    RuntimeError instead of waiting forever. Go: ``select { ... }``.
+    RuntimeError instead of waiting forever. A case on a channel made in a
+    synctest bubble the caller is not in raises ChannelClosedError ("select
+    on synctest channel from outside bubble") before anything is done.
+    Go: ``select { ... }``.
     """
     if _traced is not None:  # a channel trace runs (see set_traced)
         traced = _traced(cases, default)
@@ -473,6 +485,8 @@ def select(*cases: Case[Any], default: bool = False) -> tuple[int, Any]:
                 raise TypeError
             if ch is not None:
                 chans.append(ch)
+                if ch._bubble is not None:
+                    check_bubble(ch, OUTSIDE_SELECT)
                 if ch._timer is not None and kind is not SEND and not ch._lock._is_owned():
                     ch._timer._maybe_run()
     except (TypeError, ValueError):

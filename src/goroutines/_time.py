@@ -14,6 +14,14 @@ Channel timers follow Go 1.23 (runtime/time.go with asynctimerchan=0):
 ``sleep``, ``after_func`` timers and context deadlines always sit in a heap and
 count as possible wakers.
 
+A Timer or Ticker made by a goroutine of a synctest bubble is on the
+bubble's fake clock and belongs to the bubble, as its channel does (_chan.py):
+``stop()`` and ``reset()`` from any goroutine or thread not in that bubble
+raise ChannelClosedError with Go's words ("stop of synctest timer from
+outside bubble"), and so does receiving from its channel. Go checks stop and
+reset only for a caller outside every bubble; a caller in another bubble
+raises here too, since its reset would move the timer to that bubble's clock.
+
 Times are readings of the runtime's clock (``_clock.read()``, what
 ``goroutines.now()`` returns: _runtime/clock.py): every ``when``, and the
 values timer channels send. A foreign thread's sleep alone waits on
@@ -31,7 +39,7 @@ import math
 from collections.abc import Callable
 from time import monotonic
 from time import sleep as _os_sleep
-from typing import Any, final
+from typing import Any, Final, final
 
 from ._chan import Chan, RecvOnly
 from ._runtime import clock as _clock
@@ -41,8 +49,21 @@ from ._runtime import timers as _timers
 from ._runtime.g import WAIT_SLEEP
 from ._runtime.timers import RTimer
 from ._runtime.waiter import Waiter, new_lock, new_token
+from .errors import ChannelClosedError
 
 _tls = _sched.tls
+
+# Go's words (runtime/time.go) for stop and reset of a timer of a synctest
+# bubble from outside it (the module docstring).
+OUTSIDE_STOP: Final = "stop of synctest timer from outside bubble"
+OUTSIDE_RESET: Final = "reset of synctest timer from outside bubble"
+
+
+def _check_bubble(bubble: Any, msg: str) -> None:
+    """Raise ChannelClosedError(msg) unless the caller runs in bubble, the
+    synctest bubble a timer was made in (not None)."""
+    if _clock.bubble.get(None) is not bubble:
+        raise ChannelClosedError(msg)
 
 
 def check_duration(d: object, name: str = "d") -> float:
@@ -223,7 +244,7 @@ class Timer:
     in its own goroutine instead. Go: ``time.NewTimer(d)``.
     """
 
-    __slots__ = ("__weakref__", "_ct", "_fn", "_func_lock", "_rt", "c")
+    __slots__ = ("__weakref__", "_bubble", "_ct", "_fn", "_func_lock", "_rt", "c")
 
     # The channel; None for after_func timers (typed for the common case).
     c: RecvOnly[float]
@@ -234,6 +255,7 @@ class Timer:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         self._ct: _ChanTimer | None = _ChanTimer(d, 0.0)
         self.c = self._ct._c.recv_only()
+        self._bubble: Any = self._ct._c._bubble  # the creator's synctest bubble, or None
         self._fn: Callable[[], Any] | None = None
         self._rt: RTimer | None = None
         self._func_lock: Any = None
@@ -243,6 +265,7 @@ class Timer:
         t = cls.__new__(cls)
         t._ct = None
         t.c = None  # type: ignore[assignment]
+        t._bubble = _clock.bubble.get(None) if _clock._nbubbles else None
         t._fn = fn
         t._func_lock = new_lock()  # guards _rt's arming
         t._rt = RTimer(_run_func, t)
@@ -252,6 +275,8 @@ class Timer:
     def stop(self) -> bool:
         """Stop the timer. True if it was pending (or its value unreceived,
         which is discarded); False if it had fired or was stopped. Go: ``t.Stop()``."""
+        if self._bubble is not None:
+            _check_bubble(self._bubble, OUTSIDE_STOP)
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct
@@ -271,6 +296,8 @@ class Timer:
         """Restart the timer to fire d seconds from now (works on a fired or
         stopped timer). Returns what stop() would have. Go: ``t.Reset(d)``."""
         d = check_duration(d)
+        if self._bubble is not None:
+            _check_bubble(self._bubble, OUTSIDE_RESET)
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct
@@ -321,6 +348,9 @@ class Ticker:
 
     def stop(self) -> None:
         """Turn the ticker off; no more ticks are received. Go: ``t.Stop()``."""
+        bubble = self._ct._c._bubble
+        if bubble is not None:
+            _check_bubble(bubble, OUTSIDE_STOP)
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         lock = self._ct._c._lock
@@ -333,6 +363,9 @@ class Ticker:
         d = check_duration(d)
         if d <= 0:
             raise ValueError("non-positive interval for Ticker.Reset")
+        bubble = self._ct._c._bubble
+        if bubble is not None:
+            _check_bubble(bubble, OUTSIDE_RESET)
         if _tls.p is None and not _tls.foreign:
             _sched.note_use()  # a foreign thread: count it as a possible waker
         ct = self._ct

@@ -238,7 +238,12 @@ class _CancelCtx(Context):
             try:
                 d.close()  # never parks: closing only wakes
             except ChannelClosedError:
-                pass  # somebody closed it by hand
+                if not d.closed:
+                    # Made in a synctest bubble, cancelled from outside it:
+                    # Go's "close of synctest channel from outside bubble".
+                    lock.release()
+                    raise
+                # else somebody closed it by hand
         children = self._children
         self._children = None
         lock.release()

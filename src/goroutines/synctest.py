@@ -48,7 +48,8 @@ the context the root is started in; go() runs every goroutine in a copy of
 its creator's context, on the accelerated path as on the pure one, so
 membership needs no hook in go() or in the C accelerator's fast paths: the
 accelerated channel operations, parks and wakes run unchanged for a bubble's
-goroutines. The accelerator reads no clock and keeps no timer heap (its
+goroutines (a channel operation compares the channel's bubble with None, and
+reads the caller's bubble only for a bubble's channel). The accelerator reads no clock and keeps no timer heap (its
 scheduler calls timers.run_due, in Python), so nothing of a bubble's time
 goes through C either. While a bubble exists the runtime's clock is bubble-aware, and
 timers set inside a bubble go to a heap of the bubble's own
@@ -63,9 +64,14 @@ driver, take turns on one thread: while the driver looks, none of them runs.
 When some goroutine of the bubble is blocked but not durably, the driver
 waits a little, in real time, before it looks again.
 
-Differences from Go: a channel, timer or ticker made in a bubble and used
-from outside it is not detected (Go panics with "send on synctest channel
-from outside bubble"); a goroutine of the bubble blocked on a channel made
+A channel made by a goroutine of a bubble belongs to the bubble, and so do
+its timers and tickers (Go 1.25): the channel records its creator's bubble
+(``Chan._bubble``), and its operations from any goroutine or thread not in
+the bubble, even after the bubble has ended, raise ChannelClosedError with
+Go's words ("send on synctest channel from outside bubble", _chan.py,
+_select.py, _time.py). Go makes them fatal errors.
+
+Differences from Go: a goroutine of the bubble blocked on a channel made
 outside the bubble counts as durably blocked (in Go it does not); a
 ``time.monotonic() + d`` deadline computed inside a bubble is a real-clock
 reading, about 26 years before the bubble's clock: use ``goroutines.now()``.

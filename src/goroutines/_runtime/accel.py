@@ -172,23 +172,24 @@ PORTS: dict[str, Port] = {
                 "chan_recv",
                 "chan_recv_ok",
                 "chan_iter",
+                "chan_bubbles",
             ),
             twins=(
-                Twin("goroutines._chan:Chan.__init__", ("sp_chan_init",), "4411ca82c4c87439"),
+                Twin("goroutines._chan:Chan.__init__", ("sp_chan_init",), "38ebb7d133fa72f7"),
                 Twin(
                     "goroutines._chan:Chan.send",
                     ("sp_chan_send", "pop_partner", "park_on"),
-                    "40c3c660cf8066b6",
+                    "a170b16848efaddc",
                 ),
                 Twin(
                     "goroutines._chan:Chan.recv",
                     ("sp_chan_recv", "chan_recv_impl"),
-                    "071e0c8a791f7d8c",
+                    "fc091f4ddbfc1316",
                 ),
                 Twin(
                     "goroutines._chan:Chan.recv_ok",
                     ("sp_chan_recv_ok", "chan_recv_impl"),
-                    "07615b0283ea2f99",
+                    "716b97a248df11e4",
                 ),
                 Twin("goroutines._chan:Chan._refill", ("chan_recv_impl",), "ea297b2bc2bb8efc"),
                 Twin(
@@ -202,11 +203,12 @@ PORTS: dict[str, Port] = {
                     "2f706721f2fcc1f0",
                 ),
                 Twin(f"{_W}:GWaiter.__init__", ("goroutine_waiter",), "1a700ede6dd76221"),
+                Twin("goroutines._chan:check_bubble", ("bubble_check",), "523d5a1bb80d94fe"),
             ),
             slots=(
                 (
                     "goroutines._chan:Chan",
-                    ("_lock", "_buf", "_cap", "_closed", "_recvq", "_sendq", "_timer"),
+                    ("_lock", "_buf", "_cap", "_closed", "_recvq", "_sendq", "_timer", "_bubble"),
                 ),
             ),
             needs=("sched", "lock"),
@@ -224,7 +226,7 @@ PORTS: dict[str, Port] = {
             ),
             twins=(
                 Twin(
-                    "goroutines._select:select", ("sp_select", "select_pass3"), "badb51e75fd3bdc5"
+                    "goroutines._select:select", ("sp_select", "select_pass3"), "43cc8b69549f4e62"
                 ),
                 Twin("goroutines._select:recv", ("sp_case_recv",), "89bd6763d9d7b3aa"),
                 Twin("goroutines._select:recv_ok", ("sp_case_recv_ok",), "1a8ee0bfd38a328f"),

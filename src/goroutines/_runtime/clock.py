@@ -70,6 +70,9 @@ unset outside every bubble; inherited by the goroutines it starts."""
 
 _nbubbles = 0  # bubbles that exist; changed under _bubbles_lock
 _bubbles_lock = Lock()  # taken by a bubble's creator at its start and end only
+# Called with the new _nbubbles after each change, under _bubbles_lock
+# (watch_bubbles): the accelerator's Chan.__init__ keeps a C copy of it.
+_bubble_watchers: list[Callable[[int], object]] = []
 
 
 def _bubble_read() -> float:
@@ -87,6 +90,8 @@ def enter_bubble() -> None:
     with _bubbles_lock:
         _nbubbles += 1
         read = _bubble_read
+        for fn in _bubble_watchers:
+            fn(_nbubbles)
 
 
 def exit_bubble() -> None:
@@ -97,6 +102,16 @@ def exit_bubble() -> None:
         if _nbubbles <= 0:
             _nbubbles = 0
             read = base
+        for fn in _bubble_watchers:
+            fn(_nbubbles)
+
+
+def watch_bubbles(fn: Callable[[int], object]) -> None:
+    """Call fn(n) with the number of bubbles that exist now, and again after
+    each change (under the lock that orders the changes)."""
+    with _bubbles_lock:
+        _bubble_watchers.append(fn)
+        fn(_nbubbles)
 
 
 def now() -> float:
@@ -120,4 +135,13 @@ def set_clock(fn: Callable[[], float] | None) -> Callable[[], float]:
     return prev
 
 
-__all__ = ["base", "bubble", "enter_bubble", "exit_bubble", "now", "read", "set_clock"]
+__all__ = [
+    "base",
+    "bubble",
+    "enter_bubble",
+    "exit_bubble",
+    "now",
+    "read",
+    "set_clock",
+    "watch_bubbles",
+]

@@ -225,7 +225,7 @@ int keep_type(const char *port, const char *what, PyTypeObject **out, PyObject *
 
 /* The runtime's classes (set by setup_sched, setup_chan) and their slots. */
 extern PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
-extern Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
+extern Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer, c_bubble;
 extern Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g, w_case, w_chan;
 extern Py_ssize_t g_id, g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 extern Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak,
@@ -452,6 +452,11 @@ offered(PyObject *sender)
 }
 
 PyObject *pop_partner(PyObject *q);
+
+/* The caller runs in the synctest bubble b, a channel's _bubble when that is
+   not None (callers compare with None first): 0, or -1 with the channel
+   error msg (Go's "... on synctest channel from outside bubble"). */
+int bubble_check(PyObject *b, const char *msg);
 PyObject *value_ok(PyObject *value, int ok);
 
 /* ------------------------------------------------------------------------ */

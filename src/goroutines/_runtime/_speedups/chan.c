@@ -4,6 +4,44 @@
 static PyObject *py_send, *py_recv, *py_recv_ok;
 
 /* ------------------------------------------------------------------------ */
+/* synctest bubbles                                                         */
+
+static PyObject *bubble_var; /* clock.bubble, the ContextVar of the caller's bubble */
+/* clock._nbubbles, the bubbles that exist (set by chan_bubbles, which
+   clock.watch_bubbles calls at each change): read by Chan.__init__ alone. */
+static Py_ssize_t nbubbles;
+
+/* chan_bubbles(n): clock._nbubbles is n now. */
+static PyObject *
+sp_chan_bubbles(PyObject *mod, PyObject *n)
+{
+    Py_ssize_t v = PyLong_AsSsize_t(n);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    nbubbles = v;
+    Py_RETURN_NONE;
+}
+
+/* Twin: _chan.check_bubble, for a channel whose _bubble slot holds b, a
+   bubble (not None, not unset): 0 if the caller runs in b, else -1 with
+   ChannelClosedError(msg), Go's words. Callers test the slot against None
+   first, one pointer compare, so a channel made outside every bubble pays
+   nothing more. */
+int
+bubble_check(PyObject *b, const char *msg)
+{
+    PyObject *cur;
+    if (PyContextVar_Get(bubble_var, NULL, &cur) < 0)
+        return -1;
+    int inside = cur == b;
+    Py_XDECREF(cur);
+    if (inside)
+        return 0;
+    PyErr_SetString(closed_error, msg);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Chan.send / recv / recv_ok                                               */
 
 /* Lock a channel that chan_is_plain accepted. */
@@ -80,6 +118,10 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (nargs < 1 || nargs > 2 || !Py_IS_TYPE(args[0], chan_type) ||
         (nargs == 2 && !PyLong_CheckExact(args[1])))
         goto python;
+    /* While some synctest bubble exists (clock._nbubbles is not 0), the twin
+       looks the creator's bubble up; else the channel's bubble is None. */
+    if (nbubbles != 0)
+        goto python;
     PyObject *self = args[0];
     PyObject *cap = nargs == 2 ? args[1] : zero;
     int neg = PyObject_RichCompareBool(cap, zero, Py_LT);
@@ -113,6 +155,7 @@ sp_chan_init(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
 #undef TAKE
     slot_set(self, c_closed, Py_False);
     slot_set(self, c_timer, Py_None);
+    slot_set(self, c_bubble, Py_None);
     Py_RETURN_NONE;
 python:
     return PyObject_Vectorcall(py_chan_init, args, nargs, NULL);
@@ -215,6 +258,13 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         return PyObject_Vectorcall(py_send, args, nargs, NULL);
     if (p == NULL && note_use() < 0)
         return NULL;
+    PyObject *bubble = SLOT(self, c_bubble);
+    if (bubble != Py_None) {
+        if (bubble == NULL) /* never initialised: the twin's AttributeError */
+            return PyObject_Vectorcall(py_send, args, nargs, NULL);
+        if (bubble_check(bubble, "send on synctest channel from outside bubble") < 0)
+            return NULL;
+    }
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return NULL;
@@ -272,7 +322,8 @@ sp_chan_send(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
    Chan._recv_block (park_on): 1 with *value (new
    ref) and *ok set, 0 if Python must do it (a self that is not a plain Chan,
    attention, a timer channel, a caller without a goroutine: nothing was
-   changed), -1 on error. */
+   changed), -1 on error (a receive from outside the channel's synctest
+   bubble among them: bubble_check). */
 static int
 chan_recv_impl(PyObject *self, PyObject **value, int *ok)
 {
@@ -287,6 +338,13 @@ chan_recv_impl(PyObject *self, PyObject **value, int *ok)
         return 0;
     if (p == NULL && note_use() < 0)
         return -1;
+    PyObject *bubble = SLOT(self, c_bubble);
+    if (bubble != Py_None) {
+        if (bubble == NULL) /* never initialised: the twin's AttributeError */
+            return 0;
+        if (bubble_check(bubble, "receive on synctest channel from outside bubble") < 0)
+            return -1;
+    }
     LockObject *lock = chan_lock(self);
     if (lock == NULL)
         return -1;
@@ -527,18 +585,20 @@ static const SlotTarget chan_slots[] = {
     {&c_recvq, &chan_type},  /* Chan._recvq */
     {&c_sendq, &chan_type},  /* Chan._sendq */
     {&c_timer, &chan_type},  /* Chan._timer */
+    {&c_bubble, &chan_type}, /* Chan._bubble */
 };
 
 /* setup_chan(slots, cls=, closed_error=, no_buffer=, py_init=, py_send=,
-   py_recv=, py_recv_ok=, py_iter=): the channel class, the error a send on a closed channel
-   raises, the unbuffered channel's buffer, and the Python methods the ports
-   fall back to. */
+   py_recv=, py_recv_ok=, py_iter=, bubble=): the channel class, the error
+   a send on a closed channel raises, the unbuffered channel's buffer, the
+   Python methods the ports fall back to, and the ContextVar of the caller's
+   synctest bubble. */
 static PyObject *
 sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
 {
     static const char *const names[] = {
         "cls", "closed_error", "no_buffer", "py_init", "py_send", "py_recv", "py_recv_ok",
-        "py_iter",
+        "py_iter", "bubble",
     };
     enum { N = sizeof(names) / sizeof(names[0]) };
     PyObject *o[N], *slots;
@@ -562,6 +622,11 @@ sp_setup_chan(PyObject *mod, PyObject *args, PyObject *kw)
     keep(&py_recv, o[5]);
     keep(&py_recv_ok, o[6]);
     keep(&py_chan_iter, o[7]);
+    if (!PyContextVar_CheckExact(o[8])) {
+        PyErr_SetString(PyExc_TypeError, "setup_chan(): bubble must be a ContextVar");
+        return NULL;
+    }
+    keep(&bubble_var, o[8]);
     Py_RETURN_NONE;
 }
 
@@ -578,5 +643,7 @@ PyMethodDef chan_methods[] = {
      "Chan.__init__(self, capacity=0) in C."},
     {"chan_iter", (PyCFunction)(void (*)(void))sp_chan_iter, METH_FASTCALL,
      "Chan.__iter__(self) in C."},
+    {"chan_bubbles", (PyCFunction)sp_chan_bubbles, METH_O,
+     "chan_bubbles(n): the number of synctest bubbles that exist (clock.watch_bubbles)."},
     {NULL, NULL, 0, NULL},
 };

@@ -7,7 +7,7 @@ void **speedups_greenlet_api; /* set by PyGreenlet_Import */
 
 PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
 
-Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer;
+Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer, c_bubble;
 Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g, w_case, w_chan;
 Py_ssize_t g_id, g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;
 Py_ssize_t p_ident, p_runnext, p_runq, p_inbound, p_sleeping, p_schedtick, p_streak, p_killing,

@@ -212,7 +212,9 @@ sp_set_select_traced(PyObject *mod, PyObject *flag)
    plain channels. Leaves to Python (before anything was locked or changed):
    a caller without a running goroutine, a timer channel or a channel not
    made by Chan.__init__ among the cases, a pending panic or signal, no
-   channel at all, malformed cases, more than MAX_CASES, a channel trace. */
+   channel at all, malformed cases, more than MAX_CASES, a channel trace.
+   Raises, before anything was locked or changed, for a case on a channel of
+   a synctest bubble the caller is not in (bubble_check), as the twin does. */
 static PyObject *
 sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -246,6 +248,14 @@ sp_select(PyObject *mod, PyObject *const *args, size_t nargsf, PyObject *kwnames
         if (ch != Py_None) {
             if (!Py_IS_TYPE(ch, chan_type) || !chan_is_plain(ch) || SLOT(ch, c_timer) != Py_None)
                 goto python;
+            PyObject *bubble = SLOT(ch, c_bubble);
+            if (bubble != Py_None) {
+                if (bubble == NULL) /* never initialised: the twin's AttributeError */
+                    goto python;
+                /* Nothing is locked or changed yet. */
+                if (bubble_check(bubble, "select on synctest channel from outside bubble") < 0)
+                    return NULL;
+            }
             /* insertion into lockorder, by address */
             Py_ssize_t k = n++;
             while (k > 0 && addr_less(ch, lockorder[k - 1])) {
