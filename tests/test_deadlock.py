@@ -498,6 +498,28 @@ def test_a_daemon_thread_alive_at_import_counts_only_for_its_first_second() -> N
     assert_all_print(run_scripts(code, 1), "deadlock reported True\n")
 
 
+def test_a_daemon_threads_grace_ending_as_the_p_falls_asleep_is_still_a_deadlock() -> None:
+    # Each look at the detector's clock is a second later than the one
+    # before: the grace of the daemon thread (alive since the import) has
+    # not run out when the detector looks, and has when the P decides how
+    # long to sleep. The P must still look again and report the deadlock,
+    # not sleep for good (on a loaded machine the two looks did fall on
+    # either side of the grace's end).
+    code = """
+        import itertools, threading
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+        import goroutines
+        from goroutines._runtime import deadlock
+        t0, seconds = deadlock.monotonic(), itertools.count()
+        deadlock.monotonic = lambda: t0 + next(seconds)
+        try:
+            goroutines.Chan().recv()
+        except goroutines.Deadlock:
+            print("deadlock reported")
+    """
+    assert_all_print(run_scripts(code, 4, timeout=20), "deadlock reported\n")
+
+
 @pytest.mark.parametrize("main_used_the_runtime", [False, True])
 def test_a_thread_parked_forever_when_the_main_module_ends_is_told_deadlock(
     main_used_the_runtime: bool,

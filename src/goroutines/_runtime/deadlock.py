@@ -58,7 +58,30 @@ def park_thread(w: ThreadWaiter, reason: str) -> None:
         raise exc
 
 
-def _detect_deadlock_locked() -> G | ThreadWaiter | None:
+def detect_before_idle_locked() -> tuple[G | ThreadWaiter | None, bool]:
+    """For a P about to sleep, holding _sched_lock: whom to tell 'all
+    goroutines are asleep' (or None), and whether to look again within
+    FOREIGN_POLL. A thread ending (or a daemon thread's grace running out)
+    tells no P, so the P looks again while a thread may still act and there
+    is somebody a deadlock would be reported to (goroutine 1 or a thread
+    parked in the runtime); a new one runs the detector itself when it parks.
+
+    One reading of the clock for both answers: with two, a daemon thread's
+    grace could end between them - the detector counted it as a possible
+    waker, the second look no more - and the P slept with no timeout and the
+    deadlock unreported (once in ~400 runs on a loaded machine)."""
+    now = monotonic()
+    victim = _detect_deadlock_locked(now)
+    if victim is not None:
+        return victim, False
+    g1 = _sched._main_g
+    again = bool(_sched._parked_threads or (g1 is not None and g1.state == WAITING)) and bool(
+        _sched._foreign_threads or _unattached_thread_alive_locked(now=now)
+    )
+    return None, again
+
+
+def _detect_deadlock_locked(now: float | None = None) -> G | ThreadWaiter | None:
     """Whom to tell 'all goroutines are asleep', or None. Holds _sched_lock.
 
     Possible wakers (docs/api.md#deadlock-and-possible-wakers): a runnable goroutine, a timer in a heap, an fd
@@ -99,7 +122,9 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
         w = _sched._parked_threads.get(ident)
         if w is None or w.token.locked():
             return None
-    if _unattached_thread_alive_locked(count_main=not held):
+    if now is None:
+        now = monotonic()
+    if _unattached_thread_alive_locked(count_main=not held, now=now):
         return None
     for p in _sched._all_ps:
         if _sched._main_ended and p.ident == _sched._main_ident:
@@ -117,7 +142,9 @@ def _detect_deadlock_locked() -> G | ThreadWaiter | None:
     for w in _sched._parked_threads.values():
         if w.token.locked():
             return None  # woken by a thread that has ended since
-    if (_sched.attention and not held) or _unattached_thread_alive_locked(count_main=not held):
+    if (_sched.attention and not held) or _unattached_thread_alive_locked(
+        count_main=not held, now=now
+    ):
         return None
     g1 = _sched._main_g
     if _sched._main_ended:
@@ -145,7 +172,7 @@ def _non_daemon_victim_locked(g1: G | None) -> G | ThreadWaiter | None:
     return None
 
 
-def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
+def _unattached_thread_alive_locked(count_main: bool = True, now: float | None = None) -> bool:
     """A threading.Thread that has not used the runtime yet (neither a P's
     thread nor registered as foreign) may still act. Holds _sched_lock.
 
@@ -170,7 +197,8 @@ def _unattached_thread_alive_locked(count_main: bool = True) -> bool:
     later is as much a waker as one started after it. (They used to count
     only once they used the runtime, a false Deadlock for that thread.)
     """
-    now = monotonic()
+    if now is None:
+        now = monotonic()
     for th in threading.enumerate():
         if th.ident in _sched._foreign_threads or not th.is_alive():
             continue  # (the main thread stays listed, stopped, at exit)

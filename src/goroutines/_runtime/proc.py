@@ -60,8 +60,7 @@ from . import sched as _sched
 from .deadlock import (
     _deadlock_detection,
     _deliver_deadlock,
-    _detect_deadlock_locked,
-    _unattached_thread_alive_locked,
+    detect_before_idle_locked,
     park_thread,
 )
 from .errors import throw
@@ -86,7 +85,6 @@ from .sched import (
     _all_ps,
     _asyncio_running,
     _foreign_threads,
-    _parked_threads,
     _register_foreign,
     getp,
     note_foreign,
@@ -703,20 +701,12 @@ def _idle(p: P) -> None:
             return
     with _sched._sched_lock:
         p.idle = True
-        victim = _detect_deadlock_locked() if _deadlock_detection else None
-        # A thread ending (or a daemon thread's grace running out) tells no
-        # P: look again every FOREIGN_POLL, but only while there is somebody
-        # a deadlock would be reported to (goroutine 1 or a thread parked in
-        # the runtime); a new one runs the detector itself when it parks.
-        g1 = _sched._main_g
-        if (
-            victim is None
-            and _deadlock_detection
-            and (timeout is None or timeout > FOREIGN_POLL)
-            and (_parked_threads or (g1 is not None and g1.state == WAITING))
-            and (_foreign_threads or _unattached_thread_alive_locked())
-        ):
-            timeout = FOREIGN_POLL
+        if _deadlock_detection:
+            victim, look_again = detect_before_idle_locked()
+            if look_again and (timeout is None or timeout > FOREIGN_POLL):
+                timeout = FOREIGN_POLL
+        else:
+            victim = None
     if victim is not None:
         with _sched._sched_lock:
             p.idle = False
