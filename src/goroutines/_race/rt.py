@@ -24,6 +24,8 @@ import collections
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
+from .. import _atomic, _chan, _semaphore
+from .._sync import mutex, once, rwmutex, waitgroup
 from . import detector as _d
 
 _read = _d.read
@@ -49,6 +51,12 @@ _SKIP = frozenset(
     {
         str, bytes, int, float, complex, bool, tuple, frozenset, range, type(None),
         BuiltinFunctionType, FunctionType, MethodType, super, slice, memoryview,
+        # The synchronizing objects: their attributes are their methods (no
+        # instance dict), their state is the library's, synchronized by
+        # itself, and their operations are the detector's edges. Reading
+        # ch.send is no data access, as ch <- v is none in Go.
+        _chan.Chan, mutex.Mutex, rwmutex.RWMutex, waitgroup.WaitGroup, once.Once,
+        _semaphore.Semaphore, _atomic.AtomicInt,
     }
 )  # fmt: skip
 _IMMUTABLE = frozenset({str, bytes, tuple, range, frozenset, memoryview})
