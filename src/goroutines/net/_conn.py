@@ -1,14 +1,31 @@
 """Conn: a stream connection (TCP or Unix) on the netpoller. Go: ``net.Conn``
-(TCPConn, UnixConn)."""
+(TCPConn, UnixConn).
+
+Conn.read and Conn.write (with _wait_drained, and _fd's rwlock / rwunlock
+fast paths) are the Python twins of the accelerator's port ``net``
+(``_speedups/net.c``), wired at the end of this module: a change to them is
+a change to the port (tests/test_twins.py)."""
 
 from __future__ import annotations
 
 import socket
 from typing import Any
 
+from .._runtime import accel as _accel
+from .._runtime import clock as _clock
 from .._runtime import netpoll as _np
 from .._runtime.errors import DeadlineExceeded, NetClosedError
-from ._fd import _READ, _SEND_FLAGS, _WRITE, _buffer, _check_size, _expired, _NetFD, _short
+from ._fd import (
+    _READ,
+    _SEND_FLAGS,
+    _WRITE,
+    _buffer,
+    _check_size,
+    _expired,
+    _FdMutex,
+    _NetFD,
+    _short,
+)
 
 
 class Conn(_NetFD):
@@ -208,3 +225,20 @@ class Conn(_NetFD):
         finally:
             if mu.decref():
                 self._last()
+
+
+if _accel.port("net") is not None:
+    _accel.wire(
+        "net",
+        Conn,
+        {"read": "conn_read", "write": "conn_write"},
+        cls=Conn,
+        fdmutex=_FdMutex,
+        polldesc=_np.PollDesc,
+        py_read=Conn.read,
+        py_write=Conn.write,
+        netpoll=_np,
+        clock=_clock,
+        deadline_exceeded=DeadlineExceeded,
+        send_flags=_SEND_FLAGS,
+    )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .._runtime import accel as _accel
 from .._runtime import clock as _clock
 from .._runtime import netpoll as _np
 from .._runtime import proc as _proc
@@ -32,6 +33,11 @@ T = TypeVar("T")
 # Go's fdMutex: serialised reads, serialised writes, and references
 
 
+# The fdMutex's lock: the accelerator's Lock when its net port is on (the
+# port takes it in C), else the interpreter's.
+_mutex_lock: Any = threading.Lock if _accel.port("net") is None else _accel.speedups.Lock
+
+
 class _FdMutex:
     """Reference count, closing flag and the read and write locks of one
     socket (Go's internal/poll fdMutex). Fields guarded by ``lock``.
@@ -48,7 +54,7 @@ class _FdMutex:
     __slots__ = ("closer", "closing", "destroy", "lock", "refs", "rlocked", "rq", "wlocked", "wq")
 
     def __init__(self, destroy: Callable[[], None] | None = None) -> None:
-        self.lock = threading.Lock()  # guards every field below
+        self.lock = _mutex_lock()  # guards every field below
         self.refs = 0
         self.closing = False
         self.rlocked = False
