@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIMES: dict[str, tuple[str, ...]] = {  # runtime -> the modules it needs
     "goroutines": ("goroutines",),
     "goroutines-pure": ("goroutines",),
+    "goroutines-nonetport": ("goroutines",),
     "asyncio": (),
     "uvloop": ("uvloop",),
     "gevent": ("gevent",),
@@ -48,6 +49,7 @@ RUNTIMES: dict[str, tuple[str, ...]] = {  # runtime -> the modules it needs
 LABELS = {
     "goroutines": "goroutines (net.Conn, a goroutine per connection)",
     "goroutines-pure": "goroutines, pure Python",
+    "goroutines-nonetport": "goroutines, net and netpoll ports off (Python Conn and netpoller)",
     "asyncio": "asyncio streams",
     "uvloop": "asyncio+uvloop streams",
     "gevent": "gevent StreamServer",
@@ -97,6 +99,8 @@ class Server:
         env = dict(os.environ)
         if runtime == "goroutines-pure":
             env["GOROUTINES_PURE"] = "1"
+        elif runtime == "goroutines-nonetport":
+            env["GOROUTINES_PURE"] = "net,netpoll"  # the C accelerator less its network ports
         if runtime == "go":
             cmd = [netload, "-mode", "serve"]
         elif runtime.startswith("http-"):
@@ -309,25 +313,33 @@ heavily loaded machine raises it too, for every runtime alike). Compare
 the CPU columns first; read throughput and p99 as what one noisy run saw.
 
 W13: a goroutines server (`net.Conn`, one goroutine per connection, code
-that reads as if it blocked) at 200 connections costs less CPU per round
-trip than asyncio streams and trio (about 0.6x), gevent's StreamServer
-(0.8x) and `socketserver` threads, and about what uvloop's streams cost
-(1.1x). At 2,000 connections it stays well ahead of asyncio, trio and
-threads (which thrash), and is behind gevent and uvloop's streams (1.2x
-to 1.4x in this and other runs). The C accelerator changes little here:
-the network path itself is Python. A read that follows a short read
+that reads as if it blocked) costs less CPU per round trip than uvloop's
+streams, gevent's StreamServer, asyncio streams, trio and `socketserver`
+threads, at 200 connections and at 2,000. What got it there is the
+accelerator's two network ports (`net`: `Conn.read`/`Conn.write`, the
+system call tried and the goroutine parked on EAGAIN in C; `netpoll`: the
+netpoller's wait and its dispatch of ready events to the waiting
+goroutines in C): with them off (`GOROUTINES_PURE=net,netpoll`, the row
+"ports off", which is where the Python path stands) a round trip costs
+1.3x to 1.5x more, and it was behind uvloop's streams at 200 connections
+and behind gevent and uvloop at 2,000. A read that follows a short read
 waits for the netpoller's edge before it tries (the socket was empty
-then), which saves a recv that would say EAGAIN, and its exception, per
-round trip. Where a round trip's CPU goes (a py-spy profile of the server
-at 200 connections): the kernel's send about 43% and recv 17% (every
-runtime pays them; a send on loopback runs the receiving side too), the
-greenlet switches of park and ready about 8%, and Python about 32%,
-spread over a dozen functions none of which is above 5% (the netpoller's
-dispatch and wait, the fdMutex, Conn.read and Conn.write, the scheduler's
-loop). uvloop (streams and Protocol) and Go run that last part in C: it
-is the gap to them. The run was made on a heavily loaded machine: every
-runtime, Go included, took 1.5x to 2x the CPU per round trip of a quiet
-run, so read the ratios within the table, not the absolute figures.
+then), which saves a recv that would say EAGAIN per round trip. Where a
+round trip's CPU went before the ports (a py-spy profile of the server at
+200 connections): the kernel's send about 43% and recv 17% (every runtime
+pays them; a send on loopback runs the receiving side too), the greenlet
+switches of park and ready about 8%, and Python about 32%, spread over a
+dozen functions (the netpoller's dispatch and wait, the fdMutex,
+Conn.read and Conn.write, the scheduler's loop); the ports move the
+first four of those into C. What is left between goroutines and the
+ceilings (uvloop's Protocol server and Go, 0.65x to 0.75x of its CPU at
+200 connections) is the per-connection goroutine itself, a greenlet
+switch out and back per round trip, which a callback server does not
+make, and the epoll loop and scheduler round that stay Python. The runs
+were made on a heavily loaded machine (other jobs, and the test suite,
+sharing both cores): every runtime, Go included, took more CPU per round
+trip than on a quiet machine, so read the ratios within the table, not
+the absolute figures.
 
 W14: per request, goroutines + h11 costs about 0.65x of uvicorn + uvloop +
 h11 (the same parser) and of gevent's pywsgi; goroutines + httptools

@@ -336,6 +336,7 @@ def http_trio_server() -> None:
 SERVERS: dict[str, Callable[[], None]] = {
     "goroutines": goroutines_server,
     "goroutines-pure": goroutines_server,  # run with GOROUTINES_PURE=1
+    "goroutines-nonetport": goroutines_server,  # run with GOROUTINES_PURE=net,netpoll
     "asyncio": asyncio_server,
     "uvloop": uvloop_server,
     "uvloop-protocol": uvloop_protocol_server,

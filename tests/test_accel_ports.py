@@ -72,8 +72,10 @@ def _run(pure: str) -> subprocess.CompletedProcess[str]:
 def test_dependencies_close_over_needs() -> None:
     assert _pure_ports("") == set() == _pure_ports("0")
     assert _pure_ports("1") == set(PORTS)
-    assert _pure_ports("lock") == {"lock", "chan", "select", "waitgroup"}
-    assert _pure_ports("sched") == {"sched", "go", "chan", "select", "waitgroup"}
+    assert _pure_ports("lock") == {"lock", "chan", "select", "waitgroup", "net", "netpoll"}
+    assert _pure_ports("sched") == {"sched", "go", "chan", "select", "waitgroup", "net", "netpoll"}
+    assert _pure_ports("net") == {"net"}
+    assert _pure_ports("netpoll") == {"netpoll"}
     assert _pure_ports("chan") == {"chan", "select"}
     assert _pure_ports(" select , arena ") == {"select", "arena"}
     assert _pure_ports("preempt") == {"preempt"}

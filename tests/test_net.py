@@ -174,7 +174,7 @@ def test_dial_resolves_names_on_a_helper_thread(monkeypatch: pytest.MonkeyPatch)
         time.sleep(0.05)  # a slow resolver: blocks its thread, not the P
         return real(*args)
 
-    monkeypatch.setattr(net, "_getaddrinfo", slow_getaddrinfo)
+    monkeypatch.setattr(net._addr, "_getaddrinfo", slow_getaddrinfo)
 
     def main() -> None:
         with serve() as ln:
@@ -982,3 +982,38 @@ def test_connections_while_another_p_polls_too(racy: None) -> None:
                     assert c.read(10) == b"%d" % i
 
     goroutines.run(main)
+
+
+# -- the package's layout ------------------------------------------------------
+
+
+def test_the_net_packages_modules_import_in_the_stated_order() -> None:
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(net.__file__).parent
+    doc = ast.get_docstring(ast.parse((root / "__init__.py").read_text())) or ""
+    m = re.search(r"Import order inside it:\s*(.*?)\s*\(", doc, re.S)
+    assert m is not None
+    order = [w.strip() for w in m.group(1).split(",")]
+    assert sorted(order) == sorted(p.stem for p in root.glob("_*.py") if p.stem != "__init__")
+    rank = {name: i for i, name in enumerate(order)}
+    for name in order:
+        tree = ast.parse((root / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                assert rank[node.module] < rank[name], f"{name} imports {node.module}"
+
+
+def test_the_package_keeps_its_names_and_the_pipe_shares_the_context_manager() -> None:
+    for name in net.__all__:
+        assert getattr(net, name) is not None
+    assert net.PipeConn.__enter__ is net.Conn.__enter__ is net._Closer.__enter__
+    assert net.PipeConn.__exit__ is net.Listener.__exit__ is net._Closer.__exit__
+    a, b = net.pipe()
+    with a as got:
+        assert got is a
+    with pytest.raises(NetClosedError):
+        a.read(1)
+    b.close()

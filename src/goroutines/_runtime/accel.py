@@ -76,6 +76,8 @@ _W = "goroutines._runtime.waiter"
 _S = "goroutines._runtime.sched"
 _PROC = "goroutines._runtime.proc"
 _PRE = "goroutines._runtime.preempt"
+_NET = "goroutines.net"
+_NP = "goroutines._runtime.netpoll"
 
 PORTS: dict[str, Port] = {
     p.name: p
@@ -266,6 +268,67 @@ PORTS: dict[str, Port] = {
                 Twin(f"{_PRE}:_arm_thread", ("sp_preempt_arm",), "4a8c47910d438375"),
                 Twin(f"{_PRE}:_disarm_thread", ("sp_preempt_disarm",), "115758208eaa07f6"),
             ),
+        ),
+        Port(
+            "net",
+            functions=("setup_net", "conn_read", "conn_write"),
+            twins=(
+                Twin(
+                    f"{_NET}._conn:Conn.read",
+                    ("sp_conn_read", "check_deadline", "np_wait"),
+                    "34b5d1040746ac39",
+                ),
+                Twin(f"{_NET}._conn:Conn._wait_drained", ("sp_conn_read",), "97063079f7899561"),
+                Twin(
+                    f"{_NET}._conn:Conn.write",
+                    ("sp_conn_write", "check_deadline", "np_wait", "annotate_written"),
+                    "96ba2a426d9ec91f",
+                ),
+                Twin(f"{_NET}._fd:_FdMutex.rwlock", ("fd_rwlock_fast",), "4db4c1ce7562c4d1"),
+                Twin(f"{_NET}._fd:_FdMutex.rwunlock", ("fd_rwunlock_fast", "fd_unlock"), "188fca129a2838b7"),
+                Twin(f"{_NET}._fd:_expired", ("check_deadline",), "888acb73e39a553f"),
+                Twin(f"{_NET}._fd:_short", ("annotate_written",), "3f64a501bfde0b35"),
+            ),
+            slots=(
+                (f"{_NET}._conn:Conn", ("_mu", "_pd", "_drained")),
+                (
+                    f"{_NET}._fd:_FdMutex",
+                    ("lock", "refs", "closing", "rlocked", "wlocked", "rq", "wq"),
+                ),
+                ("goroutines._runtime.netpoll:PollDesc", ("fd", "rhup", "rdeadline", "wdeadline")),
+            ),
+            needs=("sched", "lock"),
+        ),
+        Port(
+            "netpoll",
+            functions=("setup_netpoll", "np_wait", "np_dispatch"),
+            twins=(
+                Twin(f"{_NP}:wait", ("sp_np_wait",), "f4cdbfe2c79ac70c"),
+                Twin(f"{_NP}:_g_wait", ("sp_np_wait", "new_gwaiter", "list_discard"), "8e08e48c38052188"),
+                Twin(f"{_NP}:_dispatch", ("sp_np_dispatch", "take_direction", "wake_direction"), "febd93b541bd7610"),
+                Twin(f"{_NP}:_wake_all", ("wake_all",), "80c80d3d66555a9f"),
+                Twin(f"{_W}:GWaiter.__init__", ("new_gwaiter",), "1a700ede6dd76221"),
+            ),
+            slots=(
+                (
+                    f"{_NP}:PollDesc",
+                    (
+                        "lock",
+                        "closing",
+                        "rready",
+                        "wready",
+                        "rhup",
+                        "rwaiters",
+                        "wwaiters",
+                        "rthreads",
+                        "wthreads",
+                        "rdeadline",
+                        "wdeadline",
+                    ),
+                ),
+                (f"{_S}:P", ("nio",)),
+            ),
+            needs=("sched", "lock"),
         ),
         # No twin: without it the interpreter's own allocator serves the
         # frame stacks (GOROUTINES_ARENA=0 does the same).

@@ -74,6 +74,11 @@ before a PollDesc's ``lock``, never the reverse; both are leaves of the
 order in sched.py (under them: epoll_ctl, tokens tried, a non-blocking
 write to a thread's pipe). Goroutines are woken after both are released.
 
+The accelerator's port ``netpoll`` (``_speedups/netpoll.c``, wired at the end
+of this module) runs ``wait`` (through ``_g_wait``) and ``_dispatch`` (with
+``_wake_all``) in C; those functions are its twins, and a PollDesc's lock is
+then the accelerator's Lock.
+
 Departures from Go: Go's pollDesc has one waiter per direction (the
 net.Conn above it serialises its readers and writers, as goroutines.net
 does); a raw PollDesc here keeps a list, so that many goroutines may wait
@@ -89,6 +94,7 @@ import select
 import threading
 from typing import Any
 
+from . import accel as _accel
 from . import clock
 from . import sched as _sched
 from . import timers as _timers
@@ -120,6 +126,11 @@ _MAX_EVENTS = 256
 
 # w.value of a goroutine woken to look again (a deadline was set or moved).
 _RECHECK = object()
+
+
+# A PollDesc's lock: the accelerator's Lock when its netpoll port is on (the
+# port takes it in C), else the interpreter's.
+_pd_lock: Any = threading.Lock if _accel.port("netpoll") is None else _accel.speedups.Lock
 
 
 class PollDesc:
@@ -159,7 +170,7 @@ class PollDesc:
         self.fd = fd
         self.owned = owned
         self.ident = ident
-        self.lock = threading.Lock()  # guards every field below
+        self.lock = _pd_lock()  # guards every field below
         self.closing = False
         self.rready = False
         self.wready = False
@@ -740,7 +751,7 @@ def _after_fork_child() -> None:
     pds = list(_pds.values())
     _pds.clear()
     for pd in pds:
-        pd.lock = threading.Lock()
+        pd.lock = _pd_lock()
         pd.rwaiters = []
         pd.wwaiters = []
         pd.rthreads = []
@@ -753,6 +764,31 @@ def _after_fork_child() -> None:
         except OSError:
             pass
     _thread_local.poller = None
+
+
+if _HAS_EPOLL and _accel.port("netpoll") is not None:
+    _accel.wire(
+        "netpoll",
+        globals(),
+        {"wait": "np_wait", "_dispatch": "np_dispatch"},
+        polldesc=PollDesc,
+        py_wait=wait,
+        py_dispatch=_dispatch,
+        pds=_pds,
+        timers=_timers,
+        clock=clock,
+        rtimer=RTimer,
+        deadline_fired=_deadline_fired,
+        poke=_poke,
+        net_closed=NetClosedError,
+        deadline_exceeded=DeadlineExceeded,
+        recheck=_RECHECK,
+        wait_io=WAIT_IO,
+        ep_in=_EP_IN,
+        ep_out=_EP_OUT,
+        ep_hup=_EP_HUP,
+        pcls=P,
+    )
 
 
 if hasattr(os, "register_at_fork"):

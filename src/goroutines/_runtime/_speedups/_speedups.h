@@ -56,6 +56,8 @@
  *   waitgroup.c  port "waitgroup": WaitGroup.add / done
  *   arena.c      port "arena": the greenlets' frame-stack chunk cache
  *   preempt.c    port "preempt": the sys.monitoring callback of preemption
+ *   net.c        port "net": Conn.read / Conn.write (goroutines.net)
+ *   netpoll.c    port "netpoll": the netpoller's wait and _dispatch
  *
  * State shared between files is declared here and defined in the file named
  * beside it; everything else stays static in its file. The shared names are
@@ -463,7 +465,7 @@ PyObject *value_ok(PyObject *value, int ok);
 /* Each file's part of the module (module.c adds them)                      */
 
 extern PyMethodDef sched_methods[], go_methods[], waitgroup_methods[], chan_methods[],
-    select_methods[], arena_methods[], preempt_methods[];
+    select_methods[], arena_methods[], preempt_methods[], net_methods[], netpoll_methods[];
 extern PyTypeObject ChanIter_Type, PRelease_Type;
 
 #if defined(__GNUC__) && !defined(_WIN32)

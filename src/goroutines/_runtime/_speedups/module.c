@@ -381,7 +381,9 @@ PyInit__speedups(void)
         PyModule_AddFunctions(m, waitgroup_methods) < 0 ||
         PyModule_AddFunctions(m, chan_methods) < 0 || PyModule_AddFunctions(m, select_methods) < 0 ||
         PyModule_AddFunctions(m, arena_methods) < 0 ||
-        PyModule_AddFunctions(m, preempt_methods) < 0) {
+        PyModule_AddFunctions(m, preempt_methods) < 0 ||
+        PyModule_AddFunctions(m, net_methods) < 0 ||
+        PyModule_AddFunctions(m, netpoll_methods) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -28,37 +28,21 @@ other end took before it, as ``Conn.write``'s errors do.
 from __future__ import annotations
 
 import io
-from types import TracebackType
 from typing import Any, Final
 
-from ._chan import Chan
-from ._runtime import clock as _clock
-from ._runtime.errors import DeadlineExceeded, NetClosedError
-from ._select import recv, select, send
-from ._sync import Mutex, Once
-from ._time import Timer, after_func
+from .._chan import Chan
+from .._runtime import clock as _clock
+from .._runtime.errors import DeadlineExceeded, NetClosedError
+from .._select import recv, select, send
+from .._sync import Mutex, Once
+from .._time import Timer, after_func
+from ._fd import _check_deadline, _Closer
+from ._fd import _short as _written
 
 __all__ = ["PipeConn", "pipe"]
 
 ERR_CLOSED_PIPE: Final = "io: read/write on closed pipe"
 PIPE_ADDR: Final = "pipe"  # Go's pipeAddr: network and address "pipe"
-
-
-def _check_deadline(t: object) -> float | None:
-    if t is None:
-        return None
-    if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise TypeError(
-            f"deadline must be a goroutines.now() time (int or float) or None, got {type(t).__name__}"
-        )
-    if t != t:
-        raise ValueError("deadline must be a time, got NaN")
-    return float(t)
-
-
-def _written(e: BaseException, n: int) -> BaseException:
-    e.written = n  # type: ignore[attr-defined]
-    return e
 
 
 class _Deadline:
@@ -109,7 +93,7 @@ class _Ends:
         self.rd_shut: Chan[None] = Chan()  # the reading end's close_read
 
 
-class PipeConn:
+class PipeConn(_Closer):
     """One end of ``goroutines.net.pipe()``: a ``goroutines.net.Conn`` in
     memory (module docstring), safe for concurrent use by many goroutines
     and threads. Go: the ``net.Conn`` ``net.Pipe`` returns."""
@@ -131,17 +115,6 @@ class PipeConn:
     def __repr__(self) -> str:
         state = " closed" if self._done.closed else ""
         return f"<PipeConn{state}>"
-
-    def __enter__(self) -> PipeConn:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def local_addr(self) -> str:
