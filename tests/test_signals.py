@@ -335,6 +335,27 @@ def test_a_signal_handled_off_the_main_thread_wakes_the_sleeping_p(sig: str, for
 
 
 @pytest.mark.timeout(30)
+def test_the_signal_wakeup_fd_is_taken_only_while_the_p_sleeps() -> None:
+    child = Child(
+        """
+        import signal, socket
+        import goroutines
+
+        goroutines.run(goroutines.sleep, 0.01)  # the P slept in its poller
+        print(signal.set_wakeup_fd(-1))  # nothing left set: free for asyncio, trio
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        signal.set_wakeup_fd(a.fileno())  # the program's own
+        goroutines.run(goroutines.sleep, 0.01)
+        print(signal.set_wakeup_fd(-1) == a.fileno())
+        """
+    )
+    out, err = child.finish()
+    assert child.proc.returncode == 0, err
+    assert out.split() == ["-1", "True"], (out, err)
+
+
+@pytest.mark.timeout(30)
 def test_sigquit_while_main_computes_prints_the_dump_and_exits_2() -> None:
     child = Child(
         """

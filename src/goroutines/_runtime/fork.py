@@ -21,7 +21,6 @@ from . import proc as _proc
 from . import sched as _sched
 from . import sysmon as _sysmon
 from .g import RUNNING, allgs
-from .panic import install_wakeup_fd
 from .sched import _set_attention, tls
 from .waiter import new_lock
 
@@ -74,10 +73,7 @@ def _after_fork_child() -> None:
     p.selector.close()
     os.close(p.wake_r)
     os.close(p.wake_w)
-    parent_wake_w = p.wake_w
     p._open_poller()
-    if threading.current_thread() is threading.main_thread():
-        install_wakeup_fd(p, replaces=parent_wake_w)
     g = p.curg
     assert g is not None
     g.id = 1

@@ -346,28 +346,7 @@ def _install_signal_handlers(p: P) -> None:
         if sigquit is not None and signal.getsignal(sigquit) == signal.SIG_DFL:
             p.saved_sigquit = signal.signal(sigquit, _on_sigquit)
     except ValueError:  # not the main thread of the main interpreter
-        return
-    install_wakeup_fd(p)
-
-
-def install_wakeup_fd(p: P, replaces: int = -1) -> None:
-    """Make a signal wake the main thread's P from its poller.
-
-    Python runs a handler only when the main thread next executes bytecode.
-    A signal that arrives after the P's last look at its run queue but before
-    its thread enters epoll_wait only trips CPython's flag: the wait would
-    last until its timeout (an hour for a goroutine in sleep(3600)) before
-    the SIGQUIT or SIGINT handler ran. With the P's wake pipe as the wakeup
-    fd, CPython's C-level handler writes the signal number into it and the
-    wait returns at once. Only when no wakeup fd is set (or, after a fork,
-    the parent's pipe of this P, `replaces`): a program's own (an asyncio
-    loop's) is left in place. Main thread only."""
-    try:
-        old = signal.set_wakeup_fd(p.wake_w, warn_on_full_buffer=False)
-    except (ValueError, OSError):  # not the main thread, or no such fd
-        return
-    if old not in (-1, replaces):
-        signal.set_wakeup_fd(old)  # the program's own: keep it
+        pass
 
 
 def sigint_handler_to_restore(prev: object) -> object:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import signal as _signal
 import sys
 import threading
 import traceback
@@ -713,10 +714,40 @@ def _idle(p: P) -> None:
         p.sleeping = False
         _deliver_deadlock(victim)
         return
-    _poll(p, timeout)
+    if p.ident == _sched._main_ident:
+        _poll_waking_on_signals(p, timeout)
+    else:
+        _poll(p, timeout)
     p.sleeping = False
     with _sched._sched_lock:
         p.idle = False
+
+
+def _poll_waking_on_signals(p: P, timeout: float | None) -> None:
+    """The main thread's P sleeps with its wake pipe as the signal wakeup fd.
+
+    Python runs a handler only when the main thread next executes bytecode.
+    A signal that arrived after the P's last look at its run queue but just
+    before its thread entered epoll_wait would only trip CPython's flag: the
+    SIGINT or SIGQUIT handler would wait for the poll's timeout (an hour
+    behind sleep(3600)). With the pipe as the wakeup fd, CPython's C-level
+    handler writes into it and the wait returns at once; one that arrived
+    before the fd was set is handled at the bytecodes on the way in. Only
+    for the sleep, so that no other library (asyncio, trio) finds the fd
+    taken, and only when no wakeup fd is set: a program's own is kept."""
+    try:
+        prev = _signal.set_wakeup_fd(p.wake_w, warn_on_full_buffer=False)
+    except (ValueError, OSError):  # not the main interpreter
+        _poll(p, timeout)
+        return
+    if prev != -1:
+        _signal.set_wakeup_fd(prev)  # the program's own
+        _poll(p, timeout)
+        return
+    try:
+        _poll(p, timeout)
+    finally:
+        _signal.set_wakeup_fd(-1)
 
 
 # ---------------------------------------------------------------------------
