@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import goroutines
+from _netpair import GUARD, pair
 from _synctest import Thread
 from goroutines import go, net, now
 from goroutines._runtime import accel
@@ -26,20 +27,6 @@ from goroutines.net import Conn
 
 ext = accel.port("net")
 pytestmark = pytest.mark.skipif(ext is None, reason="the accelerator's net port is off here")
-
-GUARD = 20.0  # seconds: a read that waits this long missed its data
-
-
-def pair() -> tuple[Conn, socket.socket]:
-    """A Conn (accepted over TCP loopback) and the blocking socket at its other end."""
-    ln = net.listen("tcp", "127.0.0.1:0")
-    try:
-        raw = socket.create_connection(ln.addr[:2])
-        c = ln.accept()
-    finally:
-        ln.close()
-    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return c, raw
 
 
 def paths() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
@@ -67,8 +54,9 @@ def both(scenario: Callable[[Callable[..., Any], Callable[..., Any]], Any]) -> N
     got: dict[str, Any] = {}
     for name, (read, write) in paths().items():
 
-        def main(read: Callable[..., Any] = read, write: Callable[..., Any] = write,
-                 name: str = name) -> None:
+        def main(
+            read: Callable[..., Any] = read, write: Callable[..., Any] = write, name: str = name
+        ) -> None:
             got[name] = scenario(read, write)
 
         goroutines.run(main)
@@ -297,8 +285,12 @@ def test_a_plain_thread_reads_and_writes_through_the_port() -> None:
         c, raw = pair()
         out: list[Any] = []
 
-        def body(c: Conn = c, read: Callable[..., Any] = read,
-                 write: Callable[..., Any] = write, out: list[Any] = out) -> None:
+        def body(
+            c: Conn = c,
+            read: Callable[..., Any] = read,
+            write: Callable[..., Any] = write,
+            out: list[Any] = out,
+        ) -> None:
             c.set_read_deadline(now() + GUARD)
             out.append(read(c, 10))
             out.append(write(c, b"back"))
@@ -343,8 +335,11 @@ def np_both(scenario: Callable[[Callable[..., Any], Callable[..., Any]], Any]) -
     got: dict[str, Any] = {}
     for name, (wait, dispatch) in np_paths().items():
 
-        def main(wait: Callable[..., Any] = wait, dispatch: Callable[..., Any] = dispatch,
-                 name: str = name) -> None:
+        def main(
+            wait: Callable[..., Any] = wait,
+            dispatch: Callable[..., Any] = dispatch,
+            name: str = name,
+        ) -> None:
             got[name] = scenario(wait, dispatch)
 
         goroutines.run(main)

@@ -17,23 +17,10 @@ from typing import Any
 import pytest
 
 import goroutines
+from _netpair import GUARD, pair
 from _synctest import Thread
 from goroutines import go, net, now
 from goroutines.net import Conn, DeadlineExceeded
-
-GUARD = 20.0  # seconds: a read that waits this long missed its data
-
-
-def pair() -> tuple[Conn, socket.socket]:
-    """A Conn (accepted) and the plain blocking socket at its other end."""
-    ln = net.listen("tcp", "127.0.0.1:0")
-    try:
-        raw = socket.create_connection(ln.addr[:2])
-        c = ln.accept()
-    finally:
-        ln.close()
-    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return c, raw
 
 
 def guarded_read(c: Conn, n: int) -> bytes:

@@ -227,6 +227,7 @@ int keep_type(const char *port, const char *what, PyTypeObject **out, PyObject *
 
 /* The runtime's classes (set by setup_sched, setup_chan) and their slots. */
 extern PyTypeObject *chan_type, *waiter_type, *gwaiter_type, *g_type, *p_type;
+PyObject *new_gwaiter(PyObject *g, PyObject *token); /* GWaiter(g, token) (chan.c) */
 extern Py_ssize_t c_lock, c_buf, c_cap, c_closed, c_recvq, c_sendq, c_timer, c_bubble;
 extern Py_ssize_t w_token, w_elem, w_value, w_ok, w_done, w_g, w_case, w_chan;
 extern Py_ssize_t g_id, g_state, g_wait_reason, g_token, g_greenlet, g_throw_exc, g_p, g_waiter;

@@ -54,6 +54,25 @@ chan_lock(PyObject *c)
     return l;
 }
 
+/* GWaiter(g, token): its __init__'s stores without the call (waiter.py).
+   Shared with netpoll.c. */
+PyObject *
+new_gwaiter(PyObject *g, PyObject *token)
+{
+    PyObject *w = gwaiter_type->tp_alloc(gwaiter_type, 0);
+    if (w == NULL)
+        return NULL;
+    slot_set(w, w_token, token);
+    slot_set(w, w_elem, Py_None);
+    slot_set(w, w_value, Py_None);
+    slot_set(w, w_ok, Py_False);
+    slot_set(w, w_done, Py_False);
+    slot_set(w, w_case, minus_one);
+    slot_set(w, w_chan, Py_None);
+    slot_set(w, w_g, g);
+    return w;
+}
+
 /* Twin: GWaiter.__init__'s stores (waiter.py), for the goroutine's reusable
    GWaiter, with a fresh token; NULL on error. Leaves nothing to Python. */
 static PyObject *
@@ -61,18 +80,9 @@ goroutine_waiter(PyObject *g, PyObject **token_out)
 {
     PyObject *w = SLOT(g, g_waiter);
     if (w == NULL || !Py_IS_TYPE(w, gwaiter_type)) {
-        /* GWaiter(g, None), its __init__'s stores without the call */
-        w = gwaiter_type->tp_alloc(gwaiter_type, 0);
+        w = new_gwaiter(g, Py_None);
         if (w == NULL)
             return NULL;
-        slot_set(w, w_token, Py_None);
-        slot_set(w, w_elem, Py_None);
-        slot_set(w, w_value, Py_None);
-        slot_set(w, w_ok, Py_False);
-        slot_set(w, w_done, Py_False);
-        slot_set(w, w_case, minus_one);
-        slot_set(w, w_chan, Py_None);
-        slot_set(w, w_g, g);
         PyObject *old_w = SLOT(g, g_waiter);
         SLOT(g, g_waiter) = w; /* the slot owns the new reference */
         Py_XDECREF(old_w);

@@ -181,6 +181,21 @@ np_wait(PyObject *pd, PyObject *mode)
     return 0;
 }
 
+/* After a recv/send that failed with err: park until the fd is ready
+   (EAGAIN), run the signal handlers (EINTR), or raise OSError. 0: try
+   again; -1: an exception is set. The twin's except clauses. */
+static int
+io_retry(PyObject *pd, PyObject *mode, int err)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK)
+        return np_wait(pd, mode) < 0 ? -1 : 0;
+    if (err == EINTR)
+        return PyErr_CheckSignals() < 0 ? -1 : 0;
+    errno = err;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+}
+
 static int
 pd_fd_of(PyObject *pd, int *fd)
 {
@@ -246,17 +261,8 @@ sp_conn_read(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             break;
         }
         Py_CLEAR(data);
-        if (err == EAGAIN || err == EWOULDBLOCK) {
-            if (np_wait(pd, mode_read) < 0)
-                goto done;
-        } else if (err == EINTR) {
-            if (PyErr_CheckSignals() < 0)
-                goto done;
-        } else {
-            errno = err;
-            PyErr_SetFromErrno(PyExc_OSError);
+        if (io_retry(pd, mode_read, err) < 0)
             goto done;
-        }
     }
 done:
     if (fd_unlock(self, mu, 1) < 0)
@@ -325,17 +331,8 @@ sp_conn_write(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
             }
             continue;
         }
-        if (err == EAGAIN || err == EWOULDBLOCK) {
-            if (np_wait(pd, mode_write) < 0)
-                goto fail;
-        } else if (err == EINTR) {
-            if (PyErr_CheckSignals() < 0)
-                goto fail;
-        } else {
-            errno = err;
-            PyErr_SetFromErrno(PyExc_OSError);
+        if (io_retry(pd, mode_write, err) < 0)
             goto fail;
-        }
     }
     goto done;
 fail:

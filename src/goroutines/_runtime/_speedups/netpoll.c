@@ -37,24 +37,6 @@ raise_new(PyObject *cls)
     return -1;
 }
 
-/* GWaiter(g, token): its __init__'s stores (waiter.py). */
-static PyObject *
-new_gwaiter(PyObject *g, PyObject *token)
-{
-    PyObject *w = gwaiter_type->tp_alloc(gwaiter_type, 0);
-    if (w == NULL)
-        return NULL;
-    slot_set(w, w_token, token);
-    slot_set(w, w_elem, Py_None);
-    slot_set(w, w_value, Py_None);
-    slot_set(w, w_ok, Py_False);
-    slot_set(w, w_done, Py_False);
-    slot_set(w, w_case, minus_one);
-    slot_set(w, w_chan, Py_None);
-    slot_set(w, w_g, g);
-    return w;
-}
-
 /* Take w out of lst if it is there (identity: a GWaiter compares so). */
 static int
 list_discard(PyObject *lst, PyObject *w)
