@@ -318,7 +318,7 @@ def test_the_event_layer_sends_park_ready_resume_to_subscribers() -> None:
         if g is not None:
             seen.append((kind, g.id, arg))
 
-    events.subscribe(sub)
+    events.subscribe(sub, events.CORE_KINDS)
     try:
         gid = run(_known_program)
     finally:

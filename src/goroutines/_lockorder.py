@@ -8,9 +8,11 @@ goroutines can each hold what the other waits for: ``POTENTIAL DEADLOCK:
 lock order inversion`` is reported, with the stacks of every edge of the
 cycle, even when this run did not deadlock. Each cycle is reported once.
 
-Zero cost when off: ``enable()`` replaces the classes' ``lock``, ``unlock``,
-``try_lock`` (and the read forms) with recording wrappers, ``disable()`` puts
-the originals back. Mutex and RWMutex have no port in the C accelerator, so
+Zero cost when off: ``enable()`` subscribes to the event layer's lock events
+(LOCK, LOCKED, UNLOCK: ``goroutines._opevents`` emits them from ``lock``,
+``unlock``, ``try_lock`` and the read forms while anyone listens),
+``disable()`` unsubscribes, and with no subscriber left the methods are the
+plain ones again. Mutex and RWMutex have no port in the C accelerator, so
 nothing has to fall back to the pure path. A ``try_lock`` cannot wait, so it
 adds no edge (the lock it takes is held, and orders later ones); two read
 locks never wait for each other, so a read lock taken under a read lock adds
@@ -19,7 +21,6 @@ none either. The internal Mutex of an RWMutex is not a lock of its own here.
 
 from __future__ import annotations
 
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -27,8 +28,10 @@ from itertools import pairwise
 from types import FrameType
 from typing import Any
 
+from . import _opevents as _opevents  # registers the operations' events
+from ._runtime import events as _ev
 from ._runtime import sched as _sched
-from ._sync import Mutex, RWMutex
+from ._sync import RWMutex
 
 _Stack = list[str]
 
@@ -37,7 +40,6 @@ _state_lock = threading.Lock()  # guards everything below; never held across a l
 # lock in the middle is not recorded (rather than wait for _state_lock).
 _busy = threading.local()
 _enabled = False
-_originals: dict[tuple[type, str], Any] = {}
 _node_of: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _names: list[str] = []  # node -> "Mutex 0x..."
 _internal: weakref.WeakSet[Any] = weakref.WeakSet()  # the Mutex inside each RWMutex
@@ -202,83 +204,42 @@ def _released(lock: Any, read: bool) -> None:
                 return
 
 
-def _wrap_lock(orig: Any, read: bool) -> Any:
-    def lock(self: Any) -> None:
-        if self in _internal:
-            return orig(self)  # type: ignore[no-any-return]
-        frame = sys._getframe(1)
-        with _Recording() as ok:
-            if ok:
-                _before(self, read, frame)
-        orig(self)
-        with _Recording() as ok:
-            if ok:
-                _taken(self, read, frame)
-
-    lock.__wrapped__ = orig  # type: ignore[attr-defined]
-    return lock
+def _on_lock(kind: int, g: Any, arg: tuple[Any, bool, FrameType | None, bool]) -> None:
+    """LOCK: a lock is asked for (may_wait False: a try_lock, which adds no
+    edge)."""
+    lock, read, frame, may_wait = arg
+    if type(lock) is RWMutex:
+        _internal.add(lock._w)  # before its lock() takes it
+    if not may_wait or lock in _internal:
+        return
+    with _Recording() as ok:
+        if ok:
+            _before(lock, read, frame)
 
 
-def _wrap_try(orig: Any, read: bool) -> Any:
-    def try_lock(self: Any) -> bool:
-        ok: bool = orig(self)
-        if ok and self not in _internal:
-            with _Recording() as recording:
-                if recording:
-                    _taken(self, read, sys._getframe(1))
-        return ok
-
-    try_lock.__wrapped__ = orig  # type: ignore[attr-defined]
-    return try_lock
+def _on_locked(kind: int, g: Any, arg: tuple[Any, bool, FrameType | None]) -> None:
+    lock, read, frame = arg
+    if lock in _internal:
+        return
+    with _Recording() as ok:
+        if ok:
+            _taken(lock, read, frame)
 
 
-def _wrap_unlock(orig: Any, read: bool) -> Any:
-    def unlock(self: Any) -> None:
-        orig(self)
-        if self not in _internal:
-            with _Recording() as ok:
-                if ok:
-                    _released(self, read)
-
-    unlock.__wrapped__ = orig  # type: ignore[attr-defined]
-    return unlock
+def _on_unlock(kind: int, g: Any, arg: tuple[Any, bool]) -> None:
+    lock, read = arg
+    if lock in _internal:
+        return
+    with _Recording() as ok:
+        if ok:
+            _released(lock, read)
 
 
-def _wrap_rw_lock(orig: Any) -> Any:
-    inner = _wrap_lock(orig, False)
-
-    def lock(self: Any) -> None:
-        _internal.add(self._w)
-        inner(self)
-
-    lock.__wrapped__ = orig  # type: ignore[attr-defined]
-    return lock
-
-
-def _wrap_rw_try(orig: Any) -> Any:
-    inner = _wrap_try(orig, False)
-
-    def try_lock(self: Any) -> bool:
-        _internal.add(self._w)
-        return inner(self)  # type: ignore[no-any-return]
-
-    try_lock.__wrapped__ = orig  # type: ignore[attr-defined]
-    return try_lock
-
-
-_WRAPPERS: dict[tuple[type, str], Callable[[Any], Any]] = {
-    (Mutex, "lock"): lambda f: _wrap_lock(f, False),
-    (Mutex, "__enter__"): lambda f: _wrap_lock(f, False),
-    (Mutex, "try_lock"): lambda f: _wrap_try(f, False),
-    (Mutex, "unlock"): lambda f: _wrap_unlock(f, False),
-    (RWMutex, "lock"): _wrap_rw_lock,
-    (RWMutex, "__enter__"): _wrap_rw_lock,
-    (RWMutex, "try_lock"): _wrap_rw_try,
-    (RWMutex, "unlock"): lambda f: _wrap_unlock(f, False),
-    (RWMutex, "rlock"): lambda f: _wrap_lock(f, True),
-    (RWMutex, "try_rlock"): lambda f: _wrap_try(f, True),
-    (RWMutex, "runlock"): lambda f: _wrap_unlock(f, True),
-}
+_SUBSCRIBERS: tuple[tuple[Callable[[int, Any, Any], None], int], ...] = (
+    (_on_lock, _ev.LOCK),
+    (_on_locked, _ev.LOCKED),
+    (_on_unlock, _ev.UNLOCK),
+)
 
 
 def enable(sink: Callable[[str], None] | None = None) -> None:
@@ -289,20 +250,17 @@ def enable(sink: Callable[[str], None] | None = None) -> None:
         _sink = sink
         if _enabled:
             return
-        for (cls, name), wrap in _WRAPPERS.items():
-            orig = cls.__dict__[name]
-            _originals[(cls, name)] = orig
-            setattr(cls, name, wrap(orig))
         _enabled = True
+    for fn, kind in _SUBSCRIBERS:
+        _ev.subscribe(fn, {kind})
 
 
 def disable() -> None:
     """Stop recording and forget everything recorded."""
     global _enabled, _sink
+    for fn, _ in _SUBSCRIBERS:
+        _ev.unsubscribe(fn)
     with _state_lock:
-        for (cls, name), orig in _originals.items():
-            setattr(cls, name, orig)
-        _originals.clear()
         _enabled = False
         _sink = None
         _node_of.clear()

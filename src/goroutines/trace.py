@@ -36,12 +36,12 @@ Python sites call the recorder's C function; on the pure path its Python
 twin appends ``(monotonic ns, kind, goroutine id, P, arg)`` tuples (see
 events.py for why the ports emit rather than tracing selecting the pure
 path). ``stop()`` takes the records a chunk at a time and writes the file
-as it goes (gzipped when the path ends in ``.gz``). Channel operations are
-recorded by wrapping the ``Chan`` methods while a channel trace runs
-(``stop()`` restores them; the asyncio operations skip their fast paths
-meanwhile, ``_chan._traced``), and ``select`` through a hook it calls first
-(``_select.set_traced``), so that a ``select`` imported by name before
-``start()`` is recorded too.
+as it goes (gzipped when the path ends in ``.gz``). Channel operations and
+selects come from the same event layer: a channel trace subscribes to their
+kinds, which the public layer emits while anyone listens
+(``goroutines._opevents``: a ``select`` imported by name before ``start()``
+and the asyncio operations included); the race detector and the lock-order
+checker take their events from the same place.
 """
 
 from __future__ import annotations
@@ -58,8 +58,7 @@ from operator import itemgetter
 from time import monotonic_ns
 from typing import Any
 
-from . import _chan
-from . import _select as _select_mod
+from . import _opevents as _opevents  # registers the operations' events
 from ._runtime import events as _ev
 from ._runtime.g import allgs
 from ._runtime.sched import tls as _tls
@@ -97,11 +96,10 @@ class _Tracer:
         per_event = BYTES_PER_EVENT_CHAN if chan else BYTES_PER_EVENT
         self.capacity = None if ring_mb is None else max(1000, int(ring_mb * 1e6 / per_event))
         self.t0 = monotonic_ns()
-        self.restore: list[tuple[Any, str, Any]] = []
+        self.chan_sub: Callable[[int, Any, Any], None] | None = None
         self.names: dict[int, str] = {}
         self.parents: dict[int, int] = {}
         self.snap: list[_Rec] = []
-        self.traced_select = False
 
     def snapshot(self) -> None:
         """The goroutines that exist when tracing starts, in their states."""
@@ -139,7 +137,8 @@ def start(
         t.snapshot()
         _ev.start_recording(t.capacity)
         if chan:
-            _wrap_channels(t)
+            t.chan_sub = _chan_recorder(t)
+            _ev.subscribe(t.chan_sub, _CHAN_KINDS)
         _tracer = t
 
 
@@ -151,7 +150,8 @@ def stop() -> str:
         t = _tracer
         if t is None:
             raise RuntimeError("trace.stop: tracing is not enabled")
-        _unwrap(t)
+        if t.chan_sub is not None:
+            _ev.unsubscribe(t.chan_sub)
         dropped = _ev.stop_recording()
         _tracer = None
         t_end = monotonic_ns()
@@ -203,37 +203,28 @@ def _after_fork_in_child() -> None:
     if t is None:
         return
     _tracer = None
-    _unwrap(t)
-    _ev.forget_recording()
+    _ev.forget_recording()  # first: it replaces the event layer's lock
+    if t.chan_sub is not None:
+        _ev.unsubscribe(t.chan_sub)
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-# -- channel operations -------------------------------------------------------
+# -- channel operations ---------------------------------------------------------
+
+_CHAN_KINDS = frozenset({_ev.CHAN, _ev.CHAN_DONE, _ev.SELECT, _ev.SELECT_DONE})
 
 
-def _wrap_channels(t: _Tracer) -> None:
-    cls = _chan.Chan
-
-    def rec(kind: int, g: Any, arg: Any) -> None:
-        if type(g) is int:  # not a goroutine (see cur): for the recorder only
-            _ev.rec_record(kind, g, arg)
-            return
-        h = _ev.hook
-        if h is not None:
-            h(kind, g, arg)
-
+def _chan_recorder(t: _Tracer) -> Callable[[int, Any, Any], None]:
+    """The tracer's subscriber to the operations' channel events
+    (goroutines._opevents): records each, with the goroutine making it, or
+    else an id of a lane of its own for the thread or asyncio task making it
+    (goroutine 1 for the main thread before the runtime attached it)."""
     actors: dict[tuple[str, int], int] = {}
 
-    def cur() -> Any:
-        """The goroutine making the operation; else an id of a lane of its own
-        for the thread or asyncio task making it (goroutine 1 for the main
-        thread before the runtime attached it)."""
-        p = _tls.p
-        if p is not None and p.curg is not None:
-            return p.curg
+    def actor() -> int:
         aio = sys.modules.get("asyncio")
         task = None
         if aio is not None and aio.events._get_running_loop() is not None:
@@ -250,75 +241,10 @@ def _wrap_channels(t: _Tracer) -> None:
             t.names[n] = label
         return n
 
-    def op(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: Any, *args: Any) -> Any:
-            g = cur()
-            rec(_ev.CHAN, g, (name, id(self)))
-            ok = True
-            try:
-                r = fn(self, *args)
-                if name == "recv_ok":
-                    ok = bool(r[1])
-                return r
-            except BaseException:
-                ok = False
-                raise
-            finally:
-                rec(_ev.CHAN_DONE, g, (name, id(self), ok))
+    def record(kind: int, g: Any, arg: Any) -> None:
+        _ev.rec_record(kind, actor() if g is None else g, arg)
 
-        wrapper.__name__ = getattr(fn, "__name__", name)
-        wrapper.__qualname__ = getattr(fn, "__qualname__", name)
-        wrapper.__doc__ = getattr(fn, "__doc__", None)
-        return wrapper
-
-    for name in ("send", "recv", "recv_ok", "close"):
-        orig = cls.__dict__[name]
-        t.restore.append((cls, name, orig))
-        setattr(cls, name, op(name, orig))
-
-    def iterate(self: Any) -> Iterator[Any]:
-        recv_ok = self.recv_ok
-        while True:
-            v, ok = recv_ok()
-            if not ok:
-                return
-            yield v
-
-    t.restore.append((_chan, "_traced", False))
-    _chan._traced = True  # the asyncio operations take the recorded methods
-    t.restore.append((cls, "__iter__", cls.__dict__["__iter__"]))
-    cls.__iter__ = iterate  # type: ignore[method-assign]
-
-    inside: set[int] = set()  # threads in a recorded select, until its nested call
-
-    def select(cases: tuple[Any, ...], default: bool) -> tuple[int, Any] | None:
-        key = get_ident()
-        if key in inside:  # the nested call below: run it
-            inside.discard(key)
-            return None
-        g = cur()
-        rec(_ev.SELECT, g, len(cases))
-        chosen = -2
-        inside.add(key)
-        try:
-            r: tuple[int, Any] = _select_mod.select(*cases, default=default)
-            chosen = r[0]
-            return r
-        finally:
-            inside.discard(key)  # (an error before the nested call reached select)
-            rec(_ev.SELECT_DONE, g, chosen)
-
-    _select_mod.set_traced(select)
-    t.traced_select = True
-
-
-def _unwrap(t: _Tracer) -> None:
-    if t.traced_select:
-        _select_mod.set_traced(None)
-        t.traced_select = False
-    for target, name, orig in reversed(t.restore):
-        setattr(target, name, orig)
-    t.restore.clear()
+    return record
 
 
 # -- the trace-event document --------------------------------------------------

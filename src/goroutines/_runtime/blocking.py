@@ -99,13 +99,15 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         _sched._blocking_calls += 1
         if _sched._blocking_calls == BOOST_CALLS:
             _boost_switch_interval_locked(True)
+    if _events.hook is not None:  # before the helper can start it
+        _events.hook(_events.BLOCKING, g, fn)
     try:
         _submit(job)
     except BaseException:
         _call_done()
+        if _events.hook is not None:
+            _events.hook(_events.BLOCKING_DONE, g, fn)
         raise
-    if _events.hook is not None:
-        _events.hook(_events.BLOCKING, g, fn)
     try:
         _proc.park(WAIT_SYSCALL, token)
     except BaseException:
@@ -228,10 +230,17 @@ def _run_call(job: _Job) -> tuple[GWaiter, Any, bool]:
     """Run a call: its waiter, and its result or exception with an ok flag."""
     w, fn, args, kwargs, ctx = job
     del job
+    h = _events.hook
+    if h is not None:
+        h(_events.BLOCKING_RUN, w.g, fn)
     try:
         return w, ctx.run(fn, *args, **kwargs), True
     except BaseException as e:
         return w, e, False
+    finally:
+        h = _events.hook
+        if h is not None:
+            h(_events.BLOCKING_RUN_DONE, w.g, fn)
 
 
 def _deliver(w: GWaiter, value: Any, ok: bool) -> None:

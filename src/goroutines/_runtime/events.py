@@ -24,8 +24,22 @@ is called in a running program whose channels and goroutines already use
 the ports. Only three of the ports' sites see state changes that no Python
 code sees (park, resume and ready: ``park_g`` and ``ready`` in C); the C go
 port hands go() to its twin while a hook is set (creating a G is not the hot
-path), and the channel and select events are recorded by the tracer around
-the public methods, which the ports do not bypass.
+path).
+
+Two families of events. The core's (CREATE .. GC_END, BLOCKING_RUN*) come
+from the sites above, through ``hook``. The operations' (CHAN .. UNLOCK:
+channel operations, selects, the happens-before edges of every
+synchronizing operation, lock waits) come from the public layer's methods,
+which the core cannot see: ``goroutines._opevents`` wraps those methods
+while, and only while, some subscriber asks for one of these kinds (it
+registers itself here with ``register_op_source`` and is told which kinds
+are wanted), and calls the per-kind ``op_hooks``. So with no subscriber the public methods are the
+plain ones, and a subscriber that wants only some kinds is called for
+those only (``subscribe(fn, kinds)``): the race detector
+(``_race/hooks.py``) takes the edges, the lock-order checker
+(``_lockorder.py``) the lock waits, the tracer the scheduler's events and,
+on request, the channel operations; sysmon is a producer (HANDOFF,
+PREEMPT).
 
 The event numbers are part of the C code (``EV_*`` in ``_speedups.h``).
 """
@@ -59,6 +73,21 @@ CHAN = 14  # a channel operation starts (arg: (op, chan)), --trace-chan only
 CHAN_DONE = 15  # it ends (arg: (op, chan, ok))
 SELECT = 16  # a select starts (arg: number of cases)
 SELECT_DONE = 17  # it ends (arg: the chosen case, -1 for default)
+# The happens-before edges of Go's memory model (goroutines._opevents says
+# which operation emits which): everything this goroutine or thread did so far
+# happens before whatever follows a later ACQUIRE of the same (obj, role).
+RELEASE = 18  # arg: (obj, role): obj's clock named role takes this thread's
+ACQUIRE = 19  # arg: (obj, role): this thread's clock takes obj's clock role
+LOCK = 20  # a Mutex or RWMutex lock is asked for (arg: (mutex, read, caller frame, may wait))
+LOCKED = 21  # it was taken (arg: (mutex, read, caller frame))
+UNLOCK = 22  # it is about to be released (arg: (mutex, read))
+BLOCKING_RUN = 23  # a helper thread starts a blocking() call (g: the goroutine that waits)
+BLOCKING_RUN_DONE = 24  # it ends, on the helper thread (g: the same goroutine)
+
+KINDS = 25
+# Emitted by goroutines._opevents's wrappers; the rest by the core's sites.
+OP_KINDS = frozenset({CHAN, CHAN_DONE, SELECT, SELECT_DONE, RELEASE, ACQUIRE, LOCK, LOCKED, UNLOCK})
+CORE_KINDS = frozenset(range(KINDS)) - OP_KINDS
 
 NAMES = (
     "create",
@@ -79,6 +108,13 @@ NAMES = (
     "chan done",
     "select",
     "select done",
+    "release",
+    "acquire",
+    "lock",
+    "locked",
+    "unlock",
+    "blocking run",
+    "blocking run done",
 )
 
 Hook = Callable[[int, Any, Any], None]
@@ -90,9 +126,16 @@ Record = tuple[int, int, int, Any, Any]
 # _publish, under _lock.
 hook: Hook | None = None
 
-_lock = threading.Lock()  # a leaf: subscribing, unsubscribing, the recorder
-_subscribers: list[Hook] = []
+_lock = threading.Lock()  # subscribing, the recorder, the ops' (un)install: takes no other
+_subscribers: list[tuple[Hook, frozenset[int]]] = []
 _recording = False
+
+# Per operation kind (OP_KINDS), what goroutines._opevents's wrappers call:
+# its subscribers (or their fan-out), None for a kind nobody wants. Written
+# only by _publish, under _lock.
+op_hooks: list[Hook | None] = [None] * KINDS
+_op_source: Callable[[frozenset[int]], None] | None = None
+_ops_wanted: frozenset[int] = frozenset()  # what _op_source was last told
 
 # sched.tls (this thread's P), registered by sched at its import: the
 # recorder's twin reads the P from it (sched comes after this module).
@@ -210,26 +253,42 @@ def take_records(n: int = 65536) -> list[Record]:
     return rec_take(n)
 
 
-def subscribe(fn: Hook) -> None:
-    """Send every event to fn(kind, g, arg) from now on."""
+def subscribe(fn: Hook, kinds: frozenset[int] | set[int] | None = None) -> None:
+    """Send fn(kind, g, arg) the events of these kinds from now on (None:
+    every kind)."""
     if not callable(fn):
         raise TypeError(f"subscribe() needs a callable, got {fn!r}")
+    want = frozenset(range(KINDS)) if kinds is None else frozenset(kinds)
+    bad = [k for k in want if not (type(k) is int and 0 <= k < KINDS)]
+    if bad:
+        raise ValueError(f"subscribe(): no such event kind: {bad[0]!r}")
     with _lock:
-        _subscribers.append(fn)
+        _subscribers.append((fn, want))
         _publish()
 
 
 def unsubscribe(fn: Hook) -> None:
-    """Stop sending events to fn (no error if it was not subscribed)."""
+    """Stop sending events to fn (every subscription of it; no error if it
+    was not subscribed)."""
     with _lock:
-        if fn in _subscribers:
-            _subscribers.remove(fn)
+        _subscribers[:] = [s for s in _subscribers if s[0] != fn]
         _publish()
 
 
 def subscribed() -> bool:
-    """Whether any consumer listens (the event sites' ``hook is not None``)."""
+    """Whether any consumer listens to the core's sites (``hook is not None``)."""
     return hook is not None
+
+
+def register_op_source(update: Callable[[frozenset[int]], None]) -> None:
+    """The public layer's operations (goroutines._opevents) register how to
+    emit: update(kinds) is called with the operation kinds somebody wants
+    whenever that set changes (empty: stop emitting), under this module's
+    lock."""
+    global _op_source
+    with _lock:
+        _op_source = update
+        _publish()
 
 
 def _fan_out(subs: tuple[Hook, ...]) -> Hook:
@@ -254,19 +313,55 @@ def _combine(subs: tuple[Hook, ...]) -> Hook | None:
     return _fan_out(subs)
 
 
+def _dispatch(table: list[Hook | None]) -> Hook:
+    """One hook for subscribers that want different kinds: each event goes to
+    the subscribers of its kind."""
+
+    def dispatch(kind: int, g: Any, arg: Any) -> None:
+        h = table[kind]
+        if h is not None:
+            h(kind, g, arg)
+
+    return dispatch
+
+
+def _hook_for(subs: list[tuple[Hook, frozenset[int]]], kinds: frozenset[int]) -> Hook | None:
+    """The hook the sites of these kinds call: None when no subscriber wants
+    any of them, a subscriber itself (or their fan-out) when they all want
+    all of them, else a dispatcher by kind."""
+    subs = [s for s in subs if s[1] & kinds]
+    if not subs:
+        return None
+    if all(kinds <= w for _, w in subs):
+        return _combine(tuple(fn for fn, _ in subs))
+    table: list[Hook | None] = [
+        _combine(tuple(fn for fn, w in subs if k in w)) if k in kinds else None
+        for k in range(KINDS)
+    ]
+    return _dispatch(table)
+
+
 def _publish() -> None:
-    """Set hook (and the accelerator's copy of it) from _subscribers and the
-    recorder; the GC callback is installed while anything listens. The
-    accelerator's copy leaves its own recorder out: its sites write to it
-    directly."""
-    global hook
-    subs = tuple(_subscribers)
-    h = _combine((*subs, rec_record) if _recording else subs)
-    hook = h
+    """Set hook (and the accelerator's copy of it), op_hooks and the
+    operations' wrappers from _subscribers and the recorder (which takes
+    every core kind); the GC callback is installed while anything listens to
+    GC events. The accelerator's copy leaves its own recorder out: its sites
+    write to it directly."""
+    global hook, _ops_wanted
+    subs = list(_subscribers)
+    rec: list[tuple[Hook, frozenset[int]]] = [(rec_record, CORE_KINDS)] if _recording else []
+    hook = h = _hook_for(subs + rec, CORE_KINDS)
     speedups = accel.port("sched")
     if speedups is not None:
-        speedups.set_trace_hook(_combine(subs))
-    if h is None:
+        speedups.set_trace_hook(_hook_for(subs, CORE_KINDS))
+    for k in OP_KINDS:
+        op_hooks[k] = _combine(tuple(fn for fn, w in subs if k in w))
+    wanted = frozenset(k for k in OP_KINDS if op_hooks[k] is not None)
+    if _op_source is not None and wanted != _ops_wanted:
+        _ops_wanted = wanted
+        _op_source(wanted)
+    gc_wanted = h is not None and any((GC_START in w or GC_END in w) for _, w in subs + rec)
+    if not gc_wanted:
         if _gc_phase in gc.callbacks:
             gc.callbacks.remove(_gc_phase)
     elif _gc_phase not in gc.callbacks:
@@ -282,32 +377,44 @@ if accel.port("sched") is not None:
     rec_take = _sp.rec_take
 
 __all__ = [
+    "ACQUIRE",
     "BLOCKING",
     "BLOCKING_DONE",
+    "BLOCKING_RUN",
+    "BLOCKING_RUN_DONE",
     "CHAN",
     "CHAN_DONE",
+    "CORE_KINDS",
     "CREATE",
     "FINISH",
     "GC_END",
     "GC_START",
     "GOSCHED",
     "HANDOFF",
+    "KINDS",
+    "LOCK",
+    "LOCKED",
     "NAMES",
+    "OP_KINDS",
     "PARK",
     "PREEMPT",
     "READY",
+    "RELEASE",
     "Record",
     "RESUME",
     "SELECT",
     "SELECT_DONE",
     "START",
     "TIMER",
+    "UNLOCK",
     "forget_recording",
     "hook",
+    "op_hooks",
     "rec_record",
     "rec_start",
     "rec_stop",
     "rec_take",
+    "register_op_source",
     "register_tls",
     "start_recording",
     "stop_recording",

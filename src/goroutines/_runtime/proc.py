@@ -309,6 +309,8 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
     g.created_lasti = f.f_lasti
     g.waiter = None
     allgs[g.id] = g
+    if _events.hook is not None:  # before another P can start it
+        _events.hook(_events.CREATE, g, g)
     bp = None
     try:
         if p is not None:
@@ -321,8 +323,6 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
         # Not queued, so it never runs: no goroutine was started.
         allgs.pop(g.id, None)
         raise
-    if _events.hook is not None:
-        _events.hook(_events.CREATE, g, g)
     if bp is not None and bp.sleeping:
         try:
             bp.wakeup()
