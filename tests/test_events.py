@@ -152,6 +152,23 @@ def test_a_subscriber_gets_only_its_kinds(sub: Recorder) -> None:
     assert events.hook is None
 
 
+def test_the_race_detectors_core_kinds_leave_the_schedulers_sites_free(sub: Recorder) -> None:
+    """CREATE and BLOCKING_RUN (what the race detector wants) come through
+    hooks[kind]: every park, ready and resume still finds hook None."""
+    events.subscribe(sub, {events.CREATE, events.BLOCKING_RUN, events.BLOCKING_RUN_DONE})
+    assert events.hook is None
+    assert events.hooks[events.CREATE] is sub
+
+    def main() -> None:
+        ch: Chan[int] = Chan()
+        go(ch.send, 1)
+        ch.recv()
+        blocking(int)
+
+    run(main)
+    assert sub.kinds() == [events.CREATE, events.BLOCKING_RUN, events.BLOCKING_RUN_DONE]
+
+
 def test_subscribe_checks_its_arguments() -> None:
     with pytest.raises(TypeError, match="callable"):
         events.subscribe(42)  # type: ignore[arg-type]

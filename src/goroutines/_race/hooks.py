@@ -77,11 +77,15 @@ def _wrap(cls: Any, name: str, make: Callable[[Callable[..., Any]], Callable[...
 
 
 def _on_release(kind: int, g: Any, arg: tuple[object, str]) -> None:
-    _d.release(clock(arg[0], arg[1]))
+    o, role = arg
+    sc = _clocks.get((id(o), role))  # (clock()'s lookup, without its call)
+    _d.release(sc if sc is not None else clock(o, role))
 
 
 def _on_acquire(kind: int, g: Any, arg: tuple[object, str]) -> None:
-    _d.acquire(clock(arg[0], arg[1]))
+    o, role = arg
+    sc = _clocks.get((id(o), role))
+    _d.acquire(sc if sc is not None else clock(o, role))
 
 
 def _on_create(kind: int, g: Any, arg: Any) -> None:

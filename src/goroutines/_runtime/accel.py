@@ -107,7 +107,7 @@ PORTS: dict[str, Port] = {
                 Twin(
                     f"{_S}:_set_attention", ("sp_set_attention", "is_attention"), "e373c0a7f19d3e7e"
                 ),
-                Twin("goroutines._runtime.events:_publish", ("sp_set_trace_hook",), "0467f5e669d63a5e"),
+                Twin("goroutines._runtime.events:_publish", ("sp_set_trace_hook",), "f0579aefab683324"),
                 Twin("goroutines._runtime.events:rec_start", ("sp_rec_start",), "be9e9d5ddb32512b"),
                 Twin("goroutines._runtime.events:rec_record", ("sp_rec_record", "rec_write"), "69bebbb06d94be30"),
                 Twin("goroutines._runtime.events:rec_stop", ("sp_rec_stop",), "bb1260d640521386"),
@@ -153,7 +153,7 @@ PORTS: dict[str, Port] = {
             "go",
             functions=("setup_go", "setup_public_go", "sched_go", "go"),
             twins=(
-                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "a8e4b4f8f4ff57c5"),
+                Twin(f"{_PROC}:go", ("sp_sched_go", "go_p", "new_g"), "e99141e4e6ab8185"),
                 Twin("goroutines._go:go", ("sp_go", "go_p", "new_g"), "b5365e9bdb0a6bf2"),
                 Twin("goroutines._runtime.g:G.__init__", ("new_g",), "7cbaf4435147a17b"),
             ),

@@ -99,14 +99,16 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         _sched._blocking_calls += 1
         if _sched._blocking_calls == BOOST_CALLS:
             _boost_switch_interval_locked(True)
-    if _events.hook is not None:  # before the helper can start it
-        _events.hook(_events.BLOCKING, g, fn)
+    h = _events.hooks[_events.BLOCKING]
+    if h is not None:  # before the helper can start it
+        h(_events.BLOCKING, g, fn)
     try:
         _submit(job)
     except BaseException:
         _call_done()
-        if _events.hook is not None:
-            _events.hook(_events.BLOCKING_DONE, g, fn)
+        h = _events.hooks[_events.BLOCKING_DONE]
+        if h is not None:
+            h(_events.BLOCKING_DONE, g, fn)
         raise
     try:
         _proc.park(WAIT_SYSCALL, token)
@@ -124,8 +126,9 @@ def blocking_call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str,
         raise
     value = w.value
     w.value = None
-    if _events.hook is not None:
-        _events.hook(_events.BLOCKING_DONE, g, fn)
+    h = _events.hooks[_events.BLOCKING_DONE]
+    if h is not None:
+        h(_events.BLOCKING_DONE, g, fn)
     if w.ok:
         return value  # type: ignore[no-any-return]
     try:
@@ -230,7 +233,7 @@ def _run_call(job: _Job) -> tuple[GWaiter, Any, bool]:
     """Run a call: its waiter, and its result or exception with an ok flag."""
     w, fn, args, kwargs, ctx = job
     del job
-    h = _events.hook
+    h = _events.hooks[_events.BLOCKING_RUN]
     if h is not None:
         h(_events.BLOCKING_RUN, w.g, fn)
     try:
@@ -238,7 +241,7 @@ def _run_call(job: _Job) -> tuple[GWaiter, Any, bool]:
     except BaseException as e:
         return w, e, False
     finally:
-        h = _events.hook
+        h = _events.hooks[_events.BLOCKING_RUN_DONE]
         if h is not None:
             h(_events.BLOCKING_RUN_DONE, w.g, fn)
 

@@ -10,8 +10,8 @@ test of a module global:
     if events.hook is not None:
         events.hook(KIND, g, arg)
 
-so with no subscriber the cost is a global load and a compare (a pointer
-test in C). Consumers (``goroutines.trace``) ``subscribe(fn)``; ``fn(kind, g,
+(``hooks[KIND]`` for the sites outside SCHED_KINDS), so with no subscriber
+the cost is a global load and a compare (a pointer test in C). Consumers (``goroutines.trace``) ``subscribe(fn)``; ``fn(kind, g,
 arg)`` then runs on the thread where the event happened, at the moment it
 happened, and must be quick, take no runtime lock, never park and never
 raise (what it raises is reported as unraisable and dropped, the runtime
@@ -88,6 +88,12 @@ KINDS = 25
 # Emitted by goroutines._opevents's wrappers; the rest by the core's sites.
 OP_KINDS = frozenset({CHAN, CHAN_DONE, SELECT, SELECT_DONE, RELEASE, ACQUIRE, LOCK, LOCKED, UNLOCK})
 CORE_KINDS = frozenset(range(KINDS)) - OP_KINDS
+# The scheduler's state changes and what it does on its own: their sites
+# (the C ports' among them) call ``hook``. The other core sites (go()'s
+# CREATE, blocking()'s, the GC callback) call ``hooks[kind]``, so that a
+# subscriber of those alone (the race detector wants CREATE and
+# BLOCKING_RUN) adds nothing to every park, ready and resume.
+SCHED_KINDS = frozenset({START, PARK, READY, RESUME, FINISH, GOSCHED, PREEMPT, TIMER, HANDOFF})
 
 NAMES = (
     "create",
@@ -122,18 +128,20 @@ Hook = Callable[[int, Any, Any], None]
 # None, arg).
 Record = tuple[int, int, int, Any, Any]
 
-# What every event site calls; None while nothing subscribes. Written only by
-# _publish, under _lock.
+# What the sites of SCHED_KINDS call; None while nothing subscribes to one of
+# them. Written only by _publish, under _lock.
 hook: Hook | None = None
 
 _lock = threading.Lock()  # subscribing, the recorder, the ops' (un)install: takes no other
 _subscribers: list[tuple[Hook, frozenset[int]]] = []
 _recording = False
 
-# Per operation kind (OP_KINDS), what goroutines._opevents's wrappers call:
-# its subscribers (or their fan-out), None for a kind nobody wants. Written
-# only by _publish, under _lock.
-op_hooks: list[Hook | None] = [None] * KINDS
+# Per kind, what its subscribers get (their fan-out, or the one), None for a
+# kind nobody wants: the core sites not in SCHED_KINDS call hooks[kind], and
+# so do the operations' wrappers (goroutines._opevents). Written only by
+# _publish, under _lock.
+hooks: list[Hook | None] = [None] * KINDS
+op_hooks = hooks  # (the operations' name for it)
 _op_source: Callable[[frozenset[int]], None] | None = None
 _ops_wanted: frozenset[int] = frozenset()  # what _op_source was last told
 
@@ -276,7 +284,7 @@ def unsubscribe(fn: Hook) -> None:
 
 
 def subscribed() -> bool:
-    """Whether any consumer listens to the core's sites (``hook is not None``)."""
+    """Whether any consumer listens to the scheduler's sites (``hook is not None``)."""
     return hook is not None
 
 
@@ -300,9 +308,10 @@ def _fan_out(subs: tuple[Hook, ...]) -> Hook:
 
 
 def _gc_phase(phase: str, info: dict[str, int]) -> None:
-    h = hook
+    kind = GC_START if phase == "start" else GC_END
+    h = hooks[kind]
     if h is not None:
-        h(GC_START if phase == "start" else GC_END, None, info.get("generation", 0))
+        h(kind, None, info.get("generation", 0))
 
 
 def _combine(subs: tuple[Hook, ...]) -> Hook | None:
@@ -350,18 +359,19 @@ def _publish() -> None:
     global hook, _ops_wanted
     subs = list(_subscribers)
     rec: list[tuple[Hook, frozenset[int]]] = [(rec_record, CORE_KINDS)] if _recording else []
-    hook = h = _hook_for(subs + rec, CORE_KINDS)
+    hook = _hook_for(subs + rec, SCHED_KINDS)
     speedups = accel.port("sched")
     if speedups is not None:
+        # Set while anyone wants a core kind: the C go port then leaves go()
+        # to its twin, which emits CREATE.
         speedups.set_trace_hook(_hook_for(subs, CORE_KINDS))
-    for k in OP_KINDS:
-        op_hooks[k] = _combine(tuple(fn for fn, w in subs if k in w))
-    wanted = frozenset(k for k in OP_KINDS if op_hooks[k] is not None)
+    for k in range(KINDS):
+        hooks[k] = _combine(tuple(fn for fn, w in subs + rec if k in w))
+    wanted = frozenset(k for k in OP_KINDS if hooks[k] is not None)
     if _op_source is not None and wanted != _ops_wanted:
         _ops_wanted = wanted
         _op_source(wanted)
-    gc_wanted = h is not None and any((GC_START in w or GC_END in w) for _, w in subs + rec)
-    if not gc_wanted:
+    if hooks[GC_START] is None and hooks[GC_END] is None:
         if _gc_phase in gc.callbacks:
             gc.callbacks.remove(_gc_phase)
     elif _gc_phase not in gc.callbacks:
@@ -402,6 +412,7 @@ __all__ = [
     "RELEASE",
     "Record",
     "RESUME",
+    "SCHED_KINDS",
     "SELECT",
     "SELECT_DONE",
     "START",
@@ -409,6 +420,7 @@ __all__ = [
     "UNLOCK",
     "forget_recording",
     "hook",
+    "hooks",
     "op_hooks",
     "rec_record",
     "rec_start",

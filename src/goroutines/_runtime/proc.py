@@ -309,8 +309,9 @@ def go(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], de
     g.created_lasti = f.f_lasti
     g.waiter = None
     allgs[g.id] = g
-    if _events.hook is not None:  # before another P can start it
-        _events.hook(_events.CREATE, g, g)
+    h = _events.hooks[_events.CREATE]
+    if h is not None:  # before another P can start it
+        h(_events.CREATE, g, g)
     bp = None
     try:
         if p is not None:
