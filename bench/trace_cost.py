@@ -119,6 +119,11 @@ def _stop_traced(out: dict[str, Any], path: str) -> None:
     trace.stop()
     out["stop_cpu"] = time.process_time() - c0 - counted.cpu
     counted.undo()
+    if not counted.kinds:
+        raise RuntimeError(
+            "no record was counted: trace.stop() no longer takes them through "
+            "events.rec_take (see _Counted)"
+        )
     from goroutines._runtime import events
 
     names = events.NAMES
