@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ from goroutines import (
 from goroutines._runtime import accel, events
 from goroutines._runtime import sysmon as _sysmon
 
-CHAN_TID = 1_000_000
+OPS_PID = 4  # a goroutine's channel operations (tid: its id)
+ACTORS_PID = 5  # a thread's or asyncio task's (tid: its number)
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -83,11 +85,11 @@ def states(doc: dict[str, Any], gid: int) -> list[tuple[float, float, str, str]]
     return [(ts, dur, strings[n], strings[x]) for ts, dur, n, x in sorted(lane["s"])]
 
 
-def thread_names(doc: dict[str, Any]) -> dict[int, str]:
+def thread_names(doc: dict[str, Any], pid: int = 1) -> dict[int, str]:
     return {
         e["tid"]: e["args"]["name"]
         for e in doc["traceEvents"]
-        if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == 1
+        if e["ph"] == "M" and e["name"] == "thread_name" and e["pid"] == pid
     }
 
 
@@ -198,8 +200,8 @@ def test_channel_operations_and_flow_arrows(tmp_path: Path) -> None:
         trace.stop()
         doc = load(path)
         check_format(doc)
-        ops = [e for e in doc["traceEvents"] if e["ph"] == "X" and e.get("tid", 0) >= CHAN_TID]
-        recv_op = [e for e in ops if e["tid"] == CHAN_TID + gid and e["args"]["op"] == "recv"]
+        ops = [e for e in doc["traceEvents"] if e["ph"] == "X" and e["pid"] == OPS_PID]
+        recv_op = [e for e in ops if e["tid"] == gid and e["args"]["op"] == "recv"]
         assert len(recv_op) == 1, ops
         r = recv_op[0]
         assert r["args"]["blocked_us"] > 0
@@ -210,7 +212,7 @@ def test_channel_operations_and_flow_arrows(tmp_path: Path) -> None:
         ]
         assert len(send_op) == 1
         assert send_op[0]["args"]["partners"] == [f"G{gid}"]
-        assert r["args"]["partners"] == [f"G{send_op[0]['tid'] - CHAN_TID}"]
+        assert r["args"]["partners"] == [f"G{send_op[0]['tid']}"]
         starts = {e["id"]: e for e in doc["traceEvents"] if e["ph"] == "s"}
         ends = {e["id"]: e for e in doc["traceEvents"] if e["ph"] == "f"}
         arrows = [(starts[k], ends[k]) for k in starts if k in ends]
@@ -594,15 +596,13 @@ def test_asyncio_operations_and_select_async_are_recorded(tmp_path: Path) -> Non
         trace.stop()
         doc = load(path)
         check_format(doc)
-        names = thread_names(doc)
-        task_lanes = {
-            tid for tid, name in names.items() if tid < CHAN_TID and name.startswith("asyncio task")
-        }
+        names = thread_names(doc, ACTORS_PID)
+        task_lanes = {tid for tid, name in names.items() if name.startswith("asyncio task")}
         assert len(task_lanes) == 1, names
         ops = [
             e
             for e in doc["traceEvents"]
-            if e.get("cat") == "chan" and e["tid"] - CHAN_TID in task_lanes
+            if e.get("cat") == "chan" and e["pid"] == ACTORS_PID and e["tid"] in task_lanes
         ]
         assert [e["args"]["op"] for e in sorted(ops, key=lambda e: e["ts"])] == [
             "send",
@@ -613,3 +613,76 @@ def test_asyncio_operations_and_select_async_are_recorded(tmp_path: Path) -> Non
         assert ops[-1]["name"] == "select case 1"
         page = _tracehtml.render(doc)
         assert "asyncio task" in page
+
+
+def test_lanes_never_collide_whatever_the_goroutine_ids() -> None:
+    """Goroutine ids have no upper bound: a goroutine numbered past a million,
+    a thread's channel operations and a small goroutine's each keep their
+    own track (the encoder on records made by hand)."""
+    big, small = 1_000_005, 5
+    made = [
+        SimpleNamespace(id=big, name="big", parent_id=1),
+        SimpleNamespace(id=small, name="small", parent_id=1),
+    ]
+    recs: list[Any] = []
+    t = 1_000_000
+    for g in made:
+        recs += [
+            (t, events.CREATE, g.id, None, g),
+            (t + 10, events.START, g.id, None, None),
+            (t + 20, events.CHAN, g.id, None, ("recv", 77)),
+            (t + 30, events.PARK, g.id, None, "chan receive"),
+            (t + 40, events.READY, g.id, None, None),
+            (t + 50, events.RESUME, g.id, None, None),
+            (t + 60, events.CHAN_DONE, g.id, None, ("recv", 77, True)),
+        ]
+        t += 1000
+    recs += [  # a thread outside goroutines: the tracer's lane -1
+        (t, events.CHAN, -1, None, ("send", 77)),
+        (t + 10, events.CHAN_DONE, -1, None, ("send", 77, True)),
+    ]
+    names = {-1: "thread worker"}
+    text = "".join(trace._encode(iter([recs]), names, {}, 1_000_000, t + 100))
+    doc = json.loads(text)
+    check_format(doc)
+    xs = [e for e in doc["traceEvents"] if e["ph"] == "X"]
+    parks = {(e["pid"], e["tid"]) for e in xs if e["name"] == "chan receive"}
+    assert parks == {(1, big), (1, small)}
+    ops = {(e["pid"], e["tid"], e["args"]["op"]) for e in xs if e.get("cat") == "chan"}
+    assert ops == {(OPS_PID, big, "recv"), (OPS_PID, small, "recv"), (ACTORS_PID, 1, "send")}
+    assert thread_names(doc, ACTORS_PID) == {1: "thread worker"}
+    assert set(thread_names(doc)) == {big, small}
+    assert set(doc["otherData"]["goroutines"]) == {str(big), str(small)}
+    lanes = _tracehtml.timeline_data(doc)["lanes"]
+    assert [(lane["g"], len(lane["s"]) > 0, len(lane["o"])) for lane in lanes] == [
+        (small, True, 1),
+        (big, True, 1),
+        (-1, False, 1),
+    ]
+    assert lanes[2]["name"] == "thread worker"
+
+
+def test_the_timeline_still_reads_format_2() -> None:
+    """Traces written before the channel operations had processes of their
+    own (format 2: process 1, tids from 1,000,000)."""
+    doc = {
+        "traceEvents": [
+            {"ph": "M", "pid": 1, "tid": 3, "name": "thread_name", "args": {"name": "G3 f"}},
+            {"ph": "X", "pid": 1, "tid": 3, "ts": 1.0, "dur": 2.0, "name": "chan receive"},
+            {
+                "ph": "X",
+                "pid": 1,
+                "tid": 1_000_003,
+                "ts": 1.0,
+                "dur": 2.0,
+                "name": "recv ch1",
+                "cat": "chan",
+                "args": {"op": "recv", "chan": 1, "partners": [], "blocked_us": 2.0},
+            },
+        ],
+        "otherData": {"format": 2},
+    }
+    lanes = _tracehtml.timeline_data(doc)["lanes"]
+    assert [(lane["g"], lane["name"], len(lane["s"]), len(lane["o"])) for lane in lanes] == [
+        (3, "G3 f", 1, 1)
+    ]

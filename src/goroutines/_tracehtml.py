@@ -13,8 +13,10 @@ It reads any trace written by ``goroutines.trace`` (the trace-event format's
 "X" slices of process 1 are the goroutines' stretches off the CPU, each
 park's split at its ``args.ready`` into blocked and runnable; the time
 between them within the goroutine's life, ``otherData.lives``, is running;
-tids of 1,000,000 and up are channel operations, process 3's tid 0 the GC).
-A trace with explicit "running" slices and no ``lives`` reads as it is.
+process 4's tracks are the goroutines' channel operations, process 5's those
+of threads and asyncio tasks, process 3's tid 0 the GC; a trace of format 2
+kept the channel operations in process 1, at tids of 1,000,000 and up). A
+trace with explicit "running" slices and no ``lives`` reads as it is.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import os
 from collections import defaultdict
 from typing import Any
 
-_CHAN_TID = 1_000_000
+_CHAN_TID = 1_000_000  # format 2: process 1's channel-operation tracks (+ goroutine id)
+_OPS_PID = 4  # format 3: a goroutine's channel operations (tid: its id)
+_ACTORS_PID = 5  # a thread's or asyncio task's (tid: its number; lane key -tid)
 
 
 def _load(src: str) -> dict[str, Any]:
@@ -60,20 +64,27 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
             strings.append(s)
         return i
 
+    other = doc.get("otherData")
+    fmt = other.get("format") if isinstance(other, dict) else None
+    # Process 1's tids from which a track is channel operations (format 2).
+    chan_tid = _CHAN_TID if isinstance(fmt, int) and fmt < 3 else 1 << 62
     for e in doc["traceEvents"]:
         if not isinstance(e, dict):
             continue
         ph, pid, tid = e.get("ph"), e.get("pid"), e.get("tid")
-        if ph == "M" and pid == 1 and e.get("name") == "thread_name" and isinstance(tid, int):
-            if tid < _CHAN_TID:
-                names[tid] = str(e.get("args", {}).get("name", f"G{tid}"))
+        if ph == "M" and e.get("name") == "thread_name" and isinstance(tid, int):
+            name = str(e.get("args", {}).get("name", f"G{tid}"))
+            if pid == 1 and tid < chan_tid:
+                names[tid] = name
+            elif pid == _ACTORS_PID:
+                names[-tid] = name
             continue
         if ph != "X":
             continue
         ts, dur = float(e.get("ts", 0.0)), float(e.get("dur", 0.0))
         end = max(end, ts + dur)
         args = e.get("args") or {}
-        if pid == 1 and isinstance(tid, int) and tid < _CHAN_TID:
+        if pid == 1 and isinstance(tid, int) and tid < chan_tid:
             name = str(e.get("name", ""))
             ready = args.get("ready")
             if isinstance(ready, (int, float)) and 0 <= ready <= dur:
@@ -87,9 +98,10 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
             else:
                 extra = ", ".join(f"{k}={v}" for k, v in args.items())
                 states[tid].append([ts, dur, intern(name), intern(extra)])
-        elif pid == 1 and isinstance(tid, int):
+        elif isinstance(tid, int) and pid in (1, _OPS_PID, _ACTORS_PID):
+            lane = tid - chan_tid if pid == 1 else tid if pid == _OPS_PID else -tid
             partners = [int(str(x)[1:]) for x in args.get("partners", []) if str(x)[1:].isdigit()]
-            ops[tid - _CHAN_TID].append(
+            ops[lane].append(
                 [
                     ts,
                     dur,
@@ -102,13 +114,12 @@ def timeline_data(doc: dict[str, Any]) -> dict[str, Any]:
             )
         elif pid == 3 and tid == 0:
             gc.append([ts, dur])
-    other = doc.get("otherData")
     lives = other.get("lives") if isinstance(other, dict) else None
     if isinstance(lives, dict):  # format 2: a goroutine ran where its lane has no slice
         for key, bounds in lives.items():
             if str(key).isdigit() and isinstance(bounds, list):
                 _fill_running(states[int(key)], bounds, end, intern("running"), intern(""))
-    gids = sorted(set(states) | set(ops))
+    gids = sorted(set(states) | set(ops), key=lambda g: (g < 0, abs(g)))  # goroutines first
     lanes = []
     for gid in gids:
         states[gid].sort(key=lambda s: s[0])

@@ -74,11 +74,14 @@ BYTES_PER_EVENT_CHAN = 90
 
 _Rec = _ev.Record  # (monotonic ns, kind, goroutine id or 0, P or None, arg)
 
-# The trace's processes: 1, a track (thread) per goroutine (and, from
-# _CHAN_TID on, one of channel operations per goroutine); 2, a track per P
-# (OS thread running goroutines); 3, the runtime (GC, timers, sysmon).
-_CHAN_TID = 1_000_000  # channel-operation tracks: _CHAN_TID + goroutine id
-_ACTOR_BASE = 900_000  # lanes of threads and asyncio tasks making channel operations
+# The trace's processes: 1, a track (thread) per goroutine (tid: its id); 2,
+# a track per P (OS thread running goroutines); 3, the runtime (GC, timers,
+# sysmon); 4, a goroutine's channel operations (tid: its id); 5, the channel
+# operations of a thread or asyncio task outside goroutines (tid: its
+# number). Their own processes, not offsets in process 1: goroutine ids have
+# no upper bound.
+_OPS_PID = 4
+_ACTORS_PID = 5
 _SNAPSHOT = -1  # a goroutine's state when tracing started (arg: (state, reason))
 COUNTER_EVERY_US = 100.0  # the goroutine counters are sampled at most this often
 _RUNNABLE = ',"name":"runnable"'
@@ -237,11 +240,11 @@ def _chan_recorder(t: _Tracer) -> Callable[[int, Any, Any], None]:
             key, label = ("thread", get_ident()), f"thread {threading.current_thread().name}"
         n = actors.get(key)
         if n is None:
-            n = actors[key] = _ACTOR_BASE + len(actors)
+            n = actors[key] = -(len(actors) + 1)  # (goroutine ids are positive)
             t.names[n] = label
         return n
 
-    def record(kind: int, g: Any, arg: Any) -> None:
+    def record(kind: int, g: Any, arg: Any) -> None:  # (an actor: a negative id)
         _ev.rec_record(kind, actor() if g is None else g, arg)
 
     return record
@@ -280,8 +283,10 @@ def _encode(
     _FORMAT_NOTE). Then a track per P with the goroutine it runs (when there
     were several Ps), counters of runnable and total goroutines, GC, timers
     and hand-offs, and, for channel traces, a track of operations per
-    goroutine with flow arrows from the goroutine that completed an
-    operation to the partner it woke. Times are µs with a tenth of a µs.
+    goroutine (process 4) and per thread or asyncio task (process 5: their
+    ids are negative in the records) with flow arrows from the goroutine
+    that completed an operation to the partner it woke. Times are µs with a
+    tenth of a µs.
     """
     dumps = json.dumps
     out: list[str] = []
@@ -320,6 +325,9 @@ def _encode(
         if j is None:
             j = name_json[reason] = ',"name":' + dumps(reason)
         return j
+
+    def ops_lane(g: int) -> str:  # the track of g's channel operations
+        return f'"pid":{_OPS_PID},"tid":{g}' if g > 0 else f'"pid":{_ACTORS_PID},"tid":{-g}'
 
     def p_slice(pno: int, gid: int, since: int, until: int) -> None:
         d = max(0, tenth(until) - tenth(since))
@@ -403,7 +411,7 @@ def _encode(
                     op[3].append(g)
                     woke_by[g] = (flow_seq, waker)
                     emit(
-                        f'{{"ph":"s","pid":1,"tid":{_CHAN_TID + waker},"ts":{us(ts)},'
+                        f'{{"ph":"s",{ops_lane(waker)},"ts":{us(ts)},'
                         f'"id":{flow_seq},"name":"chan","cat":"flow"}},\n'
                     )
             elif kind == RESUME or kind == START:
@@ -520,14 +528,14 @@ def _encode(
                 plist = ",".join(f'"G{x}"' for x in partners)
                 a = tenth(since)
                 emit(
-                    f'{{"ph":"X","pid":1,"tid":{_CHAN_TID + g},"ts":{a / 10},'
+                    f'{{"ph":"X",{ops_lane(g)},"ts":{a / 10},'
                     f'"dur":{(tenth(ts) - a) / 10},"name":"{title}","cat":"chan",'
                     f'"args":{{"op":"{name}",{more},"partners":[{plist}],'
                     f'"blocked_us":{tenth(t0 + blocked) / 10}}}}},\n'
                 )
                 if flow is not None:
                     emit(
-                        f'{{"ph":"f","bp":"e","pid":1,"tid":{_CHAN_TID + g},'
+                        f'{{"ph":"f","bp":"e",{ops_lane(g)},'
                         f'"ts":{us(max(since, ts - 1))},"id":{flow[0]},"name":"chan","cat":"flow"}},\n'
                     )
                 continue
@@ -556,7 +564,8 @@ def _encode(
     )
     for gid, since in life.items():  # alive at the end
         lives.setdefault(gid, []).extend((tenth(since) / 10, None))
-    gs = sorted(set(lives) | chan_gs)
+    gs = sorted(g for g in set(lives) | chan_gs if g > 0)
+    actor_lanes = sorted(-g for g in chan_gs if g < 0)
     meta = [
         (1, None, "process_name", "goroutines"),
         (2, None, "process_name", "Ps (threads)"),
@@ -565,28 +574,31 @@ def _encode(
         (3, 1, "thread_name", "timers"),
         (3, 2, "thread_name", "sysmon"),
     ]
+    if chan_gs:
+        meta.append((_OPS_PID, None, "process_name", "channel operations"))
+    if actor_lanes:
+        meta.append((_ACTORS_PID, None, "process_name", "threads and asyncio tasks"))
     for gid in gs:
         meta.append((1, gid, "thread_name", names.get(gid, f"G{gid}")))
+        if gid in chan_gs:
+            meta.append((_OPS_PID, gid, "thread_name", names.get(gid, f"G{gid}")))
+    for n in actor_lanes:
+        meta.append((_ACTORS_PID, n, "thread_name", names.get(-n, f"thread {n}")))
     if len(ps) > 1:
         for pno in sorted(ps):
             meta.append((2, pno, "thread_name", f"P{pno}"))
     for pid, tid, what, name in meta:
         t = "" if tid is None else f',"tid":{tid}'
         emit(f'{{"ph":"M","pid":{pid}{t},"name":"{what}","args":{{"name":{dumps(name)}}}}},\n')
-        if tid is not None and pid == 1:
+        if tid is not None and pid in (1, _OPS_PID, _ACTORS_PID):
             emit(
-                f'{{"ph":"M","pid":1,"tid":{tid},"name":"thread_sort_index",'
+                f'{{"ph":"M","pid":{pid},"tid":{tid},"name":"thread_sort_index",'
                 f'"args":{{"sort_index":{tid}}}}},\n'
             )
-            if chan_ids:
-                emit(
-                    f'{{"ph":"M","pid":1,"tid":{_CHAN_TID + tid},"name":"thread_name",'
-                    f'"args":{{"name":{dumps(name + " (channel ops)")}}}}},\n'
-                )
     yield "".join(out)
     other = {
         "source": "goroutines.trace",
-        "format": 2,
+        "format": 3,
         "lanes": _FORMAT_NOTE,
         "goroutines": {str(gid): names.get(gid, f"G{gid}") for gid in gs},
         "parents": {str(gid): parents[gid] for gid in gs if gid in parents},
