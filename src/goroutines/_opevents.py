@@ -19,7 +19,7 @@ puts the originals of a group back once none of its kinds is wanted. A select
 calls the hook ``_select.set_traced`` gives it (so a ``select`` imported by
 name is covered too), and the asyncio operations skip their fast paths
 (``_chan._traced``) so that they run the wrapped methods. A wrapper reads
-``events.op_hooks[kind]`` at each event, so a kind nobody wants costs a list
+``events.hooks[kind]`` at each event, so a kind nobody wants costs a list
 read and a compare.
 
 The edges, as Go's memory model states them (RELEASE before the operation
@@ -67,7 +67,7 @@ from ._sync import once as _once
 from ._sync import rwmutex as _rwmutex
 from ._sync import waitgroup as _waitgroup
 
-_hooks = _ev.op_hooks
+_hooks = _ev.hooks
 CHAN, CHAN_DONE = _ev.CHAN, _ev.CHAN_DONE
 SELECT, SELECT_DONE = _ev.SELECT, _ev.SELECT_DONE
 RELEASE, ACQUIRE = _ev.RELEASE, _ev.ACQUIRE
@@ -94,30 +94,20 @@ def _acquire(obj: object, role: str) -> None:
 # -- channels ------------------------------------------------------------------
 
 
-# The wrappers read the hooks themselves rather than through _release and
-# _acquire: under the race detector every channel operation goes through two
-# of them, and each call saved is a few percent of the detector's cost.
-
-
 def _send(orig: Callable[..., Any]) -> Callable[..., Any]:
     def send(self: Any, value: Any, /) -> None:
-        hooks = _hooks
-        h = hooks[CHAN]
+        h = _hooks[CHAN]
         g = _g() if h is not None else None
         if h is not None:
             h(CHAN, g, ("send", id(self)))
-        h = hooks[RELEASE]
-        if h is not None:
-            h(RELEASE, None, (self, "s"))
+        _before_send(self)
         ok = False
         try:
             orig(self, value)
-            h = hooks[ACQUIRE]
-            if h is not None:  # the k-th receive before the (k+C)-th send completes
-                h(ACQUIRE, None, (self, "r"))
+            _after_send(self)
             ok = True
         finally:
-            h = hooks[CHAN_DONE]
+            h = _hooks[CHAN_DONE]
             if h is not None:
                 h(CHAN_DONE, g, ("send", id(self), ok))
 
@@ -129,29 +119,18 @@ def _recv_op(name: str) -> Callable[[Any], Any]:
 
     def make(orig: Callable[..., Any]) -> Callable[..., Any]:
         def recv(self: Any) -> Any:
-            hooks = _hooks
-            h = hooks[CHAN]
+            h = _hooks[CHAN]
             g = _g() if h is not None else None
             if h is not None:
                 h(CHAN, g, (name, id(self)))
-            buffered = self._cap
-            if not buffered:
-                h = hooks[RELEASE]
-                if h is not None:
-                    h(RELEASE, None, (self, "r"))
+            _before_recv(self)
             ok = False
             try:
                 r = orig(self)
-                h = hooks[ACQUIRE]
-                if h is not None:  # (a receive that saw the close acquires it too)
-                    h(ACQUIRE, None, (self, "s"))
-                if buffered:
-                    h = hooks[RELEASE]
-                    if h is not None:
-                        h(RELEASE, None, (self, "r"))
+                _after_recv(self)  # (a receive that saw the close acquires it too)
                 ok = bool(r[1]) if name == "recv_ok" else True
             finally:
-                h = hooks[CHAN_DONE]
+                h = _hooks[CHAN_DONE]
                 if h is not None:
                     h(CHAN_DONE, g, (name, id(self), ok))
             return r

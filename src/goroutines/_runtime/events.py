@@ -33,7 +33,7 @@ synchronizing operation, lock waits) come from the public layer's methods,
 which the core cannot see: ``goroutines._opevents`` wraps those methods
 while, and only while, some subscriber asks for one of these kinds (it
 registers itself here with ``register_op_source`` and is told which kinds
-are wanted), and calls the per-kind ``op_hooks``. So with no subscriber the public methods are the
+are wanted), and calls the per-kind ``hooks``. So with no subscriber the public methods are the
 plain ones, and a subscriber that wants only some kinds is called for
 those only (``subscribe(fn, kinds)``): the race detector
 (``_race/hooks.py``) takes the edges, the lock-order checker
@@ -141,7 +141,6 @@ _recording = False
 # so do the operations' wrappers (goroutines._opevents). Written only by
 # _publish, under _lock.
 hooks: list[Hook | None] = [None] * KINDS
-op_hooks = hooks  # (the operations' name for it)
 _op_source: Callable[[frozenset[int]], None] | None = None
 _ops_wanted: frozenset[int] = frozenset()  # what _op_source was last told
 
@@ -351,7 +350,7 @@ def _hook_for(subs: list[tuple[Hook, frozenset[int]]], kinds: frozenset[int]) ->
 
 
 def _publish() -> None:
-    """Set hook (and the accelerator's copy of it), op_hooks and the
+    """Set hook (and the accelerator's copy of it), hooks and the
     operations' wrappers from _subscribers and the recorder (which takes
     every core kind); the GC callback is installed while anything listens to
     GC events. The accelerator's copy leaves its own recorder out: its sites
@@ -421,7 +420,6 @@ __all__ = [
     "forget_recording",
     "hook",
     "hooks",
-    "op_hooks",
     "rec_record",
     "rec_start",
     "rec_stop",
