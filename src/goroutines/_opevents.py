@@ -421,15 +421,22 @@ _NEEDS = {
 _saved: dict[str, list[tuple[Any, str, Any]]] = {}
 
 
-def _replace(group: str, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+def wrap_method(owner: Any, name: str, make: Callable[[Any], Any]) -> Any:
+    """Replace owner.name (a class's own attribute, or a module's) by
+    make(original), with the original's name and doc; return the original.
+    (The race detector wraps threading's classes with it too.)"""
     orig = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     new = make(orig)
     try:
         functools.update_wrapper(new, orig)
     except (AttributeError, TypeError):
         pass
-    _saved[group].append((owner, name, orig))
     setattr(owner, name, new)
+    return orig
+
+
+def _replace(group: str, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    _saved[group].append((owner, name, wrap_method(owner, name, make)))
 
 
 def _install(group: str) -> None:
@@ -504,4 +511,4 @@ def installed() -> list[str]:
 
 _ev.register_op_source(update)
 
-__all__ = ["installed", "update"]
+__all__ = ["installed", "update", "wrap_method"]

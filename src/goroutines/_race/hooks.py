@@ -23,13 +23,12 @@ wrapped here:
 
 from __future__ import annotations
 
-import functools
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .. import _opevents as _opevents  # registers the operations' events
+from .._opevents import wrap_method  # (importing it registers the operations' events)
 from .._runtime import events as _ev
 from . import detector as _d
 
@@ -61,16 +60,6 @@ def clock(o: object, role: str = "") -> _d.SyncClock:
             except TypeError:
                 _refs[oid] = o
     return sc
-
-
-def _wrap(cls: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    orig = cls.__dict__[name] if isinstance(cls, type) else getattr(cls, name)
-    new = make(orig)
-    try:
-        functools.update_wrapper(new, orig)
-    except (AttributeError, TypeError):
-        pass
-    setattr(cls, name, new)
 
 
 # -- the event layer's edges ----------------------------------------------------
@@ -150,9 +139,9 @@ def _hook_threads() -> None:
 
         return join
 
-    _wrap(T, "start", start)
-    _wrap(T, "_bootstrap_inner", bootstrap)
-    _wrap(T, "join", join)
+    wrap_method(T, "start", start)
+    wrap_method(T, "_bootstrap_inner", bootstrap)
+    wrap_method(T, "join", join)
 
 
 class _Lock:
