@@ -206,6 +206,28 @@ pd_fd_of(PyObject *pd, int *fd)
     return 0;
 }
 
+/* Both fast paths' start (twin: rwlock(_READ or _WRITE) and the fd, in
+   Conn.read and Conn.write): with the Conn's fdMutex and PollDesc of the
+   expected types and the direction's lock taken at once, 1 and *mu and *pd
+   (new references) and *fd; 2 the same but reading the fd raised (*fd
+   unset: the caller unlocks and returns NULL); 0 to leave the call to the
+   twin (nothing taken); -1 on error (nothing taken). */
+static int
+conn_begin(PyObject *self, int read, PyObject **mu, PyObject **pd, int *fd)
+{
+    PyObject *m = SLOT(self, c_mu), *d = SLOT(self, c_pd);
+    if (m == NULL || !Py_IS_TYPE(m, fdmutex_type) || d == NULL || !Py_IS_TYPE(d, polldesc_type))
+        return 0;
+    int r = fd_rwlock_fast(m, read);
+    if (r <= 0)
+        return r;
+    Py_INCREF(m);
+    Py_INCREF(d);
+    *mu = m;
+    *pd = d;
+    return pd_fd_of(d, fd) < 0 ? 2 : 1;
+}
+
 /* Twin: Conn.read (with Conn._wait_drained), the common case (see above). */
 static PyObject *
 sp_conn_read(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
@@ -216,20 +238,16 @@ sp_conn_read(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t n = PyLong_AsSsize_t(args[1]);
     if (n == -1 && PyErr_Occurred())
         PyErr_Clear();
-    PyObject *mu = SLOT(self, c_mu), *pd = SLOT(self, c_pd), *drained = SLOT(self, c_drained);
-    if (n <= 0 || n > MAX_FAST_READ || mu == NULL || !Py_IS_TYPE(mu, fdmutex_type) ||
-        pd == NULL || !Py_IS_TYPE(pd, polldesc_type) || drained == NULL)
+    if (n <= 0 || n > MAX_FAST_READ || SLOT(self, c_drained) == NULL)
         return PyObject_Vectorcall(py_read, args, nargs, NULL);
-    int r = fd_rwlock_fast(mu, 1);
+    PyObject *mu, *pd, *data = NULL;
+    int fd;
+    int r = conn_begin(self, 1, &mu, &pd, &fd);
     if (r < 0)
         return NULL;
     if (r == 0)
         return PyObject_Vectorcall(py_read, args, nargs, NULL);
-    Py_INCREF(mu);
-    Py_INCREF(pd);
-    PyObject *data = NULL;
-    int fd;
-    if (pd_fd_of(pd, &fd) < 0)
+    if (r == 2)
         goto done;
     if (SLOT(self, c_drained) == Py_True) {
         /* Twin: Conn._wait_drained. */
@@ -293,21 +311,17 @@ sp_conn_write(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     if (nargs != 2 || !Py_IS_TYPE(args[0], conn_type) || !PyBytes_CheckExact(args[1]))
         return PyObject_Vectorcall(py_write, args, nargs, NULL);
     PyObject *self = args[0], *data = args[1];
-    PyObject *mu = SLOT(self, c_mu), *pd = SLOT(self, c_pd);
-    if (mu == NULL || !Py_IS_TYPE(mu, fdmutex_type) || pd == NULL ||
-        !Py_IS_TYPE(pd, polldesc_type))
-        return PyObject_Vectorcall(py_write, args, nargs, NULL);
-    int r = fd_rwlock_fast(mu, 0);
+    PyObject *mu, *pd;
+    int fd;
+    int r = conn_begin(self, 0, &mu, &pd, &fd);
     if (r < 0)
         return NULL;
     if (r == 0)
         return PyObject_Vectorcall(py_write, args, nargs, NULL);
-    Py_INCREF(mu);
-    Py_INCREF(pd);
     Py_INCREF(data);
     Py_ssize_t total = PyBytes_GET_SIZE(data), sent = 0;
-    int ok = 0, fd;
-    if (pd_fd_of(pd, &fd) < 0)
+    int ok = 0;
+    if (r == 2)
         goto done;
     for (;;) {
         if (check_deadline(pd, pd_wdeadline) < 0)
