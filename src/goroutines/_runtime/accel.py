@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -393,6 +394,15 @@ def port(name: str) -> Any:
     return speedups if name in _active else None
 
 
+def lock_type(name: str) -> Any:
+    """The lock class for a structure whose lock port name's C code takes:
+    the accelerator's Lock while the port is on (C takes it without Python),
+    else threading.Lock."""
+    if port(name) is not None:
+        return speedups.Lock
+    return threading.Lock
+
+
 def slot_descriptors(name: str) -> tuple[Any, ...]:
     """The ``__slots__`` descriptors of port name's slots, in its C order."""
     out: list[Any] = []
@@ -450,6 +460,7 @@ __all__ = [
     "Twin",
     "active_ports",
     "install",
+    "lock_type",
     "port",
     "resolve",
     "setup",

@@ -128,9 +128,7 @@ _MAX_EVENTS = 256
 _RECHECK = object()
 
 
-# A PollDesc's lock: the accelerator's Lock when its netpoll port is on (the
-# port takes it in C), else the interpreter's.
-_pd_lock: Any = threading.Lock if _accel.port("netpoll") is None else _accel.speedups.Lock
+_pd_lock: Any = _accel.lock_type("netpoll")  # a PollDesc's (the port takes it in C)
 
 
 class PollDesc:

@@ -6,7 +6,6 @@ checks the operations share."""
 from __future__ import annotations
 
 import socket
-import threading
 import weakref
 from collections.abc import Callable
 from types import TracebackType
@@ -33,9 +32,7 @@ T = TypeVar("T")
 # Go's fdMutex: serialised reads, serialised writes, and references
 
 
-# The fdMutex's lock: the accelerator's Lock when its net port is on (the
-# port takes it in C), else the interpreter's.
-_mutex_lock: Any = threading.Lock if _accel.port("net") is None else _accel.speedups.Lock
+_mutex_lock: Any = _accel.lock_type("net")  # an fdMutex's (the port takes it in C)
 
 
 class _FdMutex:
